@@ -1,0 +1,30 @@
+#pragma once
+// Small text helpers used across modules: time formatting, masking, identifiers.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cg {
+
+// RFC 3339 UTC with milliseconds, e.g. "2026-11-22T10:30:45.123Z".
+std::string format_rfc3339_ms(int64_t epoch_ms);
+// Parses RFC 3339 (any offset, optional fraction); nullopt when malformed.
+std::optional<int64_t> parse_rfc3339_ms(std::string_view text);
+
+// Driver tokens are shown as their first 4 characters followed by "***" (contract §5).
+std::string mask_token(std::string_view token);
+
+// A new request id: a UUIDv7 (time-ordered, so ids sort by arrival and index well) whose 74
+// random bits come from OpenSSL's CSPRNG, so ids cannot be guessed. Thread-safe.
+std::string new_request_id(int64_t epoch_ms);
+
+// Canonical 8-4-4-4-12 hex UUID text, either case.
+bool is_canonical_uuid(std::string_view s);
+
+std::string to_lower_ascii(std::string_view s);
+
+// Constant-time equality for secrets (length may leak).
+bool constant_time_equals(std::string_view a, std::string_view b);
+
+}  // namespace cg

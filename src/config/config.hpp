@@ -1,0 +1,62 @@
+#pragma once
+// Service configuration (contract §6). Read from a KEY=VALUE file and the environment
+// (environment wins); every value is validated at start-up and a bad one is a ConfigError
+// with a one-line message naming the key.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace cg::config {
+
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+struct Config {
+    // §6 contract settings
+    uint16_t port = 8080;
+    std::string bind_address = "0.0.0.0";
+    std::string data_dir = "./data";
+    int64_t authorization_timeout_ms = 30000;
+    int64_t callback_timeout_ms = 10000;
+    int callback_max_attempts = 12;
+    int64_t callback_retry_base_ms = 1000;
+    int64_t callback_retry_max_ms = 3600000;
+    bool callback_allow_private_networks = false;
+    std::string callback_signing_secret;  // "whsec_<base64>" or empty
+    std::string authorizer_url;           // empty: built-in ACL
+    std::string admin_token;              // empty: admin API on loopback only
+    LogLevel log_level = LogLevel::kInfo;
+    int workers = 0;  // 0 before load(): replaced by the number of cores
+
+    // Tuning (documented in the README)
+    int http_threads = 0;                 // HTTP_THREADS; 0 → min(cores, 4)
+    int callback_max_concurrency = 256;   // CALLBACK_MAX_CONCURRENCY: callbacks in flight
+    int callback_max_per_host = 32;       // CALLBACK_MAX_PER_HOST: connections per receiver
+    int authorizer_max_concurrency = 64;  // AUTHORIZER_MAX_CONCURRENCY: remote calls in flight
+    int64_t max_queue_depth = 5'000'000;  // MAX_QUEUE_DEPTH: queued requests before 503
+    int64_t drain_timeout_ms = 10000;     // DRAIN_TIMEOUT_MS: SIGTERM grace period
+    int64_t commit_interval_us = 0;       // COMMIT_INTERVAL_US: extra wait to grow a batch
+    int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
+};
+
+// Parses one environment-style file: `KEY=VALUE` lines, `#` comments, blank lines, optional
+// surrounding quotes on the value. Throws ConfigError on a malformed line or unreadable file.
+std::map<std::string, std::string> read_config_file(const std::string& path);
+
+// Builds the configuration from `file_values` overridden by `env_values`. Unknown keys are
+// ignored (so one file can hold settings of other tools). Throws ConfigError.
+Config load(const std::map<std::string, std::string>& file_values,
+            const std::map<std::string, std::string>& env_values);
+
+// The process environment as a map (only the keys chargegate knows).
+std::map<std::string, std::string> environment();
+
+std::string to_string(LogLevel level);
+
+}  // namespace cg::config

@@ -1,0 +1,98 @@
+#pragma once
+// Prometheus metrics (contract §5). Every series is a set of atomics created at start-up, so
+// recording on a hot path is a relaxed atomic add: no lock, no allocation.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cg::obs {
+
+class Counter {
+public:
+    void inc(uint64_t n = 1) { v_.fetch_add(n, std::memory_order_relaxed); }
+    [[nodiscard]] uint64_t value() const { return v_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<uint64_t> v_{0};
+};
+
+// A counter with one label whose values are fixed at construction.
+class CounterVec {
+public:
+    CounterVec(std::string name, std::string help, std::string label,
+               std::initializer_list<std::string_view> values);
+    // Unknown values are counted under the last value given at construction.
+    void inc(std::string_view value, uint64_t n = 1);
+    [[nodiscard]] uint64_t value(std::string_view value) const;
+    void render(std::string& out) const;
+
+private:
+    std::string name_, help_, label_;
+    std::vector<std::string> values_;
+    std::unique_ptr<Counter[]> counters_;
+};
+
+// Cumulative histogram with fixed upper bounds (seconds).
+class Histogram {
+public:
+    Histogram(std::string name, std::string help, std::vector<double> bounds);
+    void observe(double seconds);
+    void render(std::string& out) const;
+    [[nodiscard]] uint64_t count() const { return count_.value(); }
+
+private:
+    std::string name_, help_;
+    std::vector<double> bounds_;
+    std::unique_ptr<Counter[]> buckets_;  // bounds_.size() + 1 (the last one is +Inf)
+    Counter count_;
+    std::atomic<uint64_t> sum_ns_{0};
+};
+
+// http_requests_total{route,code}: routes fixed, codes 100..599.
+class HttpCounter {
+public:
+    explicit HttpCounter(std::initializer_list<std::string_view> routes);
+    void inc(std::string_view route, int code);
+    [[nodiscard]] uint64_t value(std::string_view route, int code) const;
+    void render(std::string& out) const;
+
+private:
+    static constexpr int kCodes = 500;
+    std::vector<std::string> routes_;
+    std::unique_ptr<Counter[]> counters_;
+};
+
+struct GaugeSample {
+    std::string name;
+    std::string help;
+    double value = 0;
+    std::string labels;  // e.g. `component="queue"`, may be empty
+};
+
+struct Metrics {
+    Metrics();
+
+    CounterVec charging_requests;  // charging_requests_total{status}
+    Histogram authorization_time;  // authorization_processing_time_seconds
+    CounterVec decisions;          // authorization_decisions_total{status}
+    CounterVec callback_deliveries;  // callback_deliveries_total{result}
+    Histogram callback_duration;     // callback_delivery_duration_seconds
+    Histogram accept_latency;        // http_accept_duration_seconds (POST, until durable)
+    Histogram commit_batch_size;     // store_commit_batch_size
+    Histogram commit_duration;       // store_commit_duration_seconds
+    HttpCounter http_requests;       // http_requests_total{route,code}
+    Counter store_errors;            // store_write_errors_total
+    Counter dead_lettered;           // callback_dead_lettered_total
+    Counter retries_scheduled;       // callback_retries_scheduled_total
+
+    // Renders every series plus `gauges` (computed by the caller at scrape time).
+    [[nodiscard]] std::string render(const std::vector<GaugeSample>& gauges) const;
+};
+
+}  // namespace cg::obs

@@ -1,0 +1,34 @@
+#pragma once
+// The queue between accept and authorization. Embedded implementation: StoreBackedQueue
+// (SQLite rows are the queue, a bounded in-memory window in front of them). A Redis Streams
+// implementation follows behind the same interface.
+#include <chrono>
+#include <cstddef>
+#include <vector>
+
+#include "store/records.hpp"
+
+namespace cg::queue {
+
+class WorkQueue {
+public:
+    virtual ~WorkQueue() = default;
+
+    // Announces a request that is now durably stored. Called in commit (seq) order from the
+    // store's writer thread; must not block.
+    virtual void on_committed(store::QueuedRequest request) = 0;
+
+    // Waits up to `wait` for work and returns up to `max` requests in arrival order; an empty
+    // result means nothing arrived in time or the queue is closed. Thread-safe; each request is
+    // handed out once per process lifetime.
+    virtual std::vector<store::QueuedRequest> pop(size_t max, std::chrono::milliseconds wait) = 0;
+
+    // Highest seq handed out by pop(): stored requests that are still queued at or below it are
+    // being authorized.
+    [[nodiscard]] virtual int64_t dispatched_up_to() const = 0;
+
+    // Wakes every waiter; pop() returns empty from now on.
+    virtual void close() = 0;
+};
+
+}  // namespace cg::queue

@@ -1,0 +1,52 @@
+#include "common/text.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cg {
+namespace {
+
+TEST(Rfc3339, FormatsUtcWithMilliseconds) {
+    EXPECT_EQ(format_rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+    EXPECT_EQ(format_rfc3339_ms(1795343445123), "2026-11-22T10:30:45.123Z");
+}
+
+TEST(Rfc3339, ParsesOffsetsAndFractions) {
+    EXPECT_EQ(parse_rfc3339_ms("2026-11-22T10:30:45.123Z"), 1795343445123);
+    EXPECT_EQ(parse_rfc3339_ms("2026-11-22T11:30:45.123+01:00"), 1795343445123);
+    EXPECT_EQ(parse_rfc3339_ms("2026-11-22T10:30:45Z"), 1795343445000);
+    EXPECT_FALSE(parse_rfc3339_ms("2026-11-22 10:30:45Z"));
+    EXPECT_FALSE(parse_rfc3339_ms("2026-13-22T10:30:45Z"));
+    EXPECT_FALSE(parse_rfc3339_ms("2026-11-22T10:30:45"));
+    EXPECT_FALSE(parse_rfc3339_ms("garbage"));
+}
+
+TEST(Mask, ShowsFirstFourCharacters) {
+    EXPECT_EQ(mask_token("ABCD-efgh1234567890_~valid.token"), "ABCD***");
+    EXPECT_EQ(mask_token("AB"), "AB***");
+}
+
+TEST(RequestId, IsCanonicalVersion7AndUnique) {
+    const auto a = new_request_id(1795343445123);
+    const auto b = new_request_id(1795343445123);
+    EXPECT_TRUE(is_canonical_uuid(a));
+    EXPECT_EQ(a[14], '7');
+    EXPECT_NE(a, b);
+    EXPECT_LT(new_request_id(1000), new_request_id(2000));  // time-ordered
+}
+
+TEST(Uuid, AcceptsEitherCaseRejectsOtherShapes) {
+    EXPECT_TRUE(is_canonical_uuid("123e4567-e89b-12d3-a456-426614174000"));
+    EXPECT_TRUE(is_canonical_uuid("123E4567-E89B-12D3-A456-426614174000"));
+    EXPECT_FALSE(is_canonical_uuid("123e4567e89b12d3a456426614174000"));
+    EXPECT_FALSE(is_canonical_uuid("123e4567-e89b-12d3-a456-42661417400g"));
+    EXPECT_FALSE(is_canonical_uuid("{123e4567-e89b-12d3-a456-426614174000}"));
+}
+
+TEST(ConstantTime, ComparesContent) {
+    EXPECT_TRUE(constant_time_equals("secret", "secret"));
+    EXPECT_FALSE(constant_time_equals("secret", "secreT"));
+    EXPECT_FALSE(constant_time_equals("secret", "secret2"));
+}
+
+}  // namespace
+}  // namespace cg
