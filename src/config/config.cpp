@@ -1,1 +1,200 @@
 #include "config/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "common/text.hpp"
+
+
+namespace cg::config {
+
+namespace {
+
+// Every key chargegate reads; environment() copies only these.
+constexpr const char* kKnownKeys[] = {
+    "PORT", "BIND_ADDRESS", "DATA_DIR", "AUTHORIZATION_TIMEOUT_MS", "CALLBACK_TIMEOUT_MS",
+    "CALLBACK_MAX_ATTEMPTS", "CALLBACK_RETRY_BASE_MS", "CALLBACK_RETRY_MAX_MS",
+    "CALLBACK_ALLOW_PRIVATE_NETWORKS", "CALLBACK_SIGNING_SECRET", "AUTHORIZER_URL", "ADMIN_TOKEN",
+    "LOG_LEVEL", "WORKERS", "HTTP_THREADS", "CALLBACK_MAX_CONCURRENCY", "CALLBACK_MAX_PER_HOST",
+    "AUTHORIZER_MAX_CONCURRENCY", "MAX_QUEUE_DEPTH", "DRAIN_TIMEOUT_MS", "COMMIT_INTERVAL_US",
+    "IDEMPOTENCY_TTL_MS"};
+
+std::string trim(std::string_view s) {
+    const auto b = s.find_first_not_of(" \t\r");
+    if (b == std::string_view::npos) return {};
+    const auto e = s.find_last_not_of(" \t\r");
+    return std::string(s.substr(b, e - b + 1));
+}
+
+int64_t parse_int(const std::string& key, const std::string& value, int64_t min, int64_t max) {
+    int64_t out = 0;
+    const auto* end = value.data() + value.size();
+    auto [p, ec] = std::from_chars(value.data(), end, out);
+    if (ec != std::errc{} || p != end) {
+        throw ConfigError(key + ": expected a whole number, got \"" + value + "\"");
+    }
+    if (out < min || out > max) {
+        throw ConfigError(key + ": " + value + " is out of range [" + std::to_string(min) + ", " +
+                          std::to_string(max) + "]");
+    }
+    return out;
+}
+
+bool parse_bool(const std::string& key, const std::string& value) {
+    const auto v = to_lower_ascii(value);
+    if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+    if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+    throw ConfigError(key + ": expected true or false, got \"" + value + "\"");
+}
+
+LogLevel parse_level(const std::string& value) {
+    const auto v = to_lower_ascii(value);
+    if (v == "debug") return LogLevel::kDebug;
+    if (v == "info") return LogLevel::kInfo;
+    if (v == "warn" || v == "warning") return LogLevel::kWarn;
+    if (v == "error") return LogLevel::kError;
+    throw ConfigError("LOG_LEVEL: expected DEBUG, INFO, WARN or ERROR, got \"" + value + "\"");
+}
+
+int cores() {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 2 : static_cast<int>(n);
+}
+
+}  // namespace
+
+std::map<std::string, std::string> read_config_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError("config file " + path + ": cannot be read");
+    std::map<std::string, std::string> out;
+    std::string line;
+    int lineno = 0;
+    while (std::getline(in, line)) {
+        ++lineno;
+        const auto t = trim(line);
+        if (t.empty() || t[0] == '#') continue;
+        const auto eq = t.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            throw ConfigError("config file " + path + ":" + std::to_string(lineno) +
+                              ": expected KEY=VALUE");
+        }
+        auto key = trim(std::string_view(t).substr(0, eq));
+        if (key.rfind("export ", 0) == 0) key = trim(std::string_view(key).substr(7));
+        auto value = trim(std::string_view(t).substr(eq + 1));
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+            value.back() == value.front()) {
+            value = value.substr(1, value.size() - 2);
+        }
+        out[key] = value;
+    }
+    return out;
+}
+
+std::map<std::string, std::string> environment() {
+    std::map<std::string, std::string> out;
+    for (const char* key : kKnownKeys) {
+        if (const char* v = std::getenv(key)) out[key] = v;
+    }
+    return out;
+}
+
+Config load(const std::map<std::string, std::string>& file_values,
+            const std::map<std::string, std::string>& env_values) {
+    std::map<std::string, std::string> v = file_values;
+    for (const auto& [k, val] : env_values) v[k] = val;
+    auto get = [&](const char* key) -> const std::string* {
+        auto it = v.find(key);
+        return it == v.end() ? nullptr : &it->second;
+    };
+    constexpr int64_t kDay = 24LL * 3600 * 1000;
+    Config c;
+    if (auto* s = get("PORT")) c.port = static_cast<uint16_t>(parse_int("PORT", *s, 0, 65535));
+    if (auto* s = get("BIND_ADDRESS")) {
+        if (s->empty()) throw ConfigError("BIND_ADDRESS: must not be empty");
+        c.bind_address = *s;
+    }
+    if (auto* s = get("DATA_DIR")) {
+        if (s->empty()) throw ConfigError("DATA_DIR: must not be empty");
+        c.data_dir = *s;
+    }
+    if (auto* s = get("AUTHORIZATION_TIMEOUT_MS")) {
+        c.authorization_timeout_ms = parse_int("AUTHORIZATION_TIMEOUT_MS", *s, 1, kDay);
+    }
+    if (auto* s = get("CALLBACK_TIMEOUT_MS")) {
+        c.callback_timeout_ms = parse_int("CALLBACK_TIMEOUT_MS", *s, 1, kDay);
+    }
+    if (auto* s = get("CALLBACK_MAX_ATTEMPTS")) {
+        c.callback_max_attempts = static_cast<int>(parse_int("CALLBACK_MAX_ATTEMPTS", *s, 1, 1000));
+    }
+    if (auto* s = get("CALLBACK_RETRY_BASE_MS")) {
+        c.callback_retry_base_ms = parse_int("CALLBACK_RETRY_BASE_MS", *s, 1, kDay);
+    }
+    if (auto* s = get("CALLBACK_RETRY_MAX_MS")) {
+        c.callback_retry_max_ms = parse_int("CALLBACK_RETRY_MAX_MS", *s, 1, 30 * kDay);
+    }
+    if (c.callback_retry_max_ms < c.callback_retry_base_ms) {
+        throw ConfigError("CALLBACK_RETRY_MAX_MS: must not be below CALLBACK_RETRY_BASE_MS");
+    }
+    if (auto* s = get("CALLBACK_ALLOW_PRIVATE_NETWORKS")) {
+        c.callback_allow_private_networks = parse_bool("CALLBACK_ALLOW_PRIVATE_NETWORKS", *s);
+    }
+    if (auto* s = get("CALLBACK_SIGNING_SECRET")) {
+        if (!s->empty() && s->rfind("whsec_", 0) != 0) {
+            throw ConfigError("CALLBACK_SIGNING_SECRET: must start with whsec_");
+        }
+        c.callback_signing_secret = *s;
+    }
+    if (auto* s = get("AUTHORIZER_URL")) {
+        if (!s->empty() && s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) {
+            throw ConfigError("AUTHORIZER_URL: must be an http:// or https:// URL");
+        }
+        c.authorizer_url = *s;
+    }
+    if (auto* s = get("ADMIN_TOKEN")) c.admin_token = *s;
+    if (auto* s = get("LOG_LEVEL")) c.log_level = parse_level(*s);
+    c.workers = cores();
+    if (auto* s = get("WORKERS")) c.workers = static_cast<int>(parse_int("WORKERS", *s, 1, 1024));
+    c.http_threads = std::min(cores(), 4);
+    if (auto* s = get("HTTP_THREADS")) {
+        c.http_threads = static_cast<int>(parse_int("HTTP_THREADS", *s, 1, 256));
+    }
+    if (auto* s = get("CALLBACK_MAX_CONCURRENCY")) {
+        c.callback_max_concurrency =
+            static_cast<int>(parse_int("CALLBACK_MAX_CONCURRENCY", *s, 1, 100000));
+    }
+    if (auto* s = get("CALLBACK_MAX_PER_HOST")) {
+        c.callback_max_per_host = static_cast<int>(parse_int("CALLBACK_MAX_PER_HOST", *s, 1, 10000));
+    }
+    if (auto* s = get("AUTHORIZER_MAX_CONCURRENCY")) {
+        c.authorizer_max_concurrency =
+            static_cast<int>(parse_int("AUTHORIZER_MAX_CONCURRENCY", *s, 1, 100000));
+    }
+    if (auto* s = get("MAX_QUEUE_DEPTH")) {
+        c.max_queue_depth = parse_int("MAX_QUEUE_DEPTH", *s, 1, 1'000'000'000'000);
+    }
+    if (auto* s = get("DRAIN_TIMEOUT_MS")) {
+        c.drain_timeout_ms = parse_int("DRAIN_TIMEOUT_MS", *s, 0, kDay);
+    }
+    if (auto* s = get("COMMIT_INTERVAL_US")) {
+        c.commit_interval_us = parse_int("COMMIT_INTERVAL_US", *s, 0, 1'000'000);
+    }
+    if (auto* s = get("IDEMPOTENCY_TTL_MS")) {
+        c.idempotency_ttl_ms = parse_int("IDEMPOTENCY_TTL_MS", *s, 1000, 365 * kDay);
+    }
+    return c;
+}
+
+std::string to_string(LogLevel level) {
+    switch (level) {
+        case LogLevel::kDebug: return "DEBUG";
+        case LogLevel::kInfo: return "INFO";
+        case LogLevel::kWarn: return "WARN";
+        case LogLevel::kError: return "ERROR";
+    }
+    return "INFO";
+}
+
+}  // namespace cg::config

@@ -1,0 +1,44 @@
+#pragma once
+// The public and admin HTTP API on Boost.Beast: a fixed number of event-loop threads, each
+// with its own io_context and SO_REUSEPORT acceptor, no thread per request or connection.
+// Handlers never block an event-loop thread: durable writes complete through the store's
+// writer, reads run on a small reader pool, and answers are posted back to the connection.
+#include <cstdint>
+#include <memory>
+
+#include "api/services.hpp"
+
+namespace cg::api {
+
+struct ServerOptions {
+    std::string bind_address = "0.0.0.0";
+    uint16_t port = 8080;  // 0: any free port (see port())
+    int threads = 2;       // event-loop threads
+    int reader_threads = 2;
+};
+
+class HttpServer {
+public:
+    HttpServer(ServerOptions options, ApiServices services);
+    ~HttpServer();
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    // Binds and starts serving; throws std::runtime_error with a one-line message when the
+    // address cannot be bound.
+    void start();
+    [[nodiscard]] uint16_t port() const;
+    // Stops accepting connections and marks /health/ready as not ready; connections already
+    // open finish the request in progress and are closed after their answer.
+    void stop_accepting();
+    // True once every connection is closed and no answer is pending.
+    [[nodiscard]] bool idle() const;
+    // Stops the event loops and joins the threads. Idempotent.
+    void stop();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cg::api

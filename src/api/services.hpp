@@ -1,0 +1,36 @@
+#pragma once
+// What the HTTP API needs from the rest of the service, wired explicitly in app/.
+#include <boost/json/object.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "config/config.hpp"
+#include "obs/metrics.hpp"
+#include "queue/work_queue.hpp"
+#include "store/store.hpp"
+
+namespace cg::api {
+
+struct HealthComponent {
+    std::string name;  // "queue", "store", "authorizer", "delivery"
+    bool up = true;
+    boost::json::object details;  // e.g. {"depth": 0}
+};
+
+struct ApiServices {
+    const config::Config& config;
+    const Clock& clock;
+    store::Store& store;
+    queue::WorkQueue& queue;  // told about every stored request, in commit order
+    obs::Metrics& metrics;
+    // Wakes callback delivery after a redeliver was stored.
+    std::function<void()> on_redeliver;
+    // Component health for /health (called off the event loop is not required: must be cheap).
+    std::function<std::vector<HealthComponent>()> health;
+    // Gauges added to /metrics at scrape time (queue depth, in-flight work, ...).
+    std::function<std::vector<obs::GaugeSample>()> gauges;
+};
+
+}  // namespace cg::api

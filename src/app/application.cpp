@@ -1,0 +1,220 @@
+#include "app/application.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include "api/http_server.hpp"
+#include "authz/acl_authorizer.hpp"
+#include "authz/remote_authorizer.hpp"
+#include "common/clock.hpp"
+#include "delivery/curl_http_client.hpp"
+#include "delivery/delivery_engine.hpp"
+#include "obs/log.hpp"
+#include "obs/metrics.hpp"
+#include "pipeline/worker_pool.hpp"
+#include "queue/store_backed_queue.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace cg::app {
+
+namespace {
+
+using Ms = std::chrono::milliseconds;
+
+int64_t resident_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    int64_t pages_total = 0;
+    int64_t pages_resident = 0;
+    statm >> pages_total >> pages_resident;
+    return pages_resident * sysconf(_SC_PAGESIZE);
+}
+
+// Blocks SIGTERM/SIGINT in this thread and every thread started after it, so that only the
+// main thread's sigtimedwait sees them (no async-signal handler runs at all).
+sigset_t block_stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);  // a peer closing a socket is an error code, not a death
+    return set;
+}
+
+void wait_until(const std::function<bool()>& done, std::chrono::steady_clock::time_point deadline) {
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(Ms(5));
+    }
+}
+
+}  // namespace
+
+int serve(const config::Config& cfg) {
+    const sigset_t stop_signals = block_stop_signals();
+    obs::init_logging(cfg.log_level);
+    SystemClock clock;
+    obs::Metrics metrics;
+
+    store::sqlite::SqliteOptions store_options;
+    store_options.data_dir = cfg.data_dir;
+    store_options.commit_interval_us = cfg.commit_interval_us;
+    store_options.idempotency_ttl_ms = cfg.idempotency_ttl_ms;
+    auto store = store::sqlite::open_sqlite_store(store_options, &metrics);
+    store->recover_in_flight(clock.now_ms());
+
+    queue::StoreBackedQueue queue(*store);
+
+    delivery::CurlOptions callback_http_options;
+    callback_http_options.max_connections_per_host = static_cast<size_t>(cfg.callback_max_per_host);
+    callback_http_options.max_total_connections =
+        static_cast<size_t>(cfg.callback_max_concurrency) * 2;
+    delivery::CurlHttpClient callback_http(callback_http_options);
+
+    std::unique_ptr<delivery::CurlHttpClient> authorizer_http;
+    std::unique_ptr<authz::Authorizer> authorizer;
+    if (cfg.authorizer_url.empty()) {
+        authorizer = std::make_unique<authz::AclAuthorizer>(*store, clock);
+    } else {
+        delivery::CurlOptions o;
+        o.max_connections_per_host = static_cast<size_t>(cfg.authorizer_max_concurrency);
+        o.max_total_connections = static_cast<size_t>(cfg.authorizer_max_concurrency);
+        authorizer_http = std::make_unique<delivery::CurlHttpClient>(o);
+        authz::RemoteAuthorizerOptions ro;
+        ro.url = cfg.authorizer_url;
+        ro.timeout = Ms(cfg.authorization_timeout_ms);
+        authorizer = std::make_unique<authz::RemoteAuthorizer>(ro, *authorizer_http, clock);
+    }
+
+    delivery::DeliveryOptions delivery_options;
+    delivery_options.attempt_timeout = Ms(cfg.callback_timeout_ms);
+    delivery_options.max_attempts = cfg.callback_max_attempts;
+    delivery_options.backoff = {cfg.callback_retry_base_ms, cfg.callback_retry_max_ms};
+    delivery_options.allow_private_networks = cfg.callback_allow_private_networks;
+    delivery_options.signing_secret = cfg.callback_signing_secret;
+    delivery_options.max_in_flight = static_cast<size_t>(cfg.callback_max_concurrency);
+    delivery::DeliveryEngine delivery(delivery_options, *store, callback_http, clock, metrics);
+
+    pipeline::WorkerPoolOptions pool_options;
+    pool_options.workers = cfg.workers;
+    if (!cfg.authorizer_url.empty()) {
+        pool_options.max_in_flight = static_cast<size_t>(cfg.authorizer_max_concurrency);
+    }
+    pipeline::WorkerPool workers(pool_options, queue, *authorizer, *store, delivery, clock,
+                                 metrics);
+
+    api::ApiServices services{
+        cfg,
+        clock,
+        *store,
+        queue,
+        metrics,
+        [&delivery] { delivery.wake(); },
+        [&]() {
+            std::vector<api::HealthComponent> out;
+            const auto c = store->counters();
+            api::HealthComponent q{"queue", true, {}};
+            q.details["depth"] = c.queued;
+            q.details["capacity"] = cfg.max_queue_depth;
+            q.details["authorizing"] = static_cast<int64_t>(workers.in_flight());
+            out.push_back(std::move(q));
+            api::HealthComponent s{"store", c.writable, {}};
+            s.details["type"] = "sqlite";
+            if (!c.writable) s.details["error"] = c.last_error;
+            out.push_back(std::move(s));
+            api::HealthComponent a{"authorizer", authorizer->healthy(), {}};
+            a.details["type"] = authorizer->kind();
+            out.push_back(std::move(a));
+            api::HealthComponent d{"delivery", true, {}};
+            d.details["in_flight"] = static_cast<int64_t>(delivery.held());
+            d.details["pending"] = c.delivering;
+            out.push_back(std::move(d));
+            return out;
+        },
+        [&]() {
+            const auto c = store->counters();
+            return std::vector<obs::GaugeSample>{
+                {"authorization_queue_size", "Requests accepted and not yet decided",
+                 static_cast<double>(c.queued), ""},
+                {"authorizations_in_flight", "Requests being authorized",
+                 static_cast<double>(workers.in_flight()), ""},
+                {"callback_pending", "Decided requests not yet delivered or failed",
+                 static_cast<double>(c.delivering), ""},
+                {"callback_in_flight", "Callbacks held by the delivery engine",
+                 static_cast<double>(delivery.held()), ""},
+                {"store_writable", "1 while the store accepts writes", c.writable ? 1.0 : 0.0,
+                 ""},
+                {"process_resident_memory_bytes", "Resident set size",
+                 static_cast<double>(resident_bytes()), ""},
+                {"chargegate_build_info", "Build information", 1.0,
+                 "version=\"" CG_VERSION "\""},
+            };
+        },
+    };
+
+    api::ServerOptions server_options;
+    server_options.bind_address = cfg.bind_address;
+    server_options.port = cfg.port;
+    server_options.threads = cfg.http_threads;
+    api::HttpServer server(server_options, services);
+
+    delivery.start();
+    workers.start();
+    server.start();
+    obs::log_info("chargegate ready")
+        .kv("port", static_cast<int64_t>(server.port()))
+        .kv("bind_address", cfg.bind_address)
+        .kv("data_dir", cfg.data_dir)
+        .kv("authorizer", authorizer->kind())
+        .kv("workers", cfg.workers)
+        .kv("queued", store->counters().queued);
+    if (cfg.admin_token.empty()) {
+        obs::log_warn("ADMIN_TOKEN is not set: the admin API answers loopback clients only");
+    }
+    if (cfg.callback_allow_private_networks) {
+        obs::log_warn("CALLBACK_ALLOW_PRIVATE_NETWORKS is on: the SSRF guard is off");
+    }
+
+    // Wait for SIGTERM/SIGINT; meanwhile expire idempotency keys every 10 minutes.
+    auto next_expiry = std::chrono::steady_clock::now();
+    int signal_number = 0;
+    while (signal_number <= 0) {
+        if (std::chrono::steady_clock::now() >= next_expiry) {
+            store->expire_idempotency_keys(clock.now_ms() - cfg.idempotency_ttl_ms);
+            next_expiry = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+        }
+        const timespec tick{1, 0};
+        signal_number = sigtimedwait(&stop_signals, nullptr, &tick);
+    }
+
+    // Drain: stop taking requests, answer those in progress, record decisions in progress,
+    // let callbacks in flight finish. Whatever is not finished by the deadline is already
+    // durable and is resumed at the next start.
+    obs::log_info("draining").kv("signal", signal_number).kv("timeout_ms", cfg.drain_timeout_ms);
+    const auto deadline = std::chrono::steady_clock::now() + Ms(cfg.drain_timeout_ms);
+    auto remaining_ms = [&] {
+        return std::max<int64_t>(0, std::chrono::duration_cast<Ms>(
+                                        deadline - std::chrono::steady_clock::now())
+                                        .count());
+    };
+    server.stop_accepting();
+    wait_until([&] { return server.idle(); }, deadline);
+    workers.stop(remaining_ms());
+    delivery.stop(remaining_ms());
+    server.stop();
+    callback_http.stop();
+    if (authorizer_http) authorizer_http->stop();
+    store->close();
+    obs::log_info("stopped");
+    return 0;
+}
+
+}  // namespace cg::app

@@ -1,0 +1,64 @@
+#pragma once
+// Callback delivery (contract §2): sends each decided request's callback, records every attempt,
+// retries with exponential back-off and jitter, dead-letters after the last attempt.
+//
+// Threading: the engine runs on its own thread (it shares the HttpClient's thread for
+// completions). submit()/wake() are thread-safe and never block.
+//
+// Memory stays bounded whatever the backlog: only the jobs in flight (at most
+// `max_in_flight`) and a bounded inbox live in memory; retries are parked in the store with
+// their due time and read back in due-time order when due.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/random.hpp"
+#include "delivery/backoff.hpp"
+#include "delivery/http_client.hpp"
+#include "obs/metrics.hpp"
+#include "store/store.hpp"
+
+namespace cg::delivery {
+
+struct DeliveryOptions {
+    std::chrono::milliseconds attempt_timeout{10000};  // CALLBACK_TIMEOUT_MS
+    int max_attempts = 12;                             // CALLBACK_MAX_ATTEMPTS
+    BackoffPolicy backoff;                             // CALLBACK_RETRY_BASE_MS / _MAX_MS
+    bool allow_private_networks = false;               // CALLBACK_ALLOW_PRIVATE_NETWORKS
+    std::string signing_secret;                        // "whsec_..." or empty
+    size_t max_in_flight = 256;                        // CALLBACK_MAX_CONCURRENCY
+    std::chrono::milliseconds poll_interval{250};      // how often parked retries are checked
+};
+
+class DeliveryEngine {
+public:
+    DeliveryEngine(DeliveryOptions options, store::Store& store, HttpClient& http,
+                   const Clock& clock, obs::Metrics& metrics);
+    ~DeliveryEngine();
+    DeliveryEngine(const DeliveryEngine&) = delete;
+    DeliveryEngine& operator=(const DeliveryEngine&) = delete;
+
+    void start();
+    // Hands over freshly decided requests (their decision is durable). Never blocks; the engine
+    // accepts them even past max_in_flight (the caller bounds what it hands over by
+    // has_capacity()).
+    void submit(std::vector<store::DeliveryJob> jobs);
+    // True while fewer than max_in_flight jobs are held (in flight or waiting in the inbox).
+    [[nodiscard]] bool has_capacity() const;
+    [[nodiscard]] size_t held() const;
+    // Asks the engine to look for due parked deliveries now (e.g. after a redeliver).
+    void wake();
+    // Stops taking new work, waits up to `deadline_ms` for attempts in flight to finish and be
+    // recorded, then stops. Whatever was not recorded stays resident in the store and is
+    // recovered at the next start (at-least-once).
+    void stop(int64_t deadline_ms);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cg::delivery

@@ -1,0 +1,91 @@
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "support/test_env.hpp"
+
+namespace cg::config {
+namespace {
+
+TEST(Config, DefaultsFollowTheContract) {
+    const auto c = load({}, {});
+    EXPECT_EQ(c.port, 8080);
+    EXPECT_EQ(c.bind_address, "0.0.0.0");
+    EXPECT_EQ(c.data_dir, "./data");
+    EXPECT_EQ(c.authorization_timeout_ms, 30000);
+    EXPECT_EQ(c.callback_timeout_ms, 10000);
+    EXPECT_EQ(c.callback_max_attempts, 12);
+    EXPECT_EQ(c.callback_retry_base_ms, 1000);
+    EXPECT_EQ(c.callback_retry_max_ms, 3600000);
+    EXPECT_FALSE(c.callback_allow_private_networks);
+    EXPECT_TRUE(c.callback_signing_secret.empty());
+    EXPECT_TRUE(c.authorizer_url.empty());
+    EXPECT_TRUE(c.admin_token.empty());
+    EXPECT_EQ(c.log_level, LogLevel::kInfo);
+    EXPECT_GE(c.workers, 1);
+}
+
+TEST(Config, EnvironmentOverridesFile) {
+    const auto c = load({{"PORT", "9000"}, {"LOG_LEVEL", "debug"}, {"WORKERS", "3"}},
+                        {{"PORT", "9100"}});
+    EXPECT_EQ(c.port, 9100);
+    EXPECT_EQ(c.log_level, LogLevel::kDebug);
+    EXPECT_EQ(c.workers, 3);
+}
+
+TEST(Config, BadValuesNameTheKey) {
+    auto message_of = [](std::map<std::string, std::string> env) -> std::string {
+        try {
+            (void)load({}, env);
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+        return "no error";
+    };
+    EXPECT_NE(message_of({{"PORT", "abc"}}).find("PORT"), std::string::npos);
+    EXPECT_NE(message_of({{"PORT", "70000"}}).find("PORT"), std::string::npos);
+    EXPECT_NE(message_of({{"CALLBACK_MAX_ATTEMPTS", "0"}}).find("CALLBACK_MAX_ATTEMPTS"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"CALLBACK_ALLOW_PRIVATE_NETWORKS", "maybe"}})
+                  .find("CALLBACK_ALLOW_PRIVATE_NETWORKS"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"LOG_LEVEL", "LOUD"}}).find("LOG_LEVEL"), std::string::npos);
+    EXPECT_NE(message_of({{"CALLBACK_SIGNING_SECRET", "plain"}}).find("whsec_"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"AUTHORIZER_URL", "ftp://x"}}).find("AUTHORIZER_URL"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"CALLBACK_RETRY_BASE_MS", "5000"}, {"CALLBACK_RETRY_MAX_MS", "100"}})
+                  .find("CALLBACK_RETRY_MAX_MS"),
+              std::string::npos);
+}
+
+TEST(ConfigFile, ReadsKeyValueLines) {
+    test::TempDir dir;
+    const auto path = (dir.path() / "chargegate.env").string();
+    {
+        std::ofstream out(path);
+        out << "# comment\n\nPORT=9001\nexport DATA_DIR = \"/var/lib/cg\"\nADMIN_TOKEN='s3cret'\n";
+    }
+    const auto values = read_config_file(path);
+    EXPECT_EQ(values.at("PORT"), "9001");
+    EXPECT_EQ(values.at("DATA_DIR"), "/var/lib/cg");
+    EXPECT_EQ(values.at("ADMIN_TOKEN"), "s3cret");
+    const auto c = load(values, {});
+    EXPECT_EQ(c.port, 9001);
+}
+
+TEST(ConfigFile, MalformedLineAndMissingFileAreErrors) {
+    test::TempDir dir;
+    const auto path = (dir.path() / "bad.env").string();
+    {
+        std::ofstream out(path);
+        out << "PORT 9001\n";
+    }
+    EXPECT_THROW(read_config_file(path), ConfigError);
+    EXPECT_THROW(read_config_file((dir.path() / "missing.env").string()), ConfigError);
+}
+
+}  // namespace
+}  // namespace cg::config
