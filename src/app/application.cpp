@@ -28,6 +28,17 @@ namespace cg::app {
 
 namespace {
 
+// The worker pool sees delivery only through DeliverySink.
+class EngineSink final : public pipeline::DeliverySink {
+public:
+    explicit EngineSink(delivery::DeliveryEngine& engine) : engine_(engine) {}
+    void submit(std::vector<store::DeliveryJob> jobs) override { engine_.submit(std::move(jobs)); }
+    [[nodiscard]] bool has_capacity() const override { return engine_.has_capacity(); }
+
+private:
+    delivery::DeliveryEngine& engine_;
+};
+
 using Ms = std::chrono::milliseconds;
 
 int64_t resident_bytes() {
@@ -108,8 +119,8 @@ int serve(const config::Config& cfg) {
     if (!cfg.authorizer_url.empty()) {
         pool_options.max_in_flight = static_cast<size_t>(cfg.authorizer_max_concurrency);
     }
-    pipeline::WorkerPool workers(pool_options, queue, *authorizer, *store, delivery, clock,
-                                 metrics);
+    EngineSink sink(delivery);
+    pipeline::WorkerPool workers(pool_options, queue, *authorizer, *store, sink, clock, metrics);
 
     api::ApiServices services{
         cfg,

@@ -21,7 +21,7 @@ struct WorkerPool::Batch {
 
 WorkerPool::WorkerPool(WorkerPoolOptions options, queue::WorkQueue& queue,
                        authz::Authorizer& authorizer, store::Store& store,
-                       delivery::DeliveryEngine& delivery, const Clock& clock,
+                       DeliverySink& delivery, const Clock& clock,
                        obs::Metrics& metrics)
     : options_(options),
       queue_(queue),

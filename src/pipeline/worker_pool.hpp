@@ -15,7 +15,7 @@
 
 #include "authz/authorizer.hpp"
 #include "common/clock.hpp"
-#include "delivery/delivery_engine.hpp"
+#include "pipeline/delivery_sink.hpp"
 #include "obs/metrics.hpp"
 #include "queue/work_queue.hpp"
 #include "store/store.hpp"
@@ -31,7 +31,7 @@ struct WorkerPoolOptions {
 class WorkerPool {
 public:
     WorkerPool(WorkerPoolOptions options, queue::WorkQueue& queue, authz::Authorizer& authorizer,
-               store::Store& store, delivery::DeliveryEngine& delivery, const Clock& clock,
+               store::Store& store, DeliverySink& delivery, const Clock& clock,
                obs::Metrics& metrics);
     ~WorkerPool();
     WorkerPool(const WorkerPool&) = delete;
@@ -56,7 +56,7 @@ private:
     queue::WorkQueue& queue_;
     authz::Authorizer& authorizer_;
     store::Store& store_;
-    delivery::DeliveryEngine& delivery_;
+    DeliverySink& delivery_;
     const Clock& clock_;
     obs::Metrics& metrics_;
 
