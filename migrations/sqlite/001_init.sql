@@ -23,6 +23,8 @@ CREATE TABLE requests (
 
 -- The queue: requests waiting for a decision, in arrival order.
 CREATE INDEX requests_queued ON requests (seq) WHERE state = 0;
+-- Decided requests not yet delivered or failed (counted at start-up).
+CREATE INDEX requests_delivering ON requests (seq) WHERE state = 2;
 -- Parked deliveries, earliest first.
 CREATE INDEX requests_due ON requests (next_attempt_at, seq) WHERE next_attempt_at IS NOT NULL;
 

@@ -1,0 +1,325 @@
+#include "delivery/delivery_engine.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <unordered_set>
+
+#include "common/text.hpp"
+#include "delivery/callback_payload.hpp"
+#include "delivery/signer.hpp"
+#include "obs/log.hpp"
+
+namespace cg::delivery {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+struct Completion {
+    store::DeliveryJob job;
+    HttpResponse response;
+    int64_t started_at_ms = 0;
+};
+
+std::string describe_failure(const HttpResponse& r) {
+    if (r.error == HttpError::kNone) return "receiver answered " + std::to_string(r.status);
+    std::string s = to_string(r.error);
+    if (!r.error_message.empty()) s += ": " + r.error_message;
+    return s;
+}
+
+}  // namespace
+
+struct DeliveryEngine::Impl {
+    DeliveryOptions options;
+    store::Store& store;
+    HttpClient& http;
+    const cg::Clock& clock;
+    obs::Metrics& metrics;
+    std::optional<WebhookSigner> signer;
+    SeededRandom rng{std::random_device{}()};  // engine thread only
+
+    std::mutex mu;  // guards everything below; held only to move batches in or out
+    std::condition_variable cv;
+    std::vector<store::DeliveryJob> inbox;
+    std::vector<Completion> completions;
+    std::vector<store::AttemptRecord> unrecorded;  // attempt results whose write failed
+    std::vector<int64_t> recorded;                 // seqs whose attempt result is durable
+    std::unordered_set<int64_t> in_flight;         // launched and not yet recorded
+    bool wake_requested = true;                    // look for due parked deliveries
+    bool stopping = false;
+    bool running = false;
+    std::atomic<size_t> held{0};
+    std::thread thread;
+
+    Impl(DeliveryOptions o, store::Store& s, HttpClient& h, const cg::Clock& c, obs::Metrics& m)
+        : options(std::move(o)), store(s), http(h), clock(c), metrics(m) {
+        if (!options.signing_secret.empty()) {
+            std::string error;
+            signer = WebhookSigner::from_secret(options.signing_secret, &error);
+            if (!signer) throw std::runtime_error("CALLBACK_SIGNING_SECRET: " + error);
+        }
+        if (options.max_in_flight == 0) options.max_in_flight = 1;
+    }
+
+    void launch(store::DeliveryJob job) {
+        const int64_t now = clock.now_ms();
+        HttpRequest req;
+        req.url = job.callback_url;
+        req.timeout = options.attempt_timeout;
+        req.block_private_addresses = !options.allow_private_networks;
+        req.body = callback_body(job);
+        const int64_t ts = now / 1000;
+        req.headers.reserve(7);
+        req.headers.emplace_back("Content-Type", "application/json");
+        req.headers.emplace_back("User-Agent", "chargegate/" CG_VERSION);
+        req.headers.emplace_back("webhook-id", job.id);
+        req.headers.emplace_back("webhook-timestamp", std::to_string(ts));
+        if (signer) req.headers.emplace_back("webhook-signature", signer->sign(job.id, ts, req.body));
+        req.headers.emplace_back("traceparent", make_traceparent(job.traceparent));
+        http.post(std::move(req), [this, job = std::move(job), now](HttpResponse r) mutable {
+            std::lock_guard lock(mu);
+            completions.push_back({std::move(job), std::move(r), now});
+            cv.notify_one();
+        });
+    }
+
+    store::AttemptRecord classify(Completion& c) {
+        const auto& r = c.response;
+        store::AttemptRecord a;
+        a.seq = c.job.seq;
+        a.attempt_no = c.job.attempts + 1;
+        a.started_at_ms = c.started_at_ms;
+        a.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.duration).count();
+        a.http_status = r.status;
+        metrics.callback_duration.observe(std::chrono::duration<double>(r.duration).count());
+        const bool ok = r.error == HttpError::kNone && r.status >= 200 && r.status <= 299;
+        if (ok) {
+            a.outcome = store::AttemptOutcome::kDelivered;
+            metrics.callback_deliveries.inc("delivered");
+            return a;
+        }
+        a.error = describe_failure(r);
+        const int round_no = c.job.round_attempts + 1;
+        std::string_view result = "retry";
+        if (r.error == HttpError::kNone && r.status == 410) {
+            a.outcome = store::AttemptOutcome::kFailed;
+            a.error = "receiver answered 410 Gone";
+            result = "gone";
+        } else if (r.error == HttpError::kBlockedAddress) {
+            a.outcome = store::AttemptOutcome::kFailed;
+            a.error = "callback address not allowed";
+            result = "blocked";
+        } else if (round_no >= options.max_attempts) {
+            a.outcome = store::AttemptOutcome::kFailed;
+            result = "failed";
+        } else {
+            std::optional<int64_t> floor;
+            if (r.status == 429 || r.status == 503) floor = r.retry_after_ms;
+            a.outcome = store::AttemptOutcome::kRetry;
+            a.next_attempt_at_ms = clock.now_ms() + options.backoff.delay_ms(round_no, rng, floor);
+            metrics.retries_scheduled.inc();
+        }
+        metrics.callback_deliveries.inc(result);
+        if (a.outcome == store::AttemptOutcome::kFailed) {
+            metrics.dead_lettered.inc();
+            obs::log_warn("callback dead-lettered")
+                .kv("request_id", c.job.id)
+                .kv("driver_token", mask_token(c.job.driver_token))
+                .kv("attempts", a.attempt_no)
+                .kv("error", a.error);
+        } else {
+            obs::log_info("callback attempt failed; retry scheduled")
+                .kv("request_id", c.job.id)
+                .kv("attempt", a.attempt_no)
+                .kv("error", a.error)
+                .kv("next_attempt_at", format_rfc3339_ms(a.next_attempt_at_ms));
+        }
+        return a;
+    }
+
+    void record(std::vector<store::AttemptRecord> records) {
+        if (records.empty()) return;
+        std::vector<int64_t> seqs;
+        seqs.reserve(records.size());
+        for (const auto& r : records) seqs.push_back(r.seq);
+        auto copy = std::make_shared<std::vector<store::AttemptRecord>>(records);
+        store.record_attempts(std::move(records), [this, seqs = std::move(seqs), copy](bool ok) {
+            std::lock_guard lock(mu);
+            if (ok) {
+                recorded.insert(recorded.end(), seqs.begin(), seqs.end());
+            } else {
+                // Keep the results and write them again: until then the requests stay held.
+                unrecorded.insert(unrecorded.end(), copy->begin(), copy->end());
+            }
+            cv.notify_one();
+        });
+    }
+
+    void run() {
+        std::unique_ptr<store::StoreReader> reader;
+        auto next_poll = SteadyClock::now();
+        auto next_rewrite = SteadyClock::now();
+        std::vector<store::DeliveryJob> jobs;
+        std::vector<Completion> done;
+        std::vector<int64_t> finished;
+        std::vector<store::AttemptRecord> rewrite;
+        for (;;) {
+            bool poll = false;
+            bool stop = false;
+            {
+                std::unique_lock lock(mu);
+                cv.wait_until(lock, std::min(next_poll, next_rewrite), [&] {
+                    return stopping || !completions.empty() || !recorded.empty() ||
+                           wake_requested ||
+                           (!inbox.empty() && in_flight.size() < options.max_in_flight);
+                });
+                stop = stopping;
+                done.swap(completions);
+                finished.swap(recorded);
+                for (const int64_t s : finished) in_flight.erase(s);
+                if (!unrecorded.empty() && SteadyClock::now() >= next_rewrite) {
+                    rewrite.swap(unrecorded);
+                    next_rewrite = SteadyClock::now() + 500ms;
+                }
+                if (!stop) {
+                    const size_t free = options.max_in_flight - std::min(options.max_in_flight,
+                                                                         in_flight.size());
+                    const size_t n = std::min(free, inbox.size());
+                    jobs.assign(std::make_move_iterator(inbox.begin()),
+                                std::make_move_iterator(inbox.begin() + static_cast<long>(n)));
+                    inbox.erase(inbox.begin(), inbox.begin() + static_cast<long>(n));
+                    for (const auto& j : jobs) in_flight.insert(j.seq);
+                }
+                poll = !stop && (wake_requested || SteadyClock::now() >= next_poll);
+                wake_requested = false;
+                if (stop && in_flight.empty()) return;
+            }
+            held.fetch_sub(finished.size());
+            finished.clear();
+            if (!rewrite.empty()) {
+                record(std::move(rewrite));
+                rewrite.clear();
+            }
+            std::vector<store::AttemptRecord> records;
+            records.reserve(done.size());
+            for (auto& c : done) records.push_back(classify(c));
+            done.clear();
+            record(std::move(records));
+            for (auto& j : jobs) launch(std::move(j));
+            jobs.clear();
+            if (poll) {
+                next_poll = SteadyClock::now() + options.poll_interval;
+                poll_due(reader);
+            }
+            if (stop) {
+                // Draining: only completions and their records are processed now.
+                std::unique_lock lock(mu);
+                cv.wait_for(lock, 5ms);
+            }
+        }
+    }
+
+    // Takes parked deliveries whose time has come, skipping those already in flight here.
+    void poll_due(std::unique_ptr<store::StoreReader>& reader) {
+        size_t free = 0;
+        size_t skip = 0;
+        {
+            std::lock_guard lock(mu);
+            free = options.max_in_flight - std::min(options.max_in_flight, in_flight.size());
+            skip = in_flight.size();
+        }
+        if (free == 0) return;
+        std::vector<store::DeliveryJob> due;
+        try {
+            if (!reader) reader = store.open_reader();
+            due = reader->load_due(clock.now_ms(), free + skip);
+        } catch (const std::exception& e) {
+            obs::log_error("reading due deliveries failed").kv("error", e.what());
+            return;
+        }
+        std::vector<store::DeliveryJob> launch_now;
+        {
+            std::lock_guard lock(mu);
+            for (auto& j : due) {
+                if (launch_now.size() >= free) break;
+                if (!in_flight.insert(j.seq).second) continue;
+                launch_now.push_back(std::move(j));
+            }
+        }
+        held.fetch_add(launch_now.size());
+        for (auto& j : launch_now) launch(std::move(j));
+    }
+};
+
+DeliveryEngine::DeliveryEngine(DeliveryOptions options, store::Store& store, HttpClient& http,
+                               const Clock& clock, obs::Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), store, http, clock, metrics)) {}
+
+DeliveryEngine::~DeliveryEngine() { stop(0); }
+
+void DeliveryEngine::start() {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->running) return;
+    impl_->running = true;
+    impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+void DeliveryEngine::submit(std::vector<store::DeliveryJob> jobs) {
+    if (jobs.empty()) return;
+    impl_->held.fetch_add(jobs.size());
+    std::lock_guard lock(impl_->mu);
+    for (auto& j : jobs) impl_->inbox.push_back(std::move(j));
+    impl_->cv.notify_one();
+}
+
+bool DeliveryEngine::has_capacity() const {
+    return impl_->held.load() < impl_->options.max_in_flight;
+}
+
+size_t DeliveryEngine::held() const { return impl_->held.load(); }
+
+void DeliveryEngine::wake() {
+    std::lock_guard lock(impl_->mu);
+    impl_->wake_requested = true;
+    impl_->cv.notify_one();
+}
+
+void DeliveryEngine::stop(int64_t deadline_ms) {
+    {
+        std::lock_guard lock(impl_->mu);
+        if (!impl_->running) return;
+        impl_->stopping = true;
+        impl_->cv.notify_one();
+    }
+    // The engine thread exits once every launched attempt is recorded; past the deadline the
+    // HTTP client is expected to be stopped by the owner, which completes what is left.
+    const auto deadline = SteadyClock::now() + std::chrono::milliseconds(deadline_ms);
+    while (SteadyClock::now() < deadline) {
+        {
+            std::lock_guard lock(impl_->mu);
+            if (impl_->in_flight.empty()) break;
+        }
+        std::this_thread::sleep_for(5ms);
+    }
+    bool abandoned = false;
+    {
+        std::lock_guard lock(impl_->mu);
+        if (!impl_->in_flight.empty()) {
+            abandoned = true;
+            obs::log_warn("stopping with callbacks in flight; they are resumed at the next start")
+                .kv("count", static_cast<int64_t>(impl_->in_flight.size()));
+            impl_->in_flight.clear();  // lets the thread exit; the store still holds them
+        }
+        impl_->running = false;
+        impl_->cv.notify_one();
+    }
+    (void)abandoned;
+    if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+}  // namespace cg::delivery

@@ -1,0 +1,36 @@
+#pragma once
+#include <string>
+
+#include "store/sqlite/sqlite_db.hpp"
+#include "store/store.hpp"
+
+namespace cg::store::sqlite {
+
+// A StoreReader on its own read-only connection. Single-threaded, like every reader.
+class SqliteReader final : public StoreReader {
+public:
+    explicit SqliteReader(const std::string& path);
+
+    std::optional<RequestView> find_request(std::string_view request_id) override;
+    std::vector<QueuedRequest> load_queued(int64_t after_seq, size_t limit) override;
+    std::vector<DeliveryJob> load_due(int64_t now_ms, size_t limit) override;
+    std::optional<AclEntry> find_acl(std::string_view driver_token) override;
+    std::optional<StationEntry> find_station(std::string_view station_id) override;
+    std::optional<int64_t> next_due_at() override;
+
+private:
+    Database db_;
+    Statement request_;
+    Statement attempts_;
+    Statement queued_;
+    Statement due_;
+    Statement acl_;
+    Statement station_;
+    Statement next_due_;
+};
+
+// JSON text <-> station list, shared by reader and writer.
+std::optional<std::vector<std::string>> stations_from_json(const std::optional<std::string>& text);
+std::optional<std::string> stations_to_json(const std::optional<std::vector<std::string>>& list);
+
+}  // namespace cg::store::sqlite
