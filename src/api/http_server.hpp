@@ -18,7 +18,7 @@ struct ServerOptions {
 };
 
 class HttpServer {
-public:
+  public:
     HttpServer(ServerOptions options, ApiServices services);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
@@ -36,7 +36,7 @@ public:
     // Stops the event loops and joins the threads. Idempotent.
     void stop();
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

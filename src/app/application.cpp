@@ -30,12 +30,12 @@ namespace {
 
 // The worker pool sees delivery only through DeliverySink.
 class EngineSink final : public pipeline::DeliverySink {
-public:
+  public:
     explicit EngineSink(delivery::DeliveryEngine& engine) : engine_(engine) {}
     void submit(std::vector<store::DeliveryJob> jobs) override { engine_.submit(std::move(jobs)); }
     [[nodiscard]] bool has_capacity() const override { return engine_.has_capacity(); }
 
-private:
+  private:
     delivery::DeliveryEngine& engine_;
 };
 
@@ -161,12 +161,10 @@ int serve(const config::Config& cfg) {
                  static_cast<double>(c.delivering), ""},
                 {"callback_in_flight", "Callbacks held by the delivery engine",
                  static_cast<double>(delivery.held()), ""},
-                {"store_writable", "1 while the store accepts writes", c.writable ? 1.0 : 0.0,
-                 ""},
+                {"store_writable", "1 while the store accepts writes", c.writable ? 1.0 : 0.0, ""},
                 {"process_resident_memory_bytes", "Resident set size",
                  static_cast<double>(resident_bytes()), ""},
-                {"chargegate_build_info", "Build information", 1.0,
-                 "version=\"" CG_VERSION "\""},
+                {"chargegate_build_info", "Build information", 1.0, "version=\"" CG_VERSION "\""},
             };
         },
     };
@@ -212,9 +210,8 @@ int serve(const config::Config& cfg) {
     obs::log_info("draining").kv("signal", signal_number).kv("timeout_ms", cfg.drain_timeout_ms);
     const auto deadline = std::chrono::steady_clock::now() + Ms(cfg.drain_timeout_ms);
     auto remaining_ms = [&] {
-        return std::max<int64_t>(0, std::chrono::duration_cast<Ms>(
-                                        deadline - std::chrono::steady_clock::now())
-                                        .count());
+        return std::max<int64_t>(
+            0, std::chrono::duration_cast<Ms>(deadline - std::chrono::steady_clock::now()).count());
     };
     server.stop_accepting();
     wait_until([&] { return server.idle(); }, deadline);

@@ -11,7 +11,7 @@
 namespace cg::authz {
 
 class AclAuthorizer final : public Authorizer {
-public:
+  public:
     AclAuthorizer(store::Store& store, const Clock& clock);
     // Completes synchronously on the calling thread. Each calling thread gets its own store
     // reader (created on first use), so concurrent workers never share a connection.
@@ -19,7 +19,7 @@ public:
     [[nodiscard]] bool healthy() const override { return healthy_.load(); }
     [[nodiscard]] const char* kind() const override { return "acl"; }
 
-private:
+  private:
     store::StoreReader& reader();
 
     store::Store& store_;

@@ -31,9 +31,8 @@ Decision decide_by_acl(const std::optional<store::AclEntry>& entry,
     }
     if (entry->stations) {
         const auto& list = *entry->stations;
-        const bool permitted = std::any_of(list.begin(), list.end(), [&](const std::string& s) {
-            return iequals(s, station_id);
-        });
+        const bool permitted = std::any_of(
+            list.begin(), list.end(), [&](const std::string& s) { return iequals(s, station_id); });
         if (!permitted) return make(DecisionStatus::kNotAllowed, "station_not_permitted", now_ms);
     }
     if (station && !station->active) {

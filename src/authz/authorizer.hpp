@@ -10,7 +10,7 @@ namespace cg::authz {
 using DecisionCallback = std::function<void(Decision)>;
 
 class Authorizer {
-public:
+  public:
     virtual ~Authorizer() = default;
     // Decides for `request` and calls `done` exactly once, possibly before returning (on the
     // calling thread) or later from another thread. Fails closed: timeouts and errors yield

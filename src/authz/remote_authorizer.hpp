@@ -26,7 +26,7 @@ struct RemoteAuthorizerOptions {
 Decision decision_from_response(const delivery::HttpResponse& response, int64_t now_ms);
 
 class RemoteAuthorizer final : public Authorizer {
-public:
+  public:
     RemoteAuthorizer(RemoteAuthorizerOptions options, delivery::HttpClient& http,
                      const Clock& clock);
     // Completes on the HTTP client's thread.
@@ -34,7 +34,7 @@ public:
     [[nodiscard]] bool healthy() const override;
     [[nodiscard]] const char* kind() const override { return "remote"; }
 
-private:
+  private:
     RemoteAuthorizerOptions options_;
     delivery::HttpClient& http_;
     const Clock& clock_;

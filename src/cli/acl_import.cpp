@@ -17,14 +17,15 @@ store::AclStatus parse_status(std::string_view s, const std::string& where) {
 
 std::string checked_token(std::string_view token, const std::string& where) {
     if (!api::valid_driver_token(token)) {
-        throw AclImportError(where + ": driver_token must be 20-80 characters of A-Z a-z 0-9 - . _ ~");
+        throw AclImportError(where +
+                             ": driver_token must be 20-80 characters of A-Z a-z 0-9 - . _ ~");
     }
     return std::string(token);
 }
 
 std::string checked_station(std::string_view s, const std::string& where) {
-    if (!is_canonical_uuid(s)) throw AclImportError(where + ": station \"" + std::string(s) +
-                                                    "\" is not a UUID");
+    if (!is_canonical_uuid(s))
+        throw AclImportError(where + ": station \"" + std::string(s) + "\" is not a UUID");
     return to_lower_ascii(s);
 }
 
@@ -101,8 +102,8 @@ std::vector<store::AclEntry> parse_acl_csv(std::string_view text, int64_t now_ms
             header_seen = true;
             if (fields.size() != 4 || fields[0] != "driver_token" || fields[1] != "status" ||
                 fields[2] != "stations" || fields[3] != "expires_at") {
-                throw AclImportError(where +
-                                     ": expected the header driver_token,status,stations,expires_at");
+                throw AclImportError(
+                    where + ": expected the header driver_token,status,stations,expires_at");
             }
             continue;
         }
@@ -149,7 +150,8 @@ std::vector<store::AclEntry> parse_acl_json(std::string_view text, int64_t now_m
         if (!status || !status->is_string()) throw AclImportError(where + ": status missing");
         e.status = parse_status(status->as_string(), where);
         if (const auto* st = o.if_contains("stations"); st && !st->is_null()) {
-            if (!st->is_array()) throw AclImportError(where + ": stations must be an array or null");
+            if (!st->is_array())
+                throw AclImportError(where + ": stations must be an array or null");
             std::vector<std::string> stations;
             for (const auto& s : st->as_array()) {
                 if (!s.is_string()) throw AclImportError(where + ": stations must be UUID strings");

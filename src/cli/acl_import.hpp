@@ -16,7 +16,7 @@
 namespace cg::cli {
 
 class AclImportError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

@@ -89,8 +89,9 @@ int run(int argc, char** argv) {
     std::string data_dir;
 
     auto* serve = app.add_subcommand(
-        "serve", "Run the service (HTTP API, workers, callback delivery) with the embedded store "
-                 "in DATA_DIR. SIGTERM/SIGINT drain and exit 0.");
+        "serve",
+        "Run the service (HTTP API, workers, callback delivery) with the embedded store "
+        "in DATA_DIR. SIGTERM/SIGINT drain and exit 0.");
     serve->add_option("-c,--config", config_file, "KEY=VALUE settings file")
         ->check(CLI::ExistingFile);
     serve->add_option("--data-dir", data_dir, "Overrides DATA_DIR");
@@ -110,8 +111,9 @@ int run(int argc, char** argv) {
         "Add or replace ACL entries from a CSV file (header driver_token,status,stations,"
         "expires_at; stations separated by ';', empty = every station) or a JSON array of "
         "{driver_token,status,stations,expires_at}. All rows are checked before any is written.");
-    import->add_option("file", import_path, "CSV or JSON file")->required()->check(
-        CLI::ExistingFile);
+    import->add_option("file", import_path, "CSV or JSON file")
+        ->required()
+        ->check(CLI::ExistingFile);
     import->add_option("--format", import_format, "csv or json (default: from the file name)")
         ->check(CLI::IsMember({"csv", "json"}));
     import->add_option("-c,--config", config_file, "KEY=VALUE settings file")

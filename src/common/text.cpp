@@ -44,9 +44,9 @@ std::string format_rfc3339_ms(int64_t epoch_ms) {
     std::tm tm{};
     gmtime_r(&t, &tm);
     std::array<char, 32> buf{};
-    std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                  tm.tm_sec, static_cast<int>(ms));
+    std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms));
     return buf.data();
 }
 
@@ -98,9 +98,7 @@ std::optional<int64_t> parse_rfc3339_ms(std::string_view s) {
     return secs * 1000 + frac_ms;
 }
 
-std::string mask_token(std::string_view token) {
-    return std::string(token.substr(0, 4)) + "***";
-}
+std::string mask_token(std::string_view token) { return std::string(token.substr(0, 4)) + "***"; }
 
 std::string new_request_id(int64_t epoch_ms) {
     std::array<unsigned char, 16> b{};

@@ -8,19 +8,33 @@
 
 #include "common/text.hpp"
 
-
 namespace cg::config {
 
 namespace {
 
 // Every key chargegate reads; environment() copies only these.
-constexpr const char* kKnownKeys[] = {
-    "PORT", "BIND_ADDRESS", "DATA_DIR", "AUTHORIZATION_TIMEOUT_MS", "CALLBACK_TIMEOUT_MS",
-    "CALLBACK_MAX_ATTEMPTS", "CALLBACK_RETRY_BASE_MS", "CALLBACK_RETRY_MAX_MS",
-    "CALLBACK_ALLOW_PRIVATE_NETWORKS", "CALLBACK_SIGNING_SECRET", "AUTHORIZER_URL", "ADMIN_TOKEN",
-    "LOG_LEVEL", "WORKERS", "HTTP_THREADS", "CALLBACK_MAX_CONCURRENCY", "CALLBACK_MAX_PER_HOST",
-    "AUTHORIZER_MAX_CONCURRENCY", "MAX_QUEUE_DEPTH", "DRAIN_TIMEOUT_MS", "COMMIT_INTERVAL_US",
-    "IDEMPOTENCY_TTL_MS"};
+constexpr const char* kKnownKeys[] = {"PORT",
+                                      "BIND_ADDRESS",
+                                      "DATA_DIR",
+                                      "AUTHORIZATION_TIMEOUT_MS",
+                                      "CALLBACK_TIMEOUT_MS",
+                                      "CALLBACK_MAX_ATTEMPTS",
+                                      "CALLBACK_RETRY_BASE_MS",
+                                      "CALLBACK_RETRY_MAX_MS",
+                                      "CALLBACK_ALLOW_PRIVATE_NETWORKS",
+                                      "CALLBACK_SIGNING_SECRET",
+                                      "AUTHORIZER_URL",
+                                      "ADMIN_TOKEN",
+                                      "LOG_LEVEL",
+                                      "WORKERS",
+                                      "HTTP_THREADS",
+                                      "CALLBACK_MAX_CONCURRENCY",
+                                      "CALLBACK_MAX_PER_HOST",
+                                      "AUTHORIZER_MAX_CONCURRENCY",
+                                      "MAX_QUEUE_DEPTH",
+                                      "DRAIN_TIMEOUT_MS",
+                                      "COMMIT_INTERVAL_US",
+                                      "IDEMPOTENCY_TTL_MS"};
 
 std::string trim(std::string_view s) {
     const auto b = s.find_first_not_of(" \t\r");
@@ -166,7 +180,8 @@ Config load(const std::map<std::string, std::string>& file_values,
             static_cast<int>(parse_int("CALLBACK_MAX_CONCURRENCY", *s, 1, 100000));
     }
     if (auto* s = get("CALLBACK_MAX_PER_HOST")) {
-        c.callback_max_per_host = static_cast<int>(parse_int("CALLBACK_MAX_PER_HOST", *s, 1, 10000));
+        c.callback_max_per_host =
+            static_cast<int>(parse_int("CALLBACK_MAX_PER_HOST", *s, 1, 10000));
     }
     if (auto* s = get("AUTHORIZER_MAX_CONCURRENCY")) {
         c.authorizer_max_concurrency =
@@ -189,10 +204,14 @@ Config load(const std::map<std::string, std::string>& file_values,
 
 std::string to_string(LogLevel level) {
     switch (level) {
-        case LogLevel::kDebug: return "DEBUG";
-        case LogLevel::kInfo: return "INFO";
-        case LogLevel::kWarn: return "WARN";
-        case LogLevel::kError: return "ERROR";
+        case LogLevel::kDebug:
+            return "DEBUG";
+        case LogLevel::kInfo:
+            return "INFO";
+        case LogLevel::kWarn:
+            return "WARN";
+        case LogLevel::kError:
+            return "ERROR";
     }
     return "INFO";
 }

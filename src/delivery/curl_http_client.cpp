@@ -60,8 +60,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
             while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
                 value.remove_prefix(1);
             }
-            while (!value.empty() && (value.back() == '\r' || value.back() == '\n' ||
-                                      value.back() == ' ')) {
+            while (!value.empty() &&
+                   (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
                 value.remove_suffix(1);
             }
             const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
@@ -88,24 +88,31 @@ curl_socket_t open_socket(void* user, curlsocktype purpose, curl_sockaddr* addr)
 HttpError map_error(CURLcode code, bool blocked) {
     if (blocked) return HttpError::kBlockedAddress;
     switch (code) {
-        case CURLE_OK: return HttpError::kNone;
-        case CURLE_OPERATION_TIMEDOUT: return HttpError::kTimeout;
+        case CURLE_OK:
+            return HttpError::kNone;
+        case CURLE_OPERATION_TIMEDOUT:
+            return HttpError::kTimeout;
         case CURLE_COULDNT_RESOLVE_HOST:
-        case CURLE_COULDNT_RESOLVE_PROXY: return HttpError::kDns;
+        case CURLE_COULDNT_RESOLVE_PROXY:
+            return HttpError::kDns;
         case CURLE_COULDNT_CONNECT:
         case CURLE_SEND_ERROR:
         case CURLE_RECV_ERROR:
-        case CURLE_GOT_NOTHING: return HttpError::kConnect;
+        case CURLE_GOT_NOTHING:
+            return HttpError::kConnect;
         case CURLE_SSL_CONNECT_ERROR:
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CERTPROBLEM:
         case CURLE_SSL_CIPHER:
-        case CURLE_SSL_CACERT_BADFILE: return HttpError::kTls;
+        case CURLE_SSL_CACERT_BADFILE:
+            return HttpError::kTls;
         case CURLE_WEIRD_SERVER_REPLY:
         case CURLE_HTTP2:
         case CURLE_UNSUPPORTED_PROTOCOL:
-        case CURLE_URL_MALFORMAT: return HttpError::kProtocol;
-        default: return HttpError::kOther;
+        case CURLE_URL_MALFORMAT:
+            return HttpError::kProtocol;
+        default:
+            return HttpError::kOther;
     }
 }
 
@@ -113,15 +120,24 @@ HttpError map_error(CURLcode code, bool blocked) {
 
 const char* to_string(HttpError e) {
     switch (e) {
-        case HttpError::kNone: return "none";
-        case HttpError::kTimeout: return "timeout";
-        case HttpError::kConnect: return "connect_failed";
-        case HttpError::kDns: return "dns_failed";
-        case HttpError::kBlockedAddress: return "address_blocked";
-        case HttpError::kTls: return "tls_failed";
-        case HttpError::kProtocol: return "protocol_error";
-        case HttpError::kCancelled: return "cancelled";
-        case HttpError::kOther: return "other";
+        case HttpError::kNone:
+            return "none";
+        case HttpError::kTimeout:
+            return "timeout";
+        case HttpError::kConnect:
+            return "connect_failed";
+        case HttpError::kDns:
+            return "dns_failed";
+        case HttpError::kBlockedAddress:
+            return "address_blocked";
+        case HttpError::kTls:
+            return "tls_failed";
+        case HttpError::kProtocol:
+            return "protocol_error";
+        case HttpError::kCancelled:
+            return "cancelled";
+        case HttpError::kOther:
+            return "other";
     }
     return "other";
 }

@@ -17,7 +17,7 @@ struct CurlOptions {
 };
 
 class CurlHttpClient final : public HttpClient {
-public:
+  public:
     explicit CurlHttpClient(CurlOptions options);
     ~CurlHttpClient() override;
     CurlHttpClient(const CurlHttpClient&) = delete;
@@ -27,7 +27,7 @@ public:
     [[nodiscard]] size_t in_flight() const override { return in_flight_.load(); }
     void stop() override;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
     std::atomic<size_t> in_flight_{0};

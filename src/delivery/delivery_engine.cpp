@@ -79,7 +79,8 @@ struct DeliveryEngine::Impl {
         req.headers.emplace_back("User-Agent", "chargegate/" CG_VERSION);
         req.headers.emplace_back("webhook-id", job.id);
         req.headers.emplace_back("webhook-timestamp", std::to_string(ts));
-        if (signer) req.headers.emplace_back("webhook-signature", signer->sign(job.id, ts, req.body));
+        if (signer)
+            req.headers.emplace_back("webhook-signature", signer->sign(job.id, ts, req.body));
         req.headers.emplace_back("traceparent", make_traceparent(job.traceparent));
         http.post(std::move(req), [this, job = std::move(job), now](HttpResponse r) mutable {
             std::lock_guard lock(mu);
@@ -133,7 +134,7 @@ struct DeliveryEngine::Impl {
                 .kv("attempts", a.attempt_no)
                 .kv("error", a.error);
         } else {
-            obs::log_info("callback attempt failed; retry scheduled")
+            obs::log_debug("callback attempt failed; retry scheduled")
                 .kv("request_id", c.job.id)
                 .kv("attempt", a.attempt_no)
                 .kv("error", a.error)
@@ -187,8 +188,8 @@ struct DeliveryEngine::Impl {
                     next_rewrite = SteadyClock::now() + 500ms;
                 }
                 if (!stop) {
-                    const size_t free = options.max_in_flight - std::min(options.max_in_flight,
-                                                                         in_flight.size());
+                    const size_t free =
+                        options.max_in_flight - std::min(options.max_in_flight, in_flight.size());
                     const size_t n = std::min(free, inbox.size());
                     jobs.assign(std::make_move_iterator(inbox.begin()),
                                 std::make_move_iterator(inbox.begin() + static_cast<long>(n)));

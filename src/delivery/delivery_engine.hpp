@@ -34,7 +34,7 @@ struct DeliveryOptions {
 };
 
 class DeliveryEngine {
-public:
+  public:
     DeliveryEngine(DeliveryOptions options, store::Store& store, HttpClient& http,
                    const Clock& clock, obs::Metrics& metrics);
     ~DeliveryEngine();
@@ -56,7 +56,7 @@ public:
     // recovered at the next start (at-least-once).
     void stop(int64_t deadline_ms);
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -24,12 +24,12 @@ struct HttpRequest {
 enum class HttpError {
     kNone,
     kTimeout,
-    kConnect,          // refused, unreachable, reset before an answer
-    kDns,              // name did not resolve
-    kBlockedAddress,   // SSRF guard refused the resolved address
-    kTls,              // handshake or certificate failure
-    kProtocol,         // malformed answer
-    kCancelled,        // client shutting down
+    kConnect,         // refused, unreachable, reset before an answer
+    kDns,             // name did not resolve
+    kBlockedAddress,  // SSRF guard refused the resolved address
+    kTls,             // handshake or certificate failure
+    kProtocol,        // malformed answer
+    kCancelled,       // client shutting down
     kOther,
 };
 
@@ -38,14 +38,14 @@ const char* to_string(HttpError e);
 struct HttpResponse {
     int status = 0;  // 0 when no HTTP answer arrived
     HttpError error = HttpError::kNone;
-    std::string error_message;  // human-readable detail, empty when error == kNone
+    std::string error_message;              // human-readable detail, empty when error == kNone
     std::optional<int64_t> retry_after_ms;  // parsed Retry-After (seconds or HTTP date)
     std::string body;                       // at most 64 KiB kept
     std::chrono::microseconds duration{0};
 };
 
 class HttpClient {
-public:
+  public:
     virtual ~HttpClient() = default;
     // Sends a POST; `done` runs exactly once on the client's own thread and must not block.
     // Thread-safe.

@@ -8,14 +8,14 @@
 namespace cg::delivery {
 
 class WebhookSigner {
-public:
+  public:
     // nullopt (and `error` set) when the secret lacks the prefix or is not valid base64.
     static std::optional<WebhookSigner> from_secret(std::string_view secret, std::string* error);
 
     [[nodiscard]] std::string sign(std::string_view msg_id, int64_t timestamp_s,
                                    std::string_view body) const;
 
-private:
+  private:
     explicit WebhookSigner(std::string key) : key_(std::move(key)) {}
     std::string key_;
 };

@@ -25,21 +25,21 @@ constexpr uint32_t v4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
 }
 
 bool blocked_v4(uint32_t ip) {
-    return in(ip, v4(0, 0, 0, 0), 8) ||         // "this network"
-           in(ip, v4(10, 0, 0, 0), 8) ||        // private
-           in(ip, v4(100, 64, 0, 0), 10) ||     // carrier-grade NAT
-           in(ip, v4(127, 0, 0, 0), 8) ||       // loopback
-           in(ip, v4(169, 254, 0, 0), 16) ||    // link-local, cloud metadata
-           in(ip, v4(172, 16, 0, 0), 12) ||     // private
-           in(ip, v4(192, 0, 0, 0), 24) ||      // IETF protocol assignments
-           in(ip, v4(192, 0, 2, 0), 24) ||      // documentation
-           in(ip, v4(192, 88, 99, 0), 24) ||    // 6to4 relay anycast
-           in(ip, v4(192, 168, 0, 0), 16) ||    // private
-           in(ip, v4(198, 18, 0, 0), 15) ||     // benchmarking
-           in(ip, v4(198, 51, 100, 0), 24) ||   // documentation
-           in(ip, v4(203, 0, 113, 0), 24) ||    // documentation
-           in(ip, v4(224, 0, 0, 0), 4) ||       // multicast
-           in(ip, v4(240, 0, 0, 0), 4);         // reserved and broadcast
+    return in(ip, v4(0, 0, 0, 0), 8) ||        // "this network"
+           in(ip, v4(10, 0, 0, 0), 8) ||       // private
+           in(ip, v4(100, 64, 0, 0), 10) ||    // carrier-grade NAT
+           in(ip, v4(127, 0, 0, 0), 8) ||      // loopback
+           in(ip, v4(169, 254, 0, 0), 16) ||   // link-local, cloud metadata
+           in(ip, v4(172, 16, 0, 0), 12) ||    // private
+           in(ip, v4(192, 0, 0, 0), 24) ||     // IETF protocol assignments
+           in(ip, v4(192, 0, 2, 0), 24) ||     // documentation
+           in(ip, v4(192, 88, 99, 0), 24) ||   // 6to4 relay anycast
+           in(ip, v4(192, 168, 0, 0), 16) ||   // private
+           in(ip, v4(198, 18, 0, 0), 15) ||    // benchmarking
+           in(ip, v4(198, 51, 100, 0), 24) ||  // documentation
+           in(ip, v4(203, 0, 113, 0), 24) ||   // documentation
+           in(ip, v4(224, 0, 0, 0), 4) ||      // multicast
+           in(ip, v4(240, 0, 0, 0), 4);        // reserved and broadcast
 }
 
 uint32_t load_v4(const uint8_t* p) {
@@ -156,6 +156,10 @@ bool host_is_blocked_literal(std::string_view host) {
         in6_addr a6{};
         if (inet_pton(AF_INET6, inner.c_str(), &a6) == 1) return blocked_v6(a6.s6_addr);
         return true;  // a bracketed host that is not an IPv6 address is not a valid host
+    }
+    if (h.find(':') != std::string::npos) {  // an unbracketed IPv6 literal
+        in6_addr a6{};
+        return inet_pton(AF_INET6, h.c_str(), &a6) != 1 || blocked_v6(a6.s6_addr);
     }
     if (const auto v4addr = parse_loose_ipv4(h)) return blocked_v4(*v4addr);
     return false;

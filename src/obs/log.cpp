@@ -34,10 +34,14 @@ void append_json_string(std::string& out, std::string_view s) {
 
 const char* level_name(Level l) {
     switch (l) {
-        case Level::kDebug: return "debug";
-        case Level::kInfo: return "info";
-        case Level::kWarn: return "warn";
-        case Level::kError: return "error";
+        case Level::kDebug:
+            return "debug";
+        case Level::kInfo:
+            return "info";
+        case Level::kWarn:
+            return "warn";
+        case Level::kError:
+            return "error";
     }
     return "info";
 }
@@ -51,10 +55,18 @@ int64_t now_ms() {
 
 void init_logging(config::LogLevel level) {
     switch (level) {
-        case config::LogLevel::kDebug: g_min_level = static_cast<int>(Level::kDebug); break;
-        case config::LogLevel::kInfo: g_min_level = static_cast<int>(Level::kInfo); break;
-        case config::LogLevel::kWarn: g_min_level = static_cast<int>(Level::kWarn); break;
-        case config::LogLevel::kError: g_min_level = static_cast<int>(Level::kError); break;
+        case config::LogLevel::kDebug:
+            g_min_level = static_cast<int>(Level::kDebug);
+            break;
+        case config::LogLevel::kInfo:
+            g_min_level = static_cast<int>(Level::kInfo);
+            break;
+        case config::LogLevel::kWarn:
+            g_min_level = static_cast<int>(Level::kWarn);
+            break;
+        case config::LogLevel::kError:
+            g_min_level = static_cast<int>(Level::kError);
+            break;
     }
     (void)sink();
 }

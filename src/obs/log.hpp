@@ -17,14 +17,16 @@ void init_logging(config::LogLevel level);
 bool log_enabled(Level level);
 
 class LogLine {
-public:
+  public:
     LogLine(Level level, std::string_view msg);
     ~LogLine();
     LogLine(const LogLine&) = delete;
     LogLine& operator=(const LogLine&) = delete;
 
     LogLine& kv(std::string_view key, std::string_view value);
-    LogLine& kv(std::string_view key, const char* value) { return kv(key, std::string_view(value)); }
+    LogLine& kv(std::string_view key, const char* value) {
+        return kv(key, std::string_view(value));
+    }
     LogLine& kv(std::string_view key, const std::string& value) {
         return kv(key, std::string_view(value));
     }
@@ -36,7 +38,7 @@ public:
     LogLine& kv(std::string_view key, double value);
     LogLine& kv(std::string_view key, bool value);
 
-private:
+  private:
     void key(std::string_view k);
     bool on_;
     Level level_;

@@ -8,8 +8,7 @@
 namespace cg::obs {
 
 namespace {
-void header(std::string& out, std::string_view name, std::string_view help,
-            std::string_view type) {
+void header(std::string& out, std::string_view name, std::string_view help, std::string_view type) {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
@@ -44,8 +43,7 @@ uint64_t CounterVec::value(std::string_view value) const {
 void CounterVec::render(std::string& out) const {
     header(out, name_, help_, "counter");
     for (size_t i = 0; i < values_.size(); ++i) {
-        out += fmt::format("{}{{{}=\"{}\"}} {}\n", name_, label_, values_[i],
-                           counters_[i].value());
+        out += fmt::format("{}{{{}=\"{}\"}} {}\n", name_, label_, values_[i], counters_[i].value());
     }
 }
 
@@ -70,8 +68,8 @@ void Histogram::render(std::string& out) const {
     uint64_t cumulative = 0;
     for (size_t i = 0; i < bounds_.size(); ++i) {
         cumulative += buckets_[i].value();
-        out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name_, format_bound(bounds_[i]),
-                           cumulative);
+        out +=
+            fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name_, format_bound(bounds_[i]), cumulative);
     }
     cumulative += buckets_[bounds_.size()].value();
     out += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n", name_, cumulative);
@@ -99,7 +97,8 @@ void HttpCounter::inc(std::string_view route, int code) {
 uint64_t HttpCounter::value(std::string_view route, int code) const {
     if (code < 100 || code > 599) return 0;
     for (size_t i = 0; i < routes_.size(); ++i) {
-        if (routes_[i] == route) return counters_[i * kCodes + static_cast<size_t>(code - 100)].value();
+        if (routes_[i] == route)
+            return counters_[i * kCodes + static_cast<size_t>(code - 100)].value();
     }
     return 0;
 }
@@ -119,16 +118,16 @@ void HttpCounter::render(std::string& out) const {
 
 namespace {
 std::vector<double> latency_bounds() {
-    return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-            0.05,   0.1,     0.25,   0.5,   1,      2.5,    5,    10,   30};
+    return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+            0.1,    0.25,    0.5,    1,     2.5,    5,     10,   30};
 }
 }  // namespace
 
 Metrics::Metrics()
-    : charging_requests("charging_requests_total",
-                        "Charging-session requests answered, by outcome", "status",
-                        {"accepted", "replayed", "invalid", "unsupported_media_type",
-                         "too_large", "conflict", "unavailable", "other"}),
+    : charging_requests("charging_requests_total", "Charging-session requests answered, by outcome",
+                        "status",
+                        {"accepted", "replayed", "invalid", "unsupported_media_type", "too_large",
+                         "conflict", "unavailable", "other"}),
       authorization_time("authorization_processing_time_seconds",
                          "Time from taking a request off the queue to its decision",
                          latency_bounds()),
@@ -136,8 +135,8 @@ Metrics::Metrics()
                 {"allowed", "not_allowed", "unknown"}),
       callback_deliveries("callback_deliveries_total", "Callback attempts, by result", "result",
                           {"delivered", "retry", "failed", "gone", "blocked", "other"}),
-      callback_duration("callback_delivery_duration_seconds",
-                        "Duration of one callback attempt", latency_bounds()),
+      callback_duration("callback_delivery_duration_seconds", "Duration of one callback attempt",
+                        latency_bounds()),
       accept_latency("http_accept_duration_seconds",
                      "Time from a charging-session POST's arrival to its durable answer",
                      latency_bounds()),

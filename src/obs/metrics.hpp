@@ -14,17 +14,17 @@
 namespace cg::obs {
 
 class Counter {
-public:
+  public:
     void inc(uint64_t n = 1) { v_.fetch_add(n, std::memory_order_relaxed); }
     [[nodiscard]] uint64_t value() const { return v_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<uint64_t> v_{0};
 };
 
 // A counter with one label whose values are fixed at construction.
 class CounterVec {
-public:
+  public:
     CounterVec(std::string name, std::string help, std::string label,
                std::initializer_list<std::string_view> values);
     // Unknown values are counted under the last value given at construction.
@@ -32,7 +32,7 @@ public:
     [[nodiscard]] uint64_t value(std::string_view value) const;
     void render(std::string& out) const;
 
-private:
+  private:
     std::string name_, help_, label_;
     std::vector<std::string> values_;
     std::unique_ptr<Counter[]> counters_;
@@ -40,13 +40,13 @@ private:
 
 // Cumulative histogram with fixed upper bounds (seconds).
 class Histogram {
-public:
+  public:
     Histogram(std::string name, std::string help, std::vector<double> bounds);
     void observe(double seconds);
     void render(std::string& out) const;
     [[nodiscard]] uint64_t count() const { return count_.value(); }
 
-private:
+  private:
     std::string name_, help_;
     std::vector<double> bounds_;
     std::unique_ptr<Counter[]> buckets_;  // bounds_.size() + 1 (the last one is +Inf)
@@ -56,13 +56,13 @@ private:
 
 // http_requests_total{route,code}: routes fixed, codes 100..599.
 class HttpCounter {
-public:
+  public:
     explicit HttpCounter(std::initializer_list<std::string_view> routes);
     void inc(std::string_view route, int code);
     [[nodiscard]] uint64_t value(std::string_view route, int code) const;
     void render(std::string& out) const;
 
-private:
+  private:
     static constexpr int kCodes = 500;
     std::vector<std::string> routes_;
     std::unique_ptr<Counter[]> counters_;
@@ -78,9 +78,9 @@ struct GaugeSample {
 struct Metrics {
     Metrics();
 
-    CounterVec charging_requests;  // charging_requests_total{status}
-    Histogram authorization_time;  // authorization_processing_time_seconds
-    CounterVec decisions;          // authorization_decisions_total{status}
+    CounterVec charging_requests;    // charging_requests_total{status}
+    Histogram authorization_time;    // authorization_processing_time_seconds
+    CounterVec decisions;            // authorization_decisions_total{status}
     CounterVec callback_deliveries;  // callback_deliveries_total{result}
     Histogram callback_duration;     // callback_delivery_duration_seconds
     Histogram accept_latency;        // http_accept_duration_seconds (POST, until durable)

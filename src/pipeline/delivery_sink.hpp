@@ -8,7 +8,7 @@
 namespace cg::pipeline {
 
 class DeliverySink {
-public:
+  public:
     virtual ~DeliverySink() = default;
     // Takes decided requests whose decision is durable. Never blocks. Thread-safe.
     virtual void submit(std::vector<store::DeliveryJob> jobs) = 0;

@@ -20,9 +20,8 @@ struct WorkerPool::Batch {
 };
 
 WorkerPool::WorkerPool(WorkerPoolOptions options, queue::WorkQueue& queue,
-                       authz::Authorizer& authorizer, store::Store& store,
-                       DeliverySink& delivery, const Clock& clock,
-                       obs::Metrics& metrics)
+                       authz::Authorizer& authorizer, store::Store& store, DeliverySink& delivery,
+                       const Clock& clock, obs::Metrics& metrics)
     : options_(options),
       queue_(queue),
       authorizer_(authorizer),

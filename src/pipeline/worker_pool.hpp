@@ -15,8 +15,8 @@
 
 #include "authz/authorizer.hpp"
 #include "common/clock.hpp"
-#include "pipeline/delivery_sink.hpp"
 #include "obs/metrics.hpp"
+#include "pipeline/delivery_sink.hpp"
 #include "queue/work_queue.hpp"
 #include "store/store.hpp"
 
@@ -24,12 +24,12 @@ namespace cg::pipeline {
 
 struct WorkerPoolOptions {
     int workers = 2;
-    size_t batch = 256;          // requests taken off the queue at once per worker
+    size_t batch = 256;           // requests taken off the queue at once per worker
     size_t max_in_flight = 4096;  // popped but not yet recorded as decided
 };
 
 class WorkerPool {
-public:
+  public:
     WorkerPool(WorkerPoolOptions options, queue::WorkQueue& queue, authz::Authorizer& authorizer,
                store::Store& store, DeliverySink& delivery, const Clock& clock,
                obs::Metrics& metrics);
@@ -44,7 +44,7 @@ public:
     void stop(int64_t deadline_ms);
     [[nodiscard]] size_t in_flight() const { return in_flight_.load(); }
 
-private:
+  private:
     struct Batch;
     void run();
     void decide(std::vector<store::QueuedRequest> items);

@@ -19,7 +19,7 @@
 namespace cg::queue {
 
 class StoreBackedQueue final : public WorkQueue {
-public:
+  public:
     explicit StoreBackedQueue(store::Store& store, size_t window = 4096);
     ~StoreBackedQueue() override;
 
@@ -28,7 +28,7 @@ public:
     [[nodiscard]] int64_t dispatched_up_to() const override { return dispatched_.load(); }
     void close() override;
 
-private:
+  private:
     // Reads the next rows after the window's last seq from the store; only one thread at a time.
     void refill();
 

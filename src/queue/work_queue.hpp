@@ -11,7 +11,7 @@
 namespace cg::queue {
 
 class WorkQueue {
-public:
+  public:
     virtual ~WorkQueue() = default;
 
     // Announces a request that is now durably stored. Called in commit (seq) order from the

@@ -16,7 +16,7 @@ namespace cg::store {
 // shared between threads. Reads block on storage, so never use a reader on an event-loop
 // thread. Reads see every write whose completion callback has already run.
 class StoreReader {
-public:
+  public:
     virtual ~StoreReader() = default;
 
     virtual std::optional<RequestView> find_request(std::string_view request_id) = 0;
@@ -44,7 +44,7 @@ struct StoreCounters {
 // in which case nothing of it was applied). `done` callbacks run on the store's writer thread,
 // in commit order, and must not block. All methods are thread-safe.
 class Store {
-public:
+  public:
     virtual ~Store() = default;
 
     // Stores a new request in state `queued`, applying the idempotency claim atomically.

@@ -6,7 +6,7 @@ namespace cg::store {
 // Start-up failure of a store (unreadable, corrupt or foreign file, newer schema, ...). The
 // message is one line meant for the operator.
 class StoreError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

@@ -50,8 +50,8 @@ void configure_connection(Database& db, const std::string& path, bool writer) {
     } catch (const SqliteError& e) {
         const int code = e.code() & 0xFF;
         if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
-            throw StoreError(path + " is not a chargegate database or is corrupt (" +
-                             e.what() + "); move it away or point DATA_DIR elsewhere");
+            throw StoreError(path + " is not a chargegate database or is corrupt (" + e.what() +
+                             "); move it away or point DATA_DIR elsewhere");
         }
         throw StoreError(path + ": " + e.what());
     }
@@ -74,15 +74,17 @@ void apply_migrations(Database& db, const std::string& path) {
             const bool meta = has_meta.int64(0) == 1;
             has_meta.reset();
             if (!meta && table_count > 0) {
-                throw StoreError(path + " is a SQLite database but not chargegate's (it has other "
-                                        "tables); point DATA_DIR at an empty directory");
+                throw StoreError(path +
+                                 " is a SQLite database but not chargegate's (it has other "
+                                 "tables); point DATA_DIR at an empty directory");
             }
             if (!meta) {
                 db.exec(
                     "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT "
                     "NULL, applied_at INTEGER NOT NULL)");
             }
-            Statement current(db.handle(), "SELECT coalesce(max(version), 0) FROM schema_migrations");
+            Statement current(db.handle(),
+                              "SELECT coalesce(max(version), 0) FROM schema_migrations");
             current.step();
             const int64_t have = current.int64(0);
             current.reset();

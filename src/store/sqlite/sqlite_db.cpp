@@ -86,7 +86,8 @@ int64_t Statement::int64(int col) const { return sqlite3_column_int64(stmt_, col
 std::string Statement::text(int col) const {
     const auto* p = sqlite3_column_text(stmt_, col);
     if (!p) return {};
-    return {reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
+    return {reinterpret_cast<const char*>(p),
+            static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
 }
 
 std::optional<int64_t> Statement::opt_int64(int col) const {
@@ -106,12 +107,12 @@ std::string_view Statement::blob(int col) const {
 }
 
 Database::Database(const std::string& path) {
-    const int rc = sqlite3_open_v2(
-        path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-        nullptr);
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
-        std::string msg = "cannot open " + path + ": " +
-                          (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+        std::string msg =
+            "cannot open " + path + ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
         sqlite3_close_v2(db_);
         db_ = nullptr;
         throw SqliteError(rc, msg);

@@ -14,16 +14,16 @@ namespace cg::store::sqlite {
 // Thrown for an unexpected SQLite result; carries the result code so callers can tell
 // environment failures (full, I/O, read-only) from bugs.
 class SqliteError : public std::runtime_error {
-public:
+  public:
     SqliteError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
     [[nodiscard]] int code() const { return code_; }
 
-private:
+  private:
     int code_;
 };
 
 class Statement {
-public:
+  public:
     Statement() = default;
     Statement(sqlite3* db, std::string_view sql);
     ~Statement();
@@ -56,25 +56,25 @@ public:
     [[nodiscard]] std::optional<std::string> opt_text(int col) const;
     [[nodiscard]] std::string_view blob(int col) const;
 
-private:
+  private:
     sqlite3* db_ = nullptr;
     sqlite3_stmt* stmt_ = nullptr;
 };
 
 // Resets a statement when leaving scope, so no read snapshot outlives its use.
 class Reset {
-public:
+  public:
     explicit Reset(Statement& s) : s_(s) {}
     ~Reset() { s_.reset(); }
     Reset(const Reset&) = delete;
     Reset& operator=(const Reset&) = delete;
 
-private:
+  private:
     Statement& s_;
 };
 
 class Database {
-public:
+  public:
     // Opens (creating if needed) the file; throws SqliteError.
     explicit Database(const std::string& path);
     ~Database();
@@ -86,7 +86,7 @@ public:
     [[nodiscard]] int64_t changes() const { return sqlite3_changes64(db_); }
     [[nodiscard]] int64_t last_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
-private:
+  private:
     sqlite3* db_ = nullptr;
 };
 

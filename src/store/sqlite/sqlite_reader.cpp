@@ -29,11 +29,12 @@ std::optional<std::string> stations_to_json(const std::optional<std::vector<std:
 SqliteReader::SqliteReader(const std::string& path) : db_(path) {
     configure_connection(db_, path, false);
     auto* h = db_.handle();
-    request_ = Statement(h,
-                         "SELECT seq, id, station_id, driver_token, callback_url, state, created_at,"
-                         " decision_status, decision_reason, decided_at, attempts,"
-                         " last_status_code, last_error, next_attempt_at, delivered_at"
-                         " FROM requests WHERE id = ?");
+    request_ =
+        Statement(h,
+                  "SELECT seq, id, station_id, driver_token, callback_url, state, created_at,"
+                  " decision_status, decision_reason, decided_at, attempts,"
+                  " last_status_code, last_error, next_attempt_at, delivered_at"
+                  " FROM requests WHERE id = ?");
     attempts_ = Statement(h,
                           "SELECT attempt_no, started_at, duration_ms, http_status, error"
                           " FROM delivery_attempts WHERE request_seq = ?"

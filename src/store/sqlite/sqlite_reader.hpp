@@ -8,7 +8,7 @@ namespace cg::store::sqlite {
 
 // A StoreReader on its own read-only connection. Single-threaded, like every reader.
 class SqliteReader final : public StoreReader {
-public:
+  public:
     explicit SqliteReader(const std::string& path);
 
     std::optional<RequestView> find_request(std::string_view request_id) override;
@@ -18,7 +18,7 @@ public:
     std::optional<StationEntry> find_station(std::string_view station_id) override;
     std::optional<int64_t> next_due_at() override;
 
-private:
+  private:
     Database db_;
     Statement request_;
     Statement attempts_;

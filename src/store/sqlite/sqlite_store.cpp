@@ -21,7 +21,8 @@ namespace {
 // Prepared statements of the write connection, prepared once.
 struct WriteStatements {
     explicit WriteStatements(sqlite3* h)
-        : find_key(h, "SELECT body_hash, request_id, created_at FROM idempotency_keys WHERE key = ?"),
+        : find_key(h,
+                   "SELECT body_hash, request_id, created_at FROM idempotency_keys WHERE key = ?"),
           put_key(h,
                   "INSERT OR REPLACE INTO idempotency_keys (key, body_hash, request_id, "
                   "created_at) VALUES (?, ?, ?, ?)"),
@@ -58,8 +59,8 @@ struct WriteStatements {
                  "DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys "
                  "WHERE created_at < ? LIMIT 5000)") {}
 
-    Statement find_key, put_key, insert_request, decide, insert_attempt, update_attempt,
-        find_state, redeliver, put_acl, delete_acl, put_station, recover, expire;
+    Statement find_key, put_key, insert_request, decide, insert_attempt, update_attempt, find_state,
+        redeliver, put_acl, delete_acl, put_station, recover, expire;
 };
 
 // Counter changes made by a batch; applied only once it committed.
@@ -80,7 +81,7 @@ struct WriteContext {
 // environment failure aborts the whole batch, any other error fails this operation alone (its
 // statement was rolled back by SQLite, the others stand). complete() runs after the commit.
 class Op {
-public:
+  public:
     virtual ~Op() = default;
     virtual void apply(WriteContext& ctx) = 0;
     virtual void complete(bool committed) = 0;
@@ -88,7 +89,7 @@ public:
 };
 
 class AcceptOp final : public Op {
-public:
+  public:
     AcceptOp(NewRequest r, std::function<void(AcceptResult)> done)
         : req_(std::move(r)), done_(std::move(done)) {}
 
@@ -142,14 +143,14 @@ public:
         done_(std::move(result_));
     }
 
-private:
+  private:
     NewRequest req_;
     std::function<void(AcceptResult)> done_;
     AcceptResult result_;
 };
 
 class DecisionsOp final : public Op {
-public:
+  public:
     DecisionsOp(std::vector<DecisionRecord> d, std::function<void(bool)> done)
         : decisions_(std::move(d)), done_(std::move(done)) {}
     void apply(WriteContext& ctx) override {
@@ -169,13 +170,13 @@ public:
     }
     void complete(bool committed) override { done_(committed && !failed); }
 
-private:
+  private:
     std::vector<DecisionRecord> decisions_;
     std::function<void(bool)> done_;
 };
 
 class AttemptsOp final : public Op {
-public:
+  public:
     AttemptsOp(std::vector<AttemptRecord> a, std::function<void(bool)> done)
         : attempts_(std::move(a)), done_(std::move(done)) {}
     void apply(WriteContext& ctx) override {
@@ -183,7 +184,9 @@ public:
             {
                 auto& s = ctx.st.insert_attempt;
                 Reset guard(s);
-                s.bind(1, a.seq).bind(2, static_cast<int64_t>(a.attempt_no)).bind(3, a.started_at_ms)
+                s.bind(1, a.seq)
+                    .bind(2, static_cast<int64_t>(a.attempt_no))
+                    .bind(3, a.started_at_ms)
                     .bind(4, a.duration_ms);
                 if (a.http_status > 0) {
                     s.bind(5, static_cast<int64_t>(a.http_status));
@@ -231,13 +234,13 @@ public:
     }
     void complete(bool committed) override { done_(committed && !failed); }
 
-private:
+  private:
     std::vector<AttemptRecord> attempts_;
     std::function<void(bool)> done_;
 };
 
 class RedeliverOp final : public Op {
-public:
+  public:
     RedeliverOp(std::string id, int64_t now, std::function<void(RedeliverStatus)> done)
         : id_(std::move(id)), now_(now), done_(std::move(done)) {}
     void apply(WriteContext& ctx) override {
@@ -269,7 +272,7 @@ public:
         done_(committed && !failed ? status_ : RedeliverStatus::kUnavailable);
     }
 
-private:
+  private:
     std::string id_;
     int64_t now_;
     std::function<void(RedeliverStatus)> done_;
@@ -277,7 +280,7 @@ private:
 };
 
 class AclOp final : public Op {
-public:
+  public:
     AclOp(std::vector<AclEntry> e, std::function<void(WriteStatus)> done)
         : entries_(std::move(e)), done_(std::move(done)) {}
     void apply(WriteContext& ctx) override {
@@ -296,13 +299,13 @@ public:
         done_(committed && !failed ? WriteStatus::kOk : WriteStatus::kUnavailable);
     }
 
-private:
+  private:
     std::vector<AclEntry> entries_;
     std::function<void(WriteStatus)> done_;
 };
 
 class DeleteAclOp final : public Op {
-public:
+  public:
     DeleteAclOp(std::string token, std::function<void(WriteStatus)> done)
         : token_(std::move(token)), done_(std::move(done)) {}
     void apply(WriteContext& ctx) override {
@@ -320,14 +323,14 @@ public:
         }
     }
 
-private:
+  private:
     std::string token_;
     std::function<void(WriteStatus)> done_;
     bool found_ = false;
 };
 
 class StationOp final : public Op {
-public:
+  public:
     StationOp(StationEntry e, std::function<void(WriteStatus)> done)
         : entry_(std::move(e)), done_(std::move(done)) {}
     void apply(WriteContext& ctx) override {
@@ -342,14 +345,14 @@ public:
         done_(committed && !failed ? WriteStatus::kOk : WriteStatus::kUnavailable);
     }
 
-private:
+  private:
     StationEntry entry_;
     std::function<void(WriteStatus)> done_;
 };
 
 // A statement over the whole table (recovery, expiry) with a completion.
 class SweepOp final : public Op {
-public:
+  public:
     SweepOp(Statement WriteStatements::*stmt, int64_t arg, std::function<void(bool, int64_t)> done)
         : stmt_(stmt), arg_(arg), done_(std::move(done)) {}
     void apply(WriteContext& ctx) override {
@@ -363,7 +366,7 @@ public:
         if (done_) done_(committed && !failed, changed_);
     }
 
-private:
+  private:
     Statement WriteStatements::*stmt_;
     int64_t arg_;
     std::function<void(bool, int64_t)> done_;

@@ -29,15 +29,14 @@ class SqliteStore;
 // Opens (creating and migrating as needed) the store in `options.data_dir`. Throws StoreError
 // with a one-line message for an unusable directory, a corrupt or foreign file, or a schema
 // newer than this binary. `metrics` may be null.
-std::unique_ptr<SqliteStore> open_sqlite_store(const SqliteOptions& options,
-                                               obs::Metrics* metrics);
+std::unique_ptr<SqliteStore> open_sqlite_store(const SqliteOptions& options, obs::Metrics* metrics);
 
 // Creates or upgrades the schema in `data_dir` and returns. Safe to run while a service uses
 // the same directory (migrations take the write lock). Throws StoreError.
 void migrate_sqlite(const std::string& data_dir);
 
 class SqliteStore final : public Store {
-public:
+  public:
     struct Impl;
     explicit SqliteStore(std::unique_ptr<Impl> impl);
     ~SqliteStore() override;
@@ -62,7 +61,7 @@ public:
     [[nodiscard]] StoreCounters counters() const override;
     void close() override;
 
-private:
+  private:
     std::unique_ptr<Impl> impl_;
 };
 

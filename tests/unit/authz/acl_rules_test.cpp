@@ -42,8 +42,7 @@ TEST(AclRules, ExpiredAtOrBeforeNow) {
     expect(decide_by_acl(e, std::nullopt, kStation, kNow), DecisionStatus::kNotAllowed,
            "token_expired");
     e.expires_at_ms = kNow + 1;
-    expect(decide_by_acl(e, std::nullopt, kStation, kNow), DecisionStatus::kAllowed,
-           "acl_allowed");
+    expect(decide_by_acl(e, std::nullopt, kStation, kNow), DecisionStatus::kAllowed, "acl_allowed");
 }
 
 TEST(AclRules, StationListRestrictsCaseInsensitively) {

@@ -9,10 +9,9 @@ const std::string kToken = "ABCD-efgh1234567890_~valid.token";
 const std::string kStationUpper = "123E4567-E89B-12D3-A456-426614174000";
 
 TEST(AclCsv, ParsesEveryColumn) {
-    const std::string csv =
-        "driver_token,status,stations,expires_at\n" + kToken + ",allowed,,\n" +
-        "BLOCKED-token-0123456789,blocked,\"" + kStationUpper +
-        ";00000000-0000-4000-8000-000000000001\",2030-01-01T00:00:00Z\r\n\n";
+    const std::string csv = "driver_token,status,stations,expires_at\n" + kToken + ",allowed,,\n" +
+                            "BLOCKED-token-0123456789,blocked,\"" + kStationUpper +
+                            ";00000000-0000-4000-8000-000000000001\",2030-01-01T00:00:00Z\r\n\n";
     const auto entries = parse_acl_csv(csv, 42);
     ASSERT_EQ(entries.size(), 2u);
     EXPECT_EQ(entries[0].driver_token, kToken);
@@ -41,8 +40,7 @@ TEST(AclCsv, BadRowsNameTheLine) {
     EXPECT_NE(error_of("token,status\n").find("line 1"), std::string::npos);
     EXPECT_NE(error_of(header + kToken + ",maybe,,\n").find("line 2"), std::string::npos);
     EXPECT_NE(error_of(header + "short,allowed,,\n").find("driver_token"), std::string::npos);
-    EXPECT_NE(error_of(header + kToken + ",allowed,not-a-uuid,\n").find("UUID"),
-              std::string::npos);
+    EXPECT_NE(error_of(header + kToken + ",allowed,not-a-uuid,\n").find("UUID"), std::string::npos);
     EXPECT_NE(error_of(header + kToken + ",allowed,,tomorrow\n").find("expires_at"),
               std::string::npos);
     EXPECT_NE(error_of(header + kToken + ",allowed\n").find("4 fields"), std::string::npos);
@@ -52,7 +50,8 @@ TEST(AclJson, ParsesTheAdminApiShape) {
     const std::string json = R"([{"driver_token":")" + kToken +
                              R"(","status":"allowed","stations":null,"expires_at":null},
         {"driver_token":"BLOCKED-token-0123456789","status":"blocked",
-         "stations":[")" + kStationUpper + R"("],"expires_at":"2030-01-01T00:00:00.000Z"}])";
+         "stations":[")" + kStationUpper +
+                             R"("],"expires_at":"2030-01-01T00:00:00.000Z"}])";
     const auto entries = parse_acl_json(json, 7);
     ASSERT_EQ(entries.size(), 2u);
     EXPECT_FALSE(entries[0].stations.has_value());
@@ -65,10 +64,10 @@ TEST(AclJson, RejectsWrongShapes) {
     EXPECT_THROW(parse_acl_json("[1]", 0), AclImportError);
     EXPECT_THROW(parse_acl_json("not json", 0), AclImportError);
     EXPECT_THROW(parse_acl_json(R"([{"driver_token":")" + kToken + R"("}])", 0), AclImportError);
-    EXPECT_THROW(parse_acl_json(R"([{"driver_token":")" + kToken +
-                                    R"(","status":"allowed","stations":"all"}])",
-                                0),
-                 AclImportError);
+    EXPECT_THROW(
+        parse_acl_json(
+            R"([{"driver_token":")" + kToken + R"(","status":"allowed","stations":"all"}])", 0),
+        AclImportError);
 }
 
 TEST(AclFormat, FromNameOrFlag) {

@@ -28,8 +28,8 @@ TEST(Config, DefaultsFollowTheContract) {
 }
 
 TEST(Config, EnvironmentOverridesFile) {
-    const auto c = load({{"PORT", "9000"}, {"LOG_LEVEL", "debug"}, {"WORKERS", "3"}},
-                        {{"PORT", "9100"}});
+    const auto c =
+        load({{"PORT", "9000"}, {"LOG_LEVEL", "debug"}, {"WORKERS", "3"}}, {{"PORT", "9100"}});
     EXPECT_EQ(c.port, 9100);
     EXPECT_EQ(c.log_level, LogLevel::kDebug);
     EXPECT_EQ(c.workers, 3);
@@ -52,8 +52,7 @@ TEST(Config, BadValuesNameTheKey) {
                   .find("CALLBACK_ALLOW_PRIVATE_NETWORKS"),
               std::string::npos);
     EXPECT_NE(message_of({{"LOG_LEVEL", "LOUD"}}).find("LOG_LEVEL"), std::string::npos);
-    EXPECT_NE(message_of({{"CALLBACK_SIGNING_SECRET", "plain"}}).find("whsec_"),
-              std::string::npos);
+    EXPECT_NE(message_of({{"CALLBACK_SIGNING_SECRET", "plain"}}).find("whsec_"), std::string::npos);
     EXPECT_NE(message_of({{"AUTHORIZER_URL", "ftp://x"}}).find("AUTHORIZER_URL"),
               std::string::npos);
     EXPECT_NE(message_of({{"CALLBACK_RETRY_BASE_MS", "5000"}, {"CALLBACK_RETRY_MAX_MS", "100"}})

@@ -28,9 +28,10 @@ TEST(Metrics, RendersContractSeriesInPrometheusFormat) {
     EXPECT_TRUE(contains(text, "authorization_processing_time_seconds_count 1\n"));
     EXPECT_TRUE(contains(text, "callback_deliveries_total{result=\"delivered\"} 1\n"));
     EXPECT_TRUE(contains(text, "# TYPE callback_delivery_duration_seconds histogram"));
-    EXPECT_TRUE(contains(
-        text, "http_requests_total{route=\"charging_session_create\",code=\"200\"} 1\n"));
-    EXPECT_TRUE(contains(text, "# TYPE authorization_queue_size gauge\nauthorization_queue_size 5\n"));
+    EXPECT_TRUE(
+        contains(text, "http_requests_total{route=\"charging_session_create\",code=\"200\"} 1\n"));
+    EXPECT_TRUE(
+        contains(text, "# TYPE authorization_queue_size gauge\nauthorization_queue_size 5\n"));
 }
 
 TEST(Metrics, UnknownLabelValuesFallIntoTheLastValue) {

@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 
 // A queue over a vector: hands each request out once, in order.
 class VectorQueue final : public queue::WorkQueue {
-public:
+  public:
     void on_committed(store::QueuedRequest r) override {
         std::lock_guard lock(mu_);
         items_.push_back(std::move(r));
@@ -43,7 +43,7 @@ public:
         return items_.size();
     }
 
-private:
+  private:
     std::mutex mu_;
     std::deque<store::QueuedRequest> items_;
     std::atomic<int64_t> dispatched_{0};
@@ -52,7 +52,7 @@ private:
 
 // Allows tokens starting with "OK", optionally answering from another thread.
 class PrefixAuthorizer final : public authz::Authorizer {
-public:
+  public:
     explicit PrefixAuthorizer(bool async) : async_(async) {}
     void authorize(const AuthorizationRequest& r, authz::DecisionCallback done) override {
         Decision d;
@@ -70,14 +70,14 @@ public:
     [[nodiscard]] bool healthy() const override { return true; }
     [[nodiscard]] const char* kind() const override { return "test"; }
 
-private:
+  private:
     bool async_;
 };
 
 // Only record_decisions matters to the pool; it completes on another thread like the real
 // writer, and can be told to fail the next N writes.
 class DecisionStore final : public store::Store {
-public:
+  public:
     void accept(store::NewRequest, std::function<void(store::AcceptResult)> done) override {
         done({});
     }
@@ -129,14 +129,14 @@ public:
         return decided_;
     }
 
-private:
+  private:
     std::mutex mu_;
     int fail_next_ = 0;
     std::map<int64_t, Decision> decided_;
 };
 
 class RecordingSink final : public DeliverySink {
-public:
+  public:
     void submit(std::vector<store::DeliveryJob> jobs) override {
         std::lock_guard lock(mu_);
         for (auto& j : jobs) jobs_.push_back(std::move(j));
@@ -148,7 +148,7 @@ public:
     }
     std::atomic<bool> open_{true};
 
-private:
+  private:
     std::mutex mu_;
     std::vector<store::DeliveryJob> jobs_;
 };
@@ -198,8 +198,8 @@ TEST(WorkerPool, DecidesEveryRequestAndHandsItToDeliveryAfterTheWrite) {
         for (const auto& job : f.sink.jobs()) {
             const auto& stored = decided.at(job.seq);
             EXPECT_EQ(job.decision.status, stored.status);  // delivered == durable decision
-            EXPECT_EQ(job.decision.status, job.seq % 2 ? DecisionStatus::kAllowed
-                                                       : DecisionStatus::kNotAllowed);
+            EXPECT_EQ(job.decision.status,
+                      job.seq % 2 ? DecisionStatus::kAllowed : DecisionStatus::kNotAllowed);
             EXPECT_EQ(job.id, "id-" + std::to_string(job.seq));
         }
         EXPECT_EQ(f.metrics.decisions.value("allowed"), 250u);

@@ -1,0 +1,55 @@
+#pragma once
+// Request handlers, grouped by contract section. Each answers through `reply`, exactly once,
+// possibly from another thread; none blocks the calling event-loop thread.
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+
+#include "api/reader_pool.hpp"
+#include "api/responses.hpp"
+#include "api/services.hpp"
+
+namespace cg::api {
+
+using Reply = std::function<void(Response)>;
+
+// Idempotency keys whose first request is still being stored (→ 409 for a second one). Only
+// requests that carry a key touch it.
+class PendingKeys {
+  public:
+    bool try_add(const std::string& key);
+    void remove(const std::string& key);
+
+  private:
+    std::mutex mu_;
+    std::unordered_set<std::string> keys_;
+};
+
+struct HandlerContext {
+    ApiServices& services;
+    ReaderPool& readers;
+    PendingKeys& pending_keys;
+    const std::atomic<bool>& draining;
+};
+
+// §1, §3, §4 redeliver
+void create_charging_session(HandlerContext& ctx, const Request& req, Reply reply);
+void get_charging_session(HandlerContext& ctx, std::string id, Reply reply);
+void redeliver_charging_session(HandlerContext& ctx, std::string id, Reply reply);
+
+// §4 ACL and stations
+void put_acl(HandlerContext& ctx, std::string token, const Request& req, Reply reply);
+void get_acl(HandlerContext& ctx, std::string token, Reply reply);
+void delete_acl(HandlerContext& ctx, std::string token, Reply reply);
+void put_station(HandlerContext& ctx, std::string station_id, const Request& req, Reply reply);
+void get_station(HandlerContext& ctx, std::string station_id, Reply reply);
+
+// §5
+void health(HandlerContext& ctx, Reply reply);
+void health_live(Reply reply);
+void health_ready(HandlerContext& ctx, Reply reply);
+void metrics(HandlerContext& ctx, Reply reply);
+
+}  // namespace cg::api

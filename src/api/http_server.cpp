@@ -1,0 +1,148 @@
+#include "api/http_server.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <stdexcept>
+#include <thread>
+
+#include "api/http_session.hpp"
+#include "api/reader_pool.hpp"
+#include "api/router.hpp"
+#include "obs/log.hpp"
+
+namespace cg::api {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr int64_t kMaxConnections = 10000;
+
+// SO_REUSEPORT lets every event loop own an acceptor on the same port; the kernel spreads
+// incoming connections across them. Asio has no named option for it.
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+}  // namespace
+
+// One event loop: its io_context, acceptor and the sessions it owns.
+struct Loop {
+    asio::io_context ioc{1};
+    std::optional<tcp::acceptor> acceptor;
+    std::vector<std::weak_ptr<HttpSession>> sessions;  // this loop's thread only
+    std::thread thread;
+};
+
+struct HttpServer::Impl {
+    ServerOptions options;
+    ApiServices services;
+    std::atomic<bool> draining{false};
+    std::atomic<int64_t> connections{0};
+    std::atomic<int64_t> pending{0};
+    ReaderPool readers;
+    PendingKeys pending_keys;
+    HandlerContext ctx;
+    Router router;
+    SessionShared shared;
+    std::vector<std::unique_ptr<Loop>> loops;
+    uint16_t bound_port = 0;
+    bool stopped = false;
+
+    Impl(ServerOptions o, ApiServices s)
+        : options(std::move(o)),
+          services(std::move(s)),
+          readers(services.store, options.reader_threads),
+          ctx{services, readers, pending_keys, draining},
+          router(ctx),
+          shared{router, draining, connections, pending} {}
+
+    void do_accept(Loop& loop) {
+        loop.acceptor->async_accept(
+            loop.ioc, [this, &loop](boost::system::error_code ec, tcp::socket socket) {
+                if (ec) {
+                    if (ec == asio::error::operation_aborted || !loop.acceptor->is_open()) return;
+                    obs::log_warn("accept failed").kv("error", ec.message());
+                } else if (connections.load() >= kMaxConnections || draining.load()) {
+                    boost::system::error_code ignored;
+                    socket.close(ignored);
+                } else {
+                    auto session = std::make_shared<HttpSession>(std::move(socket), shared);
+                    if (loop.sessions.size() > 64 && loop.sessions.size() % 64 == 0) {
+                        std::erase_if(loop.sessions, [](const auto& w) { return w.expired(); });
+                    }
+                    loop.sessions.push_back(session);
+                    session->start();
+                }
+                if (loop.acceptor->is_open()) do_accept(loop);
+            });
+    }
+};
+
+HttpServer::HttpServer(ServerOptions options, ApiServices services)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(services))) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() {
+    auto& im = *impl_;
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(im.options.bind_address, ec);
+    if (ec)
+        throw std::runtime_error("BIND_ADDRESS " + im.options.bind_address +
+                                 " is not an IP address");
+    uint16_t port = im.options.port;
+    const int n = std::max(1, im.options.threads);
+    for (int i = 0; i < n; ++i) {
+        auto loop = std::make_unique<Loop>();
+        tcp::endpoint ep(address, port);
+        auto& acc = loop->acceptor.emplace(loop->ioc);
+        acc.open(ep.protocol(), ec);
+        if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+        if (!ec) acc.set_option(reuse_port(true), ec);
+        if (!ec) acc.bind(ep, ec);
+        if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) {
+            throw std::runtime_error("cannot listen on " + im.options.bind_address + ":" +
+                                     std::to_string(port) + ": " + ec.message());
+        }
+        if (port == 0) port = acc.local_endpoint().port();  // the others join the same port
+        im.loops.push_back(std::move(loop));
+    }
+    im.bound_port = port;
+    for (auto& loop : im.loops) {
+        im.do_accept(*loop);
+        loop->thread = std::thread([l = loop.get()] { l->ioc.run(); });
+    }
+}
+
+uint16_t HttpServer::port() const { return impl_->bound_port; }
+
+void HttpServer::stop_accepting() {
+    auto& im = *impl_;
+    im.draining.store(true);
+    for (auto& loop : im.loops) {
+        asio::post(loop->ioc, [l = loop.get()] {
+            boost::system::error_code ec;
+            if (l->acceptor) l->acceptor->close(ec);
+            for (auto& w : l->sessions) {
+                if (auto s = w.lock()) s->close_if_idle();
+            }
+        });
+    }
+}
+
+bool HttpServer::idle() const { return impl_->pending.load() == 0; }
+
+void HttpServer::stop() {
+    auto& im = *impl_;
+    if (im.stopped) return;
+    im.stopped = true;
+    im.readers.stop();
+    for (auto& loop : im.loops) loop->ioc.stop();
+    for (auto& loop : im.loops) {
+        if (loop->thread.joinable()) loop->thread.join();
+    }
+}
+
+}  // namespace cg::api

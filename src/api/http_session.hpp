@@ -1,0 +1,53 @@
+#pragma once
+// One HTTP/1.1 connection (Beast's session shape). A session lives on one event-loop thread,
+// so it needs no strand: answers computed on other threads are posted back to it.
+// One request is processed at a time; pipelined requests wait in the buffer and are answered
+// in order.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <memory>
+#include <optional>
+
+#include "api/router.hpp"
+
+namespace cg::api {
+
+// State shared by the sessions of one server.
+struct SessionShared {
+    Router& router;
+    std::atomic<bool>& draining;
+    std::atomic<int64_t>& connections;
+    std::atomic<int64_t>& pending;  // requests read and not yet answered
+};
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+  public:
+    HttpSession(boost::asio::ip::tcp::socket socket, SessionShared& shared);
+    ~HttpSession();
+    void start();
+    // Closes the connection if no request is in progress (drain). Event-loop thread only.
+    void close_if_idle();
+
+  private:
+    void do_read();
+    void on_header(boost::beast::error_code ec);
+    void on_read(boost::beast::error_code ec);
+    void dispatch();
+    void write(Response res);
+    void on_write(bool close, boost::beast::error_code ec);
+    void fail_and_close(unsigned status, std::string_view message);
+    void close();
+
+    boost::beast::tcp_stream stream_;
+    boost::beast::flat_buffer buffer_;
+    std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+    SessionShared& shared_;
+    boost::asio::ip::address peer_;
+    bool busy_ = false;
+    bool keep_alive_ = true;
+    unsigned version_ = 11;
+};
+
+}  // namespace cg::api

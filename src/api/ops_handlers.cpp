@@ -1,0 +1,48 @@
+// Contract §5: health and metrics.
+#include <boost/beast/http/field.hpp>
+#include <boost/json.hpp>
+
+#include "api/handlers.hpp"
+
+namespace cg::api {
+
+namespace {
+bool all_up(const std::vector<HealthComponent>& components) {
+    for (const auto& c : components) {
+        if (!c.up) return false;
+    }
+    return true;
+}
+}  // namespace
+
+void health(HandlerContext& ctx, Reply reply) {
+    const auto components = ctx.services.health();
+    boost::json::object comps;
+    for (const auto& c : components) {
+        boost::json::object o;
+        o["status"] = c.up ? "UP" : "DOWN";
+        for (const auto& [k, v] : c.details) o[k] = v;
+        comps[c.name] = std::move(o);
+    }
+    const bool up = all_up(components);
+    boost::json::object body{{"status", up ? "UP" : "DOWN"}, {"components", std::move(comps)}};
+    reply(json_response(up ? 200 : 503, body));
+}
+
+void health_live(Reply reply) { reply(json_response(200, std::string(R"({"status":"UP"})"))); }
+
+void health_ready(HandlerContext& ctx, Reply reply) {
+    const bool ready = !ctx.draining.load() && all_up(ctx.services.health());
+    reply(json_response(ready ? 200 : 503,
+                        std::string(ready ? R"({"status":"UP"})" : R"({"status":"DOWN"})")));
+}
+
+void metrics(HandlerContext& ctx, Reply reply) {
+    Response res{boost::beast::http::status::ok, 11};
+    res.set(boost::beast::http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.body() = ctx.services.metrics.render(ctx.services.gauges());
+    res.prepare_payload();
+    reply(std::move(res));
+}
+
+}  // namespace cg::api

@@ -1,0 +1,29 @@
+#pragma once
+// Answer bodies and shapes of the contract (§1 error shapes, JSON content type).
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/json/value.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/validation.hpp"
+
+namespace cg::api {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+inline constexpr std::string_view kJsonType = "application/json; charset=utf-8";
+
+// {"status":"accepted","message":"Request queued for async processing.","request_id":"<id>"}
+std::string accepted_body(std::string_view request_id);
+
+Response json_response(unsigned status, std::string body);
+Response json_response(unsigned status, const boost::json::value& body);
+// {"status":"error","message":"..."}
+Response error_response(unsigned status, std::string_view message);
+// {"status":"invalid","message":"...","errors":[{"field":...,"message":...}]}
+Response invalid_response(const std::vector<FieldError>& errors);
+
+}  // namespace cg::api

@@ -1,0 +1,28 @@
+#pragma once
+// Maps method + path to a handler, applies admin protection, and counts every answer in
+// http_requests_total{route,code}.
+#include <boost/asio/ip/address.hpp>
+
+#include "api/handlers.hpp"
+
+namespace cg::api {
+
+class Router {
+  public:
+    explicit Router(HandlerContext& ctx) : ctx_(ctx) {}
+
+    // Dispatches one request. `peer` is the client's address (admin loopback rule).
+    void handle(const Request& req, const boost::asio::ip::address& peer, Reply reply);
+
+    // Largest body accepted for a request line, known once the headers are read.
+    static size_t body_limit_for(boost::beast::http::verb method, std::string_view target);
+
+  private:
+    // Nullopt when the caller may use the admin API; otherwise the refusal to send.
+    std::optional<Response> admin_refusal(const Request& req,
+                                          const boost::asio::ip::address& peer) const;
+
+    HandlerContext& ctx_;
+};
+
+}  // namespace cg::api

@@ -1,0 +1,258 @@
+// Contract §1 (create), §3 (status) and §4 (redeliver) of the charging-session resource.
+#include <openssl/sha.h>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "api/handlers.hpp"
+#include "common/text.hpp"
+#include "delivery/callback_payload.hpp"
+#include "obs/log.hpp"
+
+namespace cg::api {
+
+namespace http = boost::beast::http;
+
+bool PendingKeys::try_add(const std::string& key) {
+    std::lock_guard lock(mu_);
+    return keys_.insert(key).second;
+}
+
+void PendingKeys::remove(const std::string& key) {
+    std::lock_guard lock(mu_);
+    keys_.erase(key);
+}
+
+namespace {
+
+bool is_json_content_type(std::string_view value) {
+    const auto semi = value.find(';');
+    std::string_view media = value.substr(0, semi);
+    while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) {
+        media.remove_prefix(1);
+    }
+    while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+    return to_lower_ascii(media) == "application/json";
+}
+
+// "The same body" for idempotency: the three fields, station id case-folded.
+store::BodyHash body_hash(const ValidatedRequest& r) {
+    std::string canonical = to_lower_ascii(r.station_id);
+    canonical += '\n';
+    canonical += r.driver_token;
+    canonical += '\n';
+    canonical += r.callback_url;
+    store::BodyHash h{};
+    SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), h.data());
+    return h;
+}
+
+Response accepted(std::string_view request_id) {
+    auto res = json_response(200, accepted_body(request_id));
+    res.set(http::field::location,
+            std::string("/api/v1/charging-session/") + std::string(request_id));
+    return res;
+}
+
+Response unavailable(std::string_view message) {
+    auto res = error_response(503, message);
+    res.set(http::field::retry_after, "1");
+    return res;
+}
+
+boost::json::value time_or_null(const std::optional<int64_t>& ms) {
+    if (!ms) return nullptr;
+    return boost::json::value(format_rfc3339_ms(*ms));
+}
+
+}  // namespace
+
+void create_charging_session(HandlerContext& ctx, const Request& req, Reply reply) {
+    auto& svc = ctx.services;
+    const auto started = std::chrono::steady_clock::now();
+    if (!is_json_content_type(req[http::field::content_type])) {
+        svc.metrics.charging_requests.inc("unsupported_media_type");
+        reply(error_response(415, "Content-Type must be application/json"));
+        return;
+    }
+    auto validated =
+        validate_charging_request(req.body(), svc.config.callback_allow_private_networks);
+    std::optional<std::string> key;
+    if (auto it = req.find("Idempotency-Key"); it != req.end()) {
+        key = std::string(it->value());
+        if (!valid_idempotency_key(*key)) {
+            auto errors = std::holds_alternative<std::vector<FieldError>>(validated)
+                              ? std::get<std::vector<FieldError>>(validated)
+                              : std::vector<FieldError>{};
+            errors.push_back({"Idempotency-Key", "must be 1-255 visible ASCII characters"});
+            validated = std::move(errors);
+        }
+    }
+    if (auto* errors = std::get_if<std::vector<FieldError>>(&validated)) {
+        svc.metrics.charging_requests.inc("invalid");
+        reply(invalid_response(*errors));
+        return;
+    }
+    const auto counters = svc.store.counters();
+    if (counters.queued >= svc.config.max_queue_depth) {
+        svc.metrics.charging_requests.inc("unavailable");
+        obs::log_warn("queue full; answering 503").kv("depth", counters.queued);
+        reply(unavailable("The queue is full; retry later."));
+        return;
+    }
+    auto& v = std::get<ValidatedRequest>(validated);
+    store::NewRequest nr;
+    nr.created_at_ms = svc.clock.now_ms();
+    nr.id = new_request_id(nr.created_at_ms);
+    // A valid incoming trace is continued; otherwise the request starts one, so the authorizer
+    // call and every callback attempt share one trace id.
+    const std::string_view incoming_trace = req["traceparent"];
+    nr.traceparent = delivery::trace_id_of(incoming_trace).empty() ? delivery::make_traceparent("")
+                                                                   : std::string(incoming_trace);
+    if (key) {
+        if (!ctx.pending_keys.try_add(*key)) {
+            svc.metrics.charging_requests.inc("conflict");
+            reply(error_response(409, "A request with this Idempotency-Key is being processed."));
+            return;
+        }
+        nr.idempotency = store::IdempotencyClaim{*key, body_hash(v)};
+    }
+    nr.station_id = std::move(v.station_id);
+    nr.driver_token = std::move(v.driver_token);
+    nr.callback_url = std::move(v.callback_url);
+    store::QueuedRequest queued{0,
+                                nr.id,
+                                nr.station_id,
+                                nr.driver_token,
+                                nr.callback_url,
+                                nr.traceparent,
+                                nr.created_at_ms};
+    svc.store.accept(std::move(nr), [&ctx, key, started, queued = std::move(queued),
+                                     reply = std::move(reply)](store::AcceptResult r) mutable {
+        auto& s = ctx.services;
+        // Runs on the store writer after the commit, in commit order.
+        switch (r.status) {
+            case store::AcceptStatus::kStored:
+                queued.seq = r.seq;
+                s.queue.on_committed(std::move(queued));
+                s.metrics.charging_requests.inc("accepted");
+                reply(accepted(r.request_id));
+                break;
+            case store::AcceptStatus::kReplayed:
+                s.metrics.charging_requests.inc("replayed");
+                reply(accepted(r.request_id));
+                break;
+            case store::AcceptStatus::kKeyConflict:
+                s.metrics.charging_requests.inc("conflict");
+                reply(error_response(
+                    422, "This Idempotency-Key was used with a different request body."));
+                break;
+            case store::AcceptStatus::kUnavailable:
+                s.metrics.charging_requests.inc("unavailable");
+                obs::log_warn("storage unavailable; answering 503").kv("error", r.error);
+                reply(unavailable("Storage is unavailable; retry later."));
+                break;
+        }
+        if (key) ctx.pending_keys.remove(*key);
+        s.metrics.accept_latency.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    });
+}
+
+void get_charging_session(HandlerContext& ctx, std::string id, Reply reply) {
+    if (!is_canonical_uuid(id)) {
+        reply(error_response(404, "No such request."));
+        return;
+    }
+    ctx.readers.run([&ctx, id = to_lower_ascii(id),
+                     reply = std::move(reply)](store::StoreReader* reader) {
+        std::optional<store::RequestView> v;
+        try {
+            if (!reader) throw std::runtime_error("no store reader");
+            v = reader->find_request(id);
+        } catch (const std::exception& e) {
+            obs::log_error("status read failed").kv("request_id", id).kv("error", e.what());
+            reply(unavailable("Storage is unavailable; retry later."));
+            return;
+        }
+        if (!v) {
+            reply(error_response(404, "No such request."));
+            return;
+        }
+        RequestState state = v->state;
+        if (state == RequestState::kQueued && v->seq <= ctx.services.queue.dispatched_up_to()) {
+            state = RequestState::kAuthorizing;
+        }
+        boost::json::object o;
+        o["request_id"] = v->id;
+        o["station_id"] = v->station_id;
+        o["driver_token"] = mask_token(v->driver_token);
+        o["state"] = to_string(state);
+        o["created_at"] = format_rfc3339_ms(v->created_at_ms);
+        if (v->decision) {
+            o["decision"] =
+                boost::json::object{{"status", to_string(v->decision->status)},
+                                    {"reason", v->decision->reason},
+                                    {"decided_at", format_rfc3339_ms(v->decision->decided_at_ms)}};
+        } else {
+            o["decision"] = nullptr;
+        }
+        boost::json::object cb;
+        cb["attempts"] = v->attempts;
+        cb["last_status_code"] =
+            v->last_status_code ? boost::json::value(*v->last_status_code) : nullptr;
+        cb["last_error"] = v->last_error ? boost::json::value(*v->last_error) : nullptr;
+        cb["next_attempt_at"] = time_or_null(v->next_attempt_at_ms);
+        cb["delivered_at"] = time_or_null(v->delivered_at_ms);
+        o["callback"] = std::move(cb);
+        boost::json::array log;
+        for (const auto& a : v->attempt_log) {
+            log.push_back(boost::json::object{
+                {"attempt", a.attempt_no},
+                {"started_at", format_rfc3339_ms(a.started_at_ms)},
+                {"duration_ms", a.duration_ms},
+                {"status_code", a.http_status > 0 ? boost::json::value(a.http_status) : nullptr},
+                {"error",
+                 a.error.empty() ? boost::json::value(nullptr) : boost::json::value(a.error)}});
+        }
+        o["attempts"] = std::move(log);
+        reply(json_response(200, o));
+    });
+}
+
+void redeliver_charging_session(HandlerContext& ctx, std::string id, Reply reply) {
+    if (!is_canonical_uuid(id)) {
+        reply(error_response(404, "No such request."));
+        return;
+    }
+    const std::string lower = to_lower_ascii(id);
+    ctx.services.store.redeliver(
+        lower, ctx.services.clock.now_ms(),
+        [&ctx, lower, reply = std::move(reply)](store::RedeliverStatus s) {
+            switch (s) {
+                case store::RedeliverStatus::kScheduled: {
+                    obs::log_info("redelivery scheduled").kv("request_id", lower);
+                    ctx.services.on_redeliver();
+                    reply(
+                        json_response(202, boost::json::object{{"status", "accepted"},
+                                                               {"message", "Redelivery scheduled."},
+                                                               {"request_id", lower}}));
+                    break;
+                }
+                case store::RedeliverStatus::kNotFound:
+                    reply(error_response(404, "No such request."));
+                    break;
+                case store::RedeliverStatus::kNotFinished:
+                    reply(error_response(
+                        409,
+                        "The request is still queued or being delivered; nothing to redeliver."));
+                    break;
+                case store::RedeliverStatus::kUnavailable:
+                    reply(unavailable("Storage is unavailable; retry later."));
+                    break;
+            }
+        });
+}
+
+}  // namespace cg::api
