@@ -45,7 +45,9 @@ void HttpSession::do_read() {
     }
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(16 * 1024);
+    // Raised per route once the request line is known (see on_header); the largest limit is
+    // allowed here so that the header phase does not reject an admin body.
+    parser_->body_limit(Router::kMaxBodyLimit);
     stream_.expires_after(kIdleTimeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -61,6 +63,10 @@ void HttpSession::on_header(beast::error_code ec) {
     }
     if (ec == http::error::header_limit) {
         fail_and_close(431, "Request headers are too large.");
+        return;
+    }
+    if (ec == http::error::body_limit) {
+        fail_and_close(413, "The request body is too large.");
         return;
     }
     if (ec) {

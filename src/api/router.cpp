@@ -12,7 +12,7 @@ namespace http = boost::beast::http;
 namespace {
 
 constexpr size_t kChargingBodyLimit = 16 * 1024;
-constexpr size_t kAdminBodyLimit = 1024 * 1024;  // an ACL entry may list many stations
+constexpr size_t kAdminBodyLimit = Router::kMaxBodyLimit;  // an ACL entry may list many stations
 
 // Decoded path segments; empty optional for an unparsable target.
 std::optional<std::vector<std::string>> segments_of(std::string_view target) {

@@ -14,6 +14,7 @@ class Router {
     // Dispatches one request. `peer` is the client's address (admin loopback rule).
     void handle(const Request& req, const boost::asio::ip::address& peer, Reply reply);
 
+    static constexpr size_t kMaxBodyLimit = 1024 * 1024;
     // Largest body accepted for a request line, known once the headers are read.
     static size_t body_limit_for(boost::beast::http::verb method, std::string_view target);
 

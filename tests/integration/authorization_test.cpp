@@ -1,0 +1,153 @@
+// Contract §4: decision rules of the built-in ACL, admin protection, remote authorizer.
+#include "service_fixture.hpp"
+
+namespace cg::test {
+namespace {
+
+class AuthorizationTest : public ServiceTest {
+  protected:
+    // Sends one request and returns the callback's (status, reason).
+    std::pair<std::string, std::string> decide(const std::string& token,
+                                               const std::string& station = kStation) {
+        const size_t before = receiver_.count();
+        const auto r =
+            post_json(url("/api/v1/charging-session"), body(station, token, receiver_.url()));
+        EXPECT_EQ(r.status, 200) << r.body;
+        const auto id = str(parse_object(r.body), "request_id");
+        EXPECT_TRUE(receiver_.wait_for(
+            [&](const std::vector<Recorded>& log) {
+                for (size_t i = before; i < log.size(); ++i) {
+                    if (log[i].header("webhook-id") == id) return true;
+                }
+                return false;
+            },
+            std::chrono::seconds(10)));
+        for (const auto& cb : receiver_.requests()) {
+            if (cb.header("webhook-id") == id) {
+                const auto o = parse_object(cb.body);
+                return {str(o, "status"), str(o, "reason")};
+            }
+        }
+        return {};
+    }
+    using Decision = std::pair<std::string, std::string>;
+};
+
+TEST_F(AuthorizationTest, EveryAclRuleGivesItsReason) {
+    start();
+    const std::string other = "00000000-0000-4000-8000-000000000001";
+    EXPECT_EQ(decide("UNKNOWN-token-000000000"), Decision("not_allowed", "token_unknown"));
+    auto put = [&](const std::string& token, const std::string& json) {
+        const auto r = http_request("PUT", url("/api/v1/acl/" + token),
+                                    {{"Content-Type", "application/json"}}, json);
+        ASSERT_EQ(r.status, 200) << r.body;
+    };
+    put("BLOCKED-token-000000000", R"({"status":"blocked","stations":null,"expires_at":null})");
+    EXPECT_EQ(decide("BLOCKED-token-000000000"), Decision("not_allowed", "token_blocked"));
+    put("EXPIRED-token-000000000",
+        R"({"status":"allowed","stations":null,"expires_at":"2020-01-01T00:00:00Z"})");
+    EXPECT_EQ(decide("EXPIRED-token-000000000"), Decision("not_allowed", "token_expired"));
+    put("ELSEWHERE-token-0000000",
+        R"({"status":"allowed","stations":[")" + other + R"("],"expires_at":null})");
+    EXPECT_EQ(decide("ELSEWHERE-token-0000000"), Decision("not_allowed", "station_not_permitted"));
+    EXPECT_EQ(decide("ELSEWHERE-token-0000000", other), Decision("allowed", "acl_allowed"));
+    put(kToken, R"({"status":"allowed","stations":null,"expires_at":"2099-01-01T00:00:00Z"})");
+    EXPECT_EQ(decide(kToken), Decision("allowed", "acl_allowed"));
+    auto r = http_request("PUT", url("/api/v1/stations/" + kStation),
+                          {{"Content-Type", "application/json"}}, R"({"active":false})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(decide(kToken), Decision("not_allowed", "station_inactive"));
+    r = http_request("PUT", url("/api/v1/stations/" + kStation),
+                     {{"Content-Type", "application/json"}}, R"({"active":true})");
+    ASSERT_EQ(r.status, 200);
+    // An ACL change applies to every decision made after it was acknowledged.
+    put(kToken, R"({"status":"blocked"})");
+    EXPECT_EQ(decide(kToken), Decision("not_allowed", "token_blocked"));
+    r = http_request("DELETE", url("/api/v1/acl/" + kToken));
+    EXPECT_EQ(r.status, 204);
+    EXPECT_EQ(decide(kToken), Decision("not_allowed", "token_unknown"));
+}
+
+TEST_F(AuthorizationTest, AdminEntriesReadBack) {
+    start();
+    const auto put =
+        http_request("PUT", url("/api/v1/acl/" + kToken), {{"Content-Type", "application/json"}},
+                     R"({"status":"allowed","stations":[")" +
+                         std::string("123E4567-E89B-12D3-A456-426614174000") +
+                         R"("],"expires_at":"2030-01-01T00:00:00+01:00"})");
+    ASSERT_EQ(put.status, 200) << put.body;
+    const auto got = http_get(url("/api/v1/acl/" + kToken));
+    ASSERT_EQ(got.status, 200);
+    const auto o = parse_object(got.body);
+    EXPECT_EQ(str(o, "status"), "allowed");
+    EXPECT_EQ(std::string(o.at("stations").as_array()[0].as_string()), kStation);
+    EXPECT_EQ(str(o, "expires_at"), "2029-12-31T23:00:00.000Z");
+    EXPECT_EQ(http_get(url("/api/v1/acl/NOBODY-token-0000000000")).status, 404);
+    EXPECT_EQ(http_get(url("/api/v1/stations/" + kStation)).status, 404);  // never registered
+    const auto bad =
+        http_request("PUT", url("/api/v1/acl/" + kToken), {{"Content-Type", "application/json"}},
+                     R"({"status":"maybe","stations":"all","expires_at":"soon"})");
+    ASSERT_EQ(bad.status, 400);
+    EXPECT_EQ(parse_object(bad.body).at("errors").as_array().size(), 3u);
+}
+
+TEST_F(AuthorizationTest, AdminTokenIsRequiredWhenSet) {
+    env["ADMIN_TOKEN"] = "s3cret-admin-token";
+    start();
+    const std::string acl = url("/api/v1/acl/" + kToken);
+    const std::string json = R"({"status":"allowed","stations":null,"expires_at":null})";
+    auto r = http_request("PUT", acl, {{"Content-Type", "application/json"}}, json);
+    EXPECT_EQ(r.status, 401);
+    EXPECT_FALSE(r.header("www-authenticate").empty());
+    EXPECT_EQ(str(parse_object(r.body), "status"), "error");
+    r = http_request("PUT", acl,
+                     {{"Content-Type", "application/json"}, {"Authorization", "Bearer wrong"}},
+                     json);
+    EXPECT_EQ(r.status, 401);
+    r = http_request(
+        "PUT", acl,
+        {{"Content-Type", "application/json"}, {"Authorization", "Bearer s3cret-admin-token"}},
+        json);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(service_->log().find("s3cret-admin-token"), std::string::npos);
+}
+
+class RemoteAuthorizerTest : public AuthorizationTest {
+  protected:
+    TestHttpServer authorizer_;
+};
+
+TEST_F(RemoteAuthorizerTest, DecisionsComeFromTheAuthorizer) {
+    authorizer_.set_handler([](const Recorded& r) {
+        const auto o = parse_object(r.body);
+        if (str(o, "driver_token") == kToken) {
+            return Reply{200, R"({"status":"allowed","reason":"fleet_contract"})"};
+        }
+        if (str(o, "driver_token") == "HANG-token-00000000000") {
+            return Reply{200, R"({"status":"allowed"})", {}, std::chrono::milliseconds(3000)};
+        }
+        if (str(o, "driver_token") == "FAIL-token-00000000000") return Reply{500, "oops"};
+        return Reply{200, R"({"status":"not_allowed","reason":"no_contract"})"};
+    });
+    env["AUTHORIZER_URL"] = authorizer_.url("/authorize");
+    env["AUTHORIZATION_TIMEOUT_MS"] = "500";
+    start();
+    EXPECT_EQ(decide(kToken), Decision("allowed", "fleet_contract"));
+    EXPECT_EQ(decide("OTHER-token-0000000000"), Decision("not_allowed", "no_contract"));
+    EXPECT_EQ(decide("HANG-token-00000000000"), Decision("unknown", "authorizer_timeout"));
+    EXPECT_EQ(decide("FAIL-token-00000000000"), Decision("unknown", "authorizer_error"));
+    const auto first = authorizer_.requests().at(0);
+    const auto o = parse_object(first.body);
+    EXPECT_EQ(str(o, "station_id"), kStation);
+    EXPECT_EQ(str(o, "driver_token"), kToken);
+    EXPECT_EQ(first.header("traceparent").size(), 55u);
+}
+
+TEST_F(RemoteAuthorizerTest, DeadAuthorizerGivesUnknown) {
+    env["AUTHORIZER_URL"] = "http://127.0.0.1:" + std::to_string(free_port()) + "/authorize";
+    start();
+    EXPECT_EQ(decide(kToken), Decision("unknown", "authorizer_error"));
+}
+
+}  // namespace
+}  // namespace cg::test

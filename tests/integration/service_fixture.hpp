@@ -1,0 +1,115 @@
+#pragma once
+// Starts the real chargegate binary on a fresh data dir and free port, with a real callback
+// receiver on loopback.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <memory>
+#include <string>
+
+#include "support/http_client.hpp"
+#include "support/service_process.hpp"
+#include "support/test_env.hpp"
+#include "support/test_http_server.hpp"
+
+namespace cg::test {
+
+inline const std::string kStation = "123e4567-e89b-12d3-a456-426614174000";
+inline const std::string kToken = "ABCD-efgh1234567890_~valid.token";
+inline const std::string kSecret = "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=";
+
+inline std::string binary() { return CG_BINARY_PATH; }
+
+inline boost::json::object parse_object(const std::string& text) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec);
+    if (ec || !v.is_object()) return {};
+    return v.as_object();
+}
+
+inline std::string str(const boost::json::object& o, const char* key) {
+    const auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+class ServiceTest : public ::testing::Test {
+  protected:
+    // Extra settings for the service under test; call before start().
+    Env env;
+
+    void SetUp() override {
+        port_ = free_port();
+        env = {{"PORT", std::to_string(port_)},
+               {"BIND_ADDRESS", "127.0.0.1"},
+               {"DATA_DIR", (dir_.path() / "data").string()},
+               {"CALLBACK_ALLOW_PRIVATE_NETWORKS", "true"},
+               {"CALLBACK_RETRY_BASE_MS", "50"},
+               {"CALLBACK_RETRY_MAX_MS", "200"},
+               {"CALLBACK_TIMEOUT_MS", "2000"},
+               {"LOG_LEVEL", "INFO"},
+               {"WORKERS", "2"},
+               {"DRAIN_TIMEOUT_MS", "5000"}};
+    }
+
+    void TearDown() override {
+        if (HasFailure() && service_) {
+            const auto log = service_->log();
+            std::cerr << "---- service log (last 4000 bytes) ----\n"
+                      << log.substr(log.size() > 4000 ? log.size() - 4000 : 0) << "\n";
+        }
+    }
+
+    void start() {
+        service_ =
+            std::make_unique<ServiceProcess>(binary(), env, (dir_.path() / "service.log").string());
+        service_->start();
+        ASSERT_TRUE(service_->wait_ready()) << service_->log();
+    }
+
+    std::string url(const std::string& path) const {
+        return "http://127.0.0.1:" + std::to_string(port_) + path;
+    }
+
+    std::string body(const std::string& station, const std::string& token,
+                     const std::string& callback) const {
+        return R"({"station_id":")" + station + R"(","driver_token":")" + token +
+               R"(","callback_url":")" + callback + R"("})";
+    }
+
+    HttpResult post_session(const std::string& callback, Headers headers = {},
+                            const std::string& token = kToken) {
+        return post_json(url("/api/v1/charging-session"), body(kStation, token, callback),
+                         std::move(headers));
+    }
+
+    void allow(const std::string& token, const std::string& extra = R"("stations":null)") {
+        const auto r =
+            http_request("PUT", url("/api/v1/acl/" + token), {{"Content-Type", "application/json"}},
+                         R"({"status":"allowed",)" + extra + "}");
+        ASSERT_EQ(r.status, 200) << r.body;
+    }
+
+    boost::json::object status_of(const std::string& id) {
+        const auto r = http_get(url("/api/v1/charging-session/" + id));
+        EXPECT_EQ(r.status, 200) << r.body;
+        return parse_object(r.body);
+    }
+
+    // Waits until the request reaches `state` (bounded).
+    bool wait_state(const std::string& id, const std::string& state,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+        const auto end = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < end) {
+            if (str(status_of(id), "state") == state) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    }
+
+    TempDir dir_;
+    uint16_t port_ = 0;
+    TestHttpServer receiver_;
+    std::unique_ptr<ServiceProcess> service_;
+};
+
+}  // namespace cg::test

@@ -1,0 +1,51 @@
+#pragma once
+// Runs the real chargegate binary for integration tests.
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cg::test {
+
+using Env = std::map<std::string, std::string>;
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+// Runs the binary with `args` and `env` (plus PATH) to completion, killing it after `timeout`.
+CommandResult run_command(const std::string& binary, const std::vector<std::string>& args,
+                          const Env& env,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+class ServiceProcess {
+  public:
+    // Starts `binary serve` with `env`; stderr and stdout go to `log_path`.
+    ServiceProcess(std::string binary, Env env, std::string log_path);
+    ~ServiceProcess();
+    ServiceProcess(const ServiceProcess&) = delete;
+    ServiceProcess& operator=(const ServiceProcess&) = delete;
+
+    void start();
+    // Polls GET /health/ready until 200; false on timeout or if the process exited.
+    bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(15));
+    void kill9();
+    void terminate();
+    // Exit code, or -1 on timeout (the process is then killed), or 128+signal.
+    int wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+    [[nodiscard]] bool running() const { return pid_ > 0; }
+    [[nodiscard]] std::string base_url() const;
+    [[nodiscard]] std::string log() const;
+
+  private:
+    std::string binary_;
+    Env env_;
+    std::string log_path_;
+    pid_t pid_ = -1;
+};
+
+}  // namespace cg::test

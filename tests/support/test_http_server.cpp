@@ -1,0 +1,148 @@
+#include "support/test_http_server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+#include <stdexcept>
+
+namespace cg::test {
+
+namespace http = boost::beast::http;
+
+TestHttpServer::TestHttpServer() : handler_([](const Recorded&) { return Reply{}; }) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::listen(listen_fd_, 512) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        throw std::runtime_error("test server cannot listen");
+    }
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+TestHttpServer::~TestHttpServer() { stop(); }
+
+std::string TestHttpServer::url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+void TestHttpServer::set_handler(std::function<Reply(const Recorded&)> handler) {
+    std::lock_guard lock(mu_);
+    handler_ = std::move(handler);
+}
+
+std::vector<Recorded> TestHttpServer::requests() const {
+    std::lock_guard lock(mu_);
+    return log_;
+}
+
+size_t TestHttpServer::count() const {
+    std::lock_guard lock(mu_);
+    return log_.size();
+}
+
+bool TestHttpServer::wait_for_count(size_t n, std::chrono::milliseconds timeout) const {
+    return wait_for([n](const std::vector<Recorded>& log) { return log.size() >= n; }, timeout);
+}
+
+bool TestHttpServer::wait_for(const std::function<bool(const std::vector<Recorded>&)>& pred,
+                              std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return pred(log_); });
+}
+
+void TestHttpServer::accept_loop() {
+    int next = 0;
+    while (!stopping_.load()) {
+        pollfd p{listen_fd_, POLLIN, 0};
+        if (::poll(&p, 1, 50) <= 0) continue;
+        const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) continue;
+        connections_.fetch_add(1);
+        const int id = ++next;
+        std::lock_guard lock(mu_);
+        fds_.push_back(fd);
+        workers_.emplace_back([this, fd, id] { serve(fd, id); });
+    }
+}
+
+void TestHttpServer::serve(int fd, int connection) {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::socket socket(ioc);
+    boost::system::error_code ec;
+    socket.assign(boost::asio::ip::tcp::v4(), fd, ec);
+    if (ec) return;
+    boost::beast::flat_buffer buffer;
+    while (!stopping_.load()) {
+        http::request<http::string_body> req;
+        http::read(socket, buffer, req, ec);
+        if (ec) break;
+        Recorded r;
+        r.method = std::string(req.method_string());
+        r.target = std::string(req.target());
+        for (const auto& f : req) {
+            std::string name(f.name_string());
+            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            r.headers[name] = std::string(f.value());
+        }
+        r.body = req.body();
+        r.at = std::chrono::steady_clock::now();
+        r.connection = connection;
+        std::function<Reply(const Recorded&)> handler;
+        {
+            std::lock_guard lock(mu_);
+            handler = handler_;
+        }
+        const Reply reply = handler(r);
+        {
+            std::lock_guard lock(mu_);
+            log_.push_back(r);
+        }
+        cv_.notify_all();
+        if (reply.delay.count() > 0) {
+            const auto until = std::chrono::steady_clock::now() + reply.delay;
+            while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            }
+            if (stopping_.load()) break;
+        }
+        http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
+        res.set(http::field::content_type, "application/json");
+        for (const auto& [k, v] : reply.headers) res.set(k, v);
+        res.body() = reply.body;
+        res.keep_alive(req.keep_alive());
+        res.prepare_payload();
+        http::write(socket, res, ec);
+        if (ec || !req.keep_alive()) break;
+    }
+    socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+}
+
+void TestHttpServer::stop() {
+    if (stopping_.exchange(true)) return;
+    if (acceptor_.joinable()) acceptor_.join();
+    std::vector<std::thread> workers;
+    {
+        std::lock_guard lock(mu_);
+        for (const int fd : fds_) ::shutdown(fd, SHUT_RDWR);  // unblocks reads
+        workers.swap(workers_);
+    }
+    for (auto& t : workers) t.join();
+    ::close(listen_fd_);
+}
+
+}  // namespace cg::test

@@ -1,0 +1,80 @@
+#pragma once
+// An HTTP/1.1 server on 127.0.0.1 for tests: the callback receiver and the fake authorizer.
+// Each connection is served by its own thread (test code: simplicity over scale), with
+// keep-alive, so a slow answer on one connection never delays another.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace cg::test {
+
+struct Recorded {
+    std::string method;
+    std::string target;
+    std::map<std::string, std::string> headers;  // names lower-cased
+    std::string body;
+    std::chrono::steady_clock::time_point at;
+    int connection = 0;
+    [[nodiscard]] std::string header(const std::string& lower) const {
+        auto it = headers.find(lower);
+        return it == headers.end() ? std::string() : it->second;
+    }
+};
+
+struct Reply {
+    Reply() = default;
+    Reply(int s, std::string b, std::vector<std::pair<std::string, std::string>> h = {},
+          std::chrono::milliseconds d = std::chrono::milliseconds(0))
+        : status(s), body(std::move(b)), headers(std::move(h)), delay(d) {}
+    int status = 200;
+    std::string body = "{}";
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::chrono::milliseconds delay{0};
+};
+
+class TestHttpServer {
+  public:
+    TestHttpServer();
+    ~TestHttpServer();
+    TestHttpServer(const TestHttpServer&) = delete;
+    TestHttpServer& operator=(const TestHttpServer&) = delete;
+
+    [[nodiscard]] uint16_t port() const { return port_; }
+    [[nodiscard]] std::string url(const std::string& path = "/cb") const;
+
+    // Decides each answer (called on the connection's thread). Default: 200 {}.
+    void set_handler(std::function<Reply(const Recorded&)> handler);
+
+    [[nodiscard]] std::vector<Recorded> requests() const;
+    [[nodiscard]] size_t count() const;
+    [[nodiscard]] int connections() const { return connections_.load(); }
+    bool wait_for_count(size_t n, std::chrono::milliseconds timeout) const;
+    bool wait_for(const std::function<bool(const std::vector<Recorded>&)>& pred,
+                  std::chrono::milliseconds timeout) const;
+
+    void stop();
+
+  private:
+    void accept_loop();
+    void serve(int fd, int connection);
+
+    int listen_fd_ = -1;
+    uint16_t port_ = 0;
+    std::atomic<bool> stopping_{false};
+    std::atomic<int> connections_{0};
+    std::thread acceptor_;
+    mutable std::mutex mu_;
+    mutable std::condition_variable cv_;
+    std::vector<Recorded> log_;
+    std::function<Reply(const Recorded&)> handler_;
+    std::vector<std::thread> workers_;
+    std::vector<int> fds_;
+};
+
+}  // namespace cg::test
