@@ -1,0 +1,137 @@
+#include "api/validation.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace cg::api {
+namespace {
+
+const std::string kStation = "123e4567-e89b-12d3-a456-426614174000";
+const std::string kToken = "ABCD-efgh1234567890_~valid.token";
+const std::string kUrl = "https://client.app/api/callbacks/charge-result";
+
+std::string body(const std::string& station, const std::string& token, const std::string& url) {
+    return R"({"station_id":")" + station + R"(","driver_token":")" + token +
+           R"(","callback_url":")" + url + R"("})";
+}
+
+std::set<std::string> invalid_fields(const std::string& json, bool allow_private = false) {
+    auto r = validate_charging_request(json, allow_private);
+    std::set<std::string> out;
+    if (auto* errors = std::get_if<std::vector<FieldError>>(&r)) {
+        for (const auto& e : *errors) out.insert(e.field);
+    }
+    return out;
+}
+
+bool ok(const std::string& json, bool allow_private = false) {
+    return std::holds_alternative<ValidatedRequest>(validate_charging_request(json, allow_private));
+}
+
+TEST(Validation, TheContractExampleIsValid) {
+    auto r = validate_charging_request(body(kStation, kToken, kUrl), false);
+    ASSERT_TRUE(std::holds_alternative<ValidatedRequest>(r));
+    const auto& v = std::get<ValidatedRequest>(r);
+    EXPECT_EQ(v.station_id, kStation);
+    EXPECT_EQ(v.driver_token, kToken);
+    EXPECT_EQ(v.callback_url, kUrl);
+}
+
+TEST(Validation, StationIdMustBeCanonicalUuidOfAnyVersion) {
+    for (std::string s :
+         {"123E4567-E89B-12D3-A456-426614174000", "00000000-0000-0000-0000-000000000000",
+          "018f3a4e-9c1b-7d2e-8a3f-123456789abc", /* v7 */
+          "6ba7b810-9dad-11d1-80b4-00c04fd430c8" /* v1 */}) {
+        EXPECT_TRUE(ok(body(s, kToken, kUrl))) << s;
+    }
+    for (std::string s :
+         {"", "123e4567e89b12d3a456426614174000", "123e4567-e89b-12d3-a456-42661417400",
+          "123e4567-e89b-12d3-a456-4266141740000", "123e4567-e89b-12d3-a456_426614174000",
+          "g23e4567-e89b-12d3-a456-426614174000", "{123e4567-e89b-12d3-a456-426614174000}",
+          "123e4567-e89b-12d3a-456-426614174000", " 123e4567-e89b-12d3-a456-42661417400"}) {
+        EXPECT_EQ(invalid_fields(body(s, kToken, kUrl)), std::set<std::string>{"station_id"}) << s;
+    }
+}
+
+TEST(Validation, DriverTokenLengthAndAlphabet) {
+    EXPECT_TRUE(ok(body(kStation, std::string(20, 'a'), kUrl)));
+    EXPECT_TRUE(ok(body(kStation, std::string(80, 'Z'), kUrl)));
+    EXPECT_TRUE(ok(body(kStation, "AZaz09-._~AZaz09-._~", kUrl)));
+    for (const std::string& t :
+         {std::string(19, 'a'), std::string(81, 'a'), std::string(), std::string(19, 'a') + " ",
+          std::string(19, 'a') + "+", std::string(19, 'a') + "/", std::string(19, 'a') + "%",
+          std::string(19, 'a') + "=", std::string(19, 'a') + "*"}) {
+        EXPECT_EQ(invalid_fields(body(kStation, t, kUrl)), std::set<std::string>{"driver_token"})
+            << t;
+    }
+    // Non-ASCII letters are not in the alphabet.
+    EXPECT_EQ(invalid_fields(body(kStation, std::string(18, 'a') + "\xc3\xa9", kUrl)),
+              std::set<std::string>{"driver_token"});
+}
+
+TEST(Validation, CallbackUrlRules) {
+    for (std::string u :
+         {"http://client.app/cb", "https://client.app:8443/cb?x=1&y=2", "HTTPS://Client.App/cb",
+          "https://client.app", "http://[2606:4700::1111]:8080/cb", "https://93.184.216.34/cb"}) {
+        EXPECT_TRUE(ok(body(kStation, kToken, u))) << u;
+    }
+    const std::string long_ok = "https://client.app/" + std::string(2048 - 19, 'a');
+    ASSERT_EQ(long_ok.size(), 2048u);
+    EXPECT_TRUE(ok(body(kStation, kToken, long_ok)));
+    for (const std::string& u : std::vector<std::string>{
+             long_ok + "a", "ftp://client.app/cb", "client.app/cb", "/relative", "https://",
+             "https:///path", "https://user:pass@client.app/cb", "https://user@client.app/cb",
+             "https://client.app/cb#frag", "https://client.app/c b", "mailto:a@b.c", "",
+             "javascript:alert(1)", "https://client.app:0/cb"}) {
+        EXPECT_EQ(invalid_fields(body(kStation, kToken, u)), std::set<std::string>{"callback_url"})
+            << u;
+    }
+}
+
+TEST(Validation, PrivateAddressesDependOnTheSetting) {
+    for (std::string u :
+         {"http://127.0.0.1/cb", "http://localhost:8080/cb", "http://10.0.0.1/cb",
+          "http://192.168.1.1/cb", "http://172.16.0.1/cb", "http://169.254.169.254/",
+          "http://[::1]/cb", "http://[fe80::1]/cb", "http://0.0.0.0/cb", "http://2130706433/",
+          "http://0177.0.0.1/", "http://0x7f.1/", "http://127.1/", "http://[::ffff:127.0.0.1]/",
+          "http://api.localhost/"}) {
+        EXPECT_EQ(invalid_fields(body(kStation, kToken, u)), std::set<std::string>{"callback_url"})
+            << u;
+        EXPECT_TRUE(ok(body(kStation, kToken, u), true)) << u;
+    }
+}
+
+TEST(Validation, TypesMissingFieldsAndShapes) {
+    EXPECT_EQ(invalid_fields("{}"),
+              (std::set<std::string>{"station_id", "driver_token", "callback_url"}));
+    EXPECT_EQ(invalid_fields(R"({"station_id":1,"driver_token":null,"callback_url":["x"]})"),
+              (std::set<std::string>{"station_id", "driver_token", "callback_url"}));
+    EXPECT_EQ(invalid_fields("not json"), std::set<std::string>{"body"});
+    EXPECT_EQ(invalid_fields("[1,2]"), std::set<std::string>{"body"});
+    EXPECT_EQ(invalid_fields("\"text\""), std::set<std::string>{"body"});
+    EXPECT_EQ(invalid_fields(""), std::set<std::string>{"body"});
+    EXPECT_EQ(invalid_fields(R"({"station_id":")" + kStation + R"("})"),
+              (std::set<std::string>{"driver_token", "callback_url"}));
+}
+
+TEST(Validation, UnknownFieldsAreIgnoredAndTheLastDuplicateWins) {
+    EXPECT_TRUE(ok(R"({"station_id":")" + kStation + R"(","driver_token":")" + kToken +
+                   R"(","callback_url":")" + kUrl + R"(","extra":{"a":[1,2]},"n":null})"));
+    EXPECT_TRUE(ok(R"({"station_id":"bad","station_id":")" + kStation + R"(","driver_token":")" +
+                   kToken + R"(","callback_url":")" + kUrl + R"("})"));
+}
+
+TEST(Validation, IdempotencyKey) {
+    EXPECT_TRUE(valid_idempotency_key("a"));
+    EXPECT_TRUE(valid_idempotency_key(std::string(255, '~')));
+    EXPECT_TRUE(valid_idempotency_key("!\"#$%&'()*+,-./:;<=>?@[]^_`{|}"));
+    EXPECT_FALSE(valid_idempotency_key(""));
+    EXPECT_FALSE(valid_idempotency_key(std::string(256, 'a')));
+    EXPECT_FALSE(valid_idempotency_key("has space"));
+    EXPECT_FALSE(valid_idempotency_key("tab\t"));
+    EXPECT_FALSE(valid_idempotency_key("caf\xc3\xa9"));
+}
+
+}  // namespace
+}  // namespace cg::api

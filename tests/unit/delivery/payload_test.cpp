@@ -1,0 +1,58 @@
+#include <gtest/gtest.h>
+
+#include "delivery/callback_payload.hpp"
+#include "delivery/curl_http_client.hpp"
+
+namespace cg::delivery {
+namespace {
+
+TEST(Payload, ExactContractBody) {
+    store::DeliveryJob job;
+    job.id = "01a203c8-44cb-7c61-a322-7f54ea001849";
+    job.station_id = "123e4567-e89b-12d3-a456-426614174000";
+    job.driver_token = "ABCD-efgh1234567890_~valid.token";
+    job.decision = {DecisionStatus::kAllowed, "acl_allowed", 1795343445123};
+    EXPECT_EQ(callback_body(job),
+              R"({"request_id":"01a203c8-44cb-7c61-a322-7f54ea001849",)"
+              R"("station_id":"123e4567-e89b-12d3-a456-426614174000",)"
+              R"("driver_token":"ABCD-efgh1234567890_~valid.token","status":"allowed",)"
+              R"("reason":"acl_allowed","decided_at":"2026-11-22T10:30:45.123Z"})");
+    job.decision = {DecisionStatus::kUnknown, "authorizer_timeout", 0};
+    EXPECT_NE(callback_body(job).find(R"("status":"unknown","reason":"authorizer_timeout")"),
+              std::string::npos);
+}
+
+TEST(Traceparent, ContinuesAValidTraceOrStartsANewOne) {
+    const std::string in = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    EXPECT_EQ(trace_id_of(in), "0af7651916cd43dd8448eb211c80319c");
+    const auto out = make_traceparent(in);
+    ASSERT_EQ(out.size(), 55u);
+    EXPECT_EQ(out.substr(0, 36), in.substr(0, 36));
+    EXPECT_NE(out.substr(36, 16), in.substr(36, 16));
+    EXPECT_EQ(out.substr(52), "-01");
+    for (const std::string bad :
+         {"", "garbage", "00-00000000000000000000000000000000-b7ad6b7169203331-01",
+          "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01",
+          "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",
+          "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+          "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra"}) {
+        EXPECT_TRUE(trace_id_of(bad).empty()) << bad;
+        const auto fresh = make_traceparent(bad);
+        EXPECT_EQ(fresh.size(), 55u);
+        EXPECT_FALSE(trace_id_of(fresh).empty()) << fresh;
+    }
+    EXPECT_NE(make_traceparent("").substr(3, 32), make_traceparent("").substr(3, 32));
+}
+
+TEST(RetryAfter, SecondsAndHttpDates) {
+    EXPECT_EQ(parse_retry_after_ms("120", 0), 120000);
+    EXPECT_EQ(parse_retry_after_ms("0", 0), 0);
+    EXPECT_EQ(parse_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470), 10000);
+    EXPECT_EQ(parse_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490), 0);
+    EXPECT_FALSE(parse_retry_after_ms("", 0));
+    EXPECT_FALSE(parse_retry_after_ms("soon", 0));
+    EXPECT_FALSE(parse_retry_after_ms("-5", 0));
+}
+
+}  // namespace
+}  // namespace cg::delivery

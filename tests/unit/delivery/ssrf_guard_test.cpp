@@ -1,0 +1,86 @@
+#include "delivery/ssrf_guard.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+
+namespace cg::delivery {
+namespace {
+
+TEST(SsrfGuard, BlockedIpv4Ranges) {
+    for (const char* ip : {"127.0.0.1",       "127.255.255.254", "10.0.0.1",    "10.255.255.255",
+                           "172.16.0.1",      "172.31.255.255",  "192.168.0.1", "169.254.169.254",
+                           "169.254.0.1",     "0.0.0.0",         "0.1.2.3",     "100.64.0.1",
+                           "100.127.255.255", "192.0.0.170",     "198.18.0.1",  "198.19.255.255",
+                           "224.0.0.1",       "239.255.255.250", "240.0.0.1",   "255.255.255.255",
+                           "192.0.2.1",       "198.51.100.1",    "203.0.113.1"}) {
+        EXPECT_TRUE(is_blocked_ip_text(ip)) << ip;
+    }
+    for (const char* ip :
+         {"8.8.8.8", "1.1.1.1", "93.184.216.34", "172.15.255.255", "172.32.0.1", "100.63.255.255",
+          "100.128.0.1", "192.169.0.1", "11.0.0.1", "223.255.255.254"}) {
+        EXPECT_FALSE(is_blocked_ip_text(ip)) << ip;
+    }
+}
+
+TEST(SsrfGuard, BlockedIpv6RangesAndEmbeddedIpv4) {
+    for (const char* ip :
+         {"::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "::ffff:127.0.0.1",
+          "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::127.0.0.1", "64:ff9b::7f00:1",
+          "2002:7f00:1::", "2001:db8::1", "fec0::1"}) {
+        EXPECT_TRUE(is_blocked_ip_text(ip)) << ip;
+    }
+    for (const char* ip : {"2606:4700:4700::1111", "2a00:1450:4001::200e", "::ffff:8.8.8.8",
+                           "64:ff9b::808:808", "2002:808:808::"}) {
+        EXPECT_FALSE(is_blocked_ip_text(ip)) << ip;
+    }
+}
+
+TEST(SsrfGuard, SockaddrChecks) {
+    sockaddr_in v4{};
+    v4.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.1", &v4.sin_addr);
+    EXPECT_TRUE(is_blocked_address(reinterpret_cast<sockaddr*>(&v4)));
+    inet_pton(AF_INET, "8.8.4.4", &v4.sin_addr);
+    EXPECT_FALSE(is_blocked_address(reinterpret_cast<sockaddr*>(&v4)));
+    sockaddr_in6 v6{};
+    v6.sin6_family = AF_INET6;
+    inet_pton(AF_INET6, "::ffff:192.168.1.1", &v6.sin6_addr);
+    EXPECT_TRUE(is_blocked_address(reinterpret_cast<sockaddr*>(&v6)));
+    EXPECT_TRUE(is_blocked_address(nullptr));
+    sockaddr unix_addr{};
+    unix_addr.sa_family = AF_UNIX;
+    EXPECT_TRUE(is_blocked_address(&unix_addr));
+}
+
+TEST(SsrfGuard, HostLiteralsInEverySpelling) {
+    for (const char* host : {"localhost",
+                             "LOCALHOST",
+                             "localhost.",
+                             "api.localhost",
+                             "127.0.0.1",
+                             "2130706433",
+                             "0177.0.0.1",
+                             "0x7f.0.0.1",
+                             "0x7f.1",
+                             "127.1",
+                             "0",
+                             "0x0",
+                             "[::1]",
+                             "[::ffff:127.0.0.1]",
+                             "[fe80::1%25eth0]",
+                             "::1",
+                             "169.254.169.254",
+                             "0251.0376.0251.0376",
+                             "10.1",
+                             "[::ffff:a9fe:a9fe]"}) {
+        EXPECT_TRUE(host_is_blocked_literal(host)) << host;
+    }
+    for (const char* host : {"client.app", "example.com", "8.8.8.8", "[2606:4700::1111]",
+                             "127.0.0.1.nip.example", "localhost.example.com", "1.2.3.4.5"}) {
+        EXPECT_FALSE(host_is_blocked_literal(host)) << host;
+    }
+}
+
+}  // namespace
+}  // namespace cg::delivery
