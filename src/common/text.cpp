@@ -43,7 +43,7 @@ std::string format_rfc3339_ms(int64_t epoch_ms) {
     const auto t = static_cast<time_t>(secs);
     std::tm tm{};
     gmtime_r(&t, &tm);
-    std::array<char, 32> buf{};
+    std::array<char, 64> buf{};
     std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                   static_cast<int>(ms));
