@@ -11,10 +11,10 @@ PKGS=(
   libcurl4-openssl-dev libsqlite3-dev sqlite3 libssl-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-format
+  clang-format python3
 )
 if [ "${CHARGEGATE_TEST_DEPS:-0}" = "1" ]; then
-  PKGS+=(wrk nginx-light clang libclang-rt-14-dev python3)
+  PKGS+=(wrk nginx-light clang libclang-rt-14-dev)
 fi
 missing=()
 for p in "${PKGS[@]}"; do

@@ -55,7 +55,7 @@ struct HttpServer::Impl {
           readers(services.store, options.reader_threads),
           ctx{services, readers, pending_keys, draining},
           router(ctx),
-          shared{router, draining, connections, pending} {}
+          shared{router, services.metrics, draining, connections, pending} {}
 
     void do_accept(Loop& loop) {
         loop.acceptor->async_accept(

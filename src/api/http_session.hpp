@@ -11,12 +11,14 @@
 #include <optional>
 
 #include "api/router.hpp"
+#include "obs/metrics.hpp"
 
 namespace cg::api {
 
 // State shared by the sessions of one server.
 struct SessionShared {
     Router& router;
+    obs::Metrics& metrics;
     std::atomic<bool>& draining;
     std::atomic<int64_t>& connections;
     std::atomic<int64_t>& pending;  // requests read and not yet answered
