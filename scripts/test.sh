@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds chargegate with its tests and runs every test: unit and integration tests in a release
-# build, then the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# build, then all of them again under AddressSanitizer + UndefinedBehaviorSanitizer and under
+# ThreadSanitizer.
 # Set CG_SANITIZERS=0 to skip the sanitizer pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +14,13 @@ echo "== unit and integration tests"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300
 
 if [ "${CG_SANITIZERS:-1}" != "0" ]; then
-  echo "== unit tests under ASan+UBSan"
+  echo "== unit and integration tests under ASan+UBSan"
   BUILD_TYPE=Debug scripts/build.sh build-asan -DCG_SANITIZE=address,undefined -DCG_BENCH=OFF
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure -j"$jobs" -L unit --timeout 300
+    ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 300
+
+  echo "== unit and integration tests under TSan"
+  BUILD_TYPE=Debug scripts/build.sh build-tsan -DCG_SANITIZE=thread -DCG_BENCH=OFF
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 300
 fi

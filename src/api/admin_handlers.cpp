@@ -38,6 +38,17 @@ boost::json::value station_json(const store::StationEntry& s) {
                                {"updated_at", format_rfc3339_ms(s.updated_at_ms)}};
 }
 
+// Completion of an admin write: 200 with the stored entry once committed, else 503.
+std::function<void(store::WriteStatus)> answer_when_stored(boost::json::value json, Reply reply) {
+    return [json = std::move(json), reply = std::move(reply)](store::WriteStatus s) {
+        if (s == store::WriteStatus::kOk) {
+            reply(json_response(200, json));
+        } else {
+            reply(unavailable());
+        }
+    };
+}
+
 // Parses a JSON object body or answers 400.
 const boost::json::object* object_body(const Request& req, boost::json::value& holder,
                                        std::vector<FieldError>& errors) {
@@ -130,14 +141,8 @@ void put_acl(HandlerContext& ctx, std::string token, const Request& req, Reply r
     }
     entry.updated_at_ms = ctx.services.clock.now_ms();
     auto json = acl_json(entry);
-    ctx.services.store.put_acl(
-        std::move(entry), [json = std::move(json), reply = std::move(reply)](store::WriteStatus s) {
-            if (s == store::WriteStatus::kOk) {
-                reply(json_response(200, json));
-            } else {
-                reply(unavailable());
-            }
-        });
+    ctx.services.store.put_acl(std::move(entry),
+                               answer_when_stored(std::move(json), std::move(reply)));
 }
 
 void get_acl(HandlerContext& ctx, std::string token, Reply reply) {
@@ -185,14 +190,8 @@ void put_station(HandlerContext& ctx, std::string station_id, const Request& req
     }
     entry.updated_at_ms = ctx.services.clock.now_ms();
     auto json = station_json(entry);
-    ctx.services.store.put_station(
-        std::move(entry), [json = std::move(json), reply = std::move(reply)](store::WriteStatus s) {
-            if (s == store::WriteStatus::kOk) {
-                reply(json_response(200, json));
-            } else {
-                reply(unavailable());
-            }
-        });
+    ctx.services.store.put_station(std::move(entry),
+                                   answer_when_stored(std::move(json), std::move(reply)));
 }
 
 void get_station(HandlerContext& ctx, std::string station_id, Reply reply) {

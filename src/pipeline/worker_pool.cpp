@@ -162,8 +162,9 @@ void WorkerPool::record(const std::shared_ptr<Batch>& batch) {
 }
 
 void WorkerPool::release(size_t n) {
-    in_flight_.fetch_sub(n);
     cv_.notify_one();
+    // Last access to *this: stop() may return (and the pool be destroyed) once this hits zero.
+    in_flight_.fetch_sub(n);
 }
 
 }  // namespace cg::pipeline
