@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "cli/acl_import.hpp"
 #include "common/clock.hpp"
 #include "config/config.hpp"
+#include "loadtest/loadtest.hpp"
 #include "obs/log.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -75,6 +77,43 @@ int import_acl(const config::Config& cfg, const std::string& path, const std::st
     return 0;
 }
 
+int run_loadtest_command(loadtest::LoadOptions load, const std::string& url,
+                         const std::string& tokens_file, const std::string& json_path, bool quiet) {
+    // http://host:port only: the generator speaks plain HTTP/1.1 to one address.
+    constexpr std::string_view kScheme = "http://";
+    if (url.rfind(kScheme, 0) != 0) throw std::runtime_error("--url must be http://host:port");
+    std::string hostport = url.substr(kScheme.size());
+    if (const auto slash = hostport.find('/'); slash != std::string::npos) hostport.resize(slash);
+    const auto colon = hostport.rfind(':');
+    load.host = colon == std::string::npos ? hostport : hostport.substr(0, colon);
+    if (colon != std::string::npos) {
+        const int port = std::atoi(hostport.substr(colon + 1).c_str());
+        if (port < 1 || port > 65535) throw std::runtime_error("--url has an invalid port");
+        load.port = static_cast<uint16_t>(port);
+    } else {
+        load.port = 80;
+    }
+    if (load.host == "localhost") load.host = "127.0.0.1";
+    if (!tokens_file.empty()) {
+        std::istringstream in(read_file(tokens_file));
+        std::string line;
+        while (std::getline(in, line)) {
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            if (!line.empty()) load.tokens.push_back(line);
+        }
+        if (load.tokens.empty()) throw std::runtime_error(tokens_file + ": no tokens");
+    }
+    load.progress = !quiet;
+    const auto report = loadtest::run_loadtest(load);
+    std::fputs(loadtest::format_table(report).c_str(), stdout);
+    if (!json_path.empty()) {
+        std::ofstream out(json_path);
+        out << loadtest::to_json(report) << "\n";
+        if (!out) throw std::runtime_error(json_path + ": cannot be written");
+    }
+    return 0;
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -120,6 +159,44 @@ int run(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     import->add_option("--data-dir", data_dir, "Overrides DATA_DIR");
 
+    loadtest::LoadOptions load;
+    std::string load_url = "http://127.0.0.1:8080";
+    std::string load_json;
+    std::string load_tokens_file;
+    bool quiet = false;
+    auto* lt = app.add_subcommand(
+        "loadtest",
+        "Send charging-session requests to a running chargegate and report accept and "
+        "end-to-end latency. A built-in receiver answers the callbacks. Closed loop by "
+        "default (--connections as fast as possible); open loop with --rate (latency counted "
+        "from when each request was due, so queueing is not hidden).");
+    lt->add_option("--url", load_url, "Service base URL (http://host:port)");
+    lt->add_option("-c,--connections", load.connections, "Keep-alive connections")
+        ->check(CLI::Range(1, 100000));
+    lt->add_option("-t,--threads", load.threads, "Client event-loop threads")
+        ->check(CLI::Range(1, 256));
+    lt->add_option("-d,--duration", load.duration_s, "Measured seconds")
+        ->check(CLI::PositiveNumber);
+    lt->add_option("--warmup", load.warmup_s, "Seconds sent before measuring")
+        ->check(CLI::NonNegativeNumber);
+    lt->add_option("-r,--rate", load.rate, "Open loop: requests per second in total (0: closed)")
+        ->check(CLI::NonNegativeNumber);
+    lt->add_option("--receiver-host", load.receiver_host,
+                   "Host the service uses to reach the built-in receiver");
+    lt->add_option("--receiver-port", load.receiver_port, "Receiver port (0: any free port)");
+    lt->add_option("--drain", load.drain_s, "Seconds to wait for outstanding callbacks")
+        ->check(CLI::NonNegativeNumber);
+    lt->add_option("--tokens", load_tokens_file, "File with one driver token per line")
+        ->check(CLI::ExistingFile);
+    lt->add_option("--token-count", load.token_count, "Generated tokens when --tokens is absent")
+        ->check(CLI::Range(1, 10000000));
+    lt->add_option("--stations", load.station_count, "Distinct random station ids")
+        ->check(CLI::Range(1, 10000000));
+    lt->add_flag("--seed-acl", load.seed_acl, "Allow every token in the ACL before the run");
+    lt->add_option("--admin-token", load.admin_token, "Bearer token for --seed-acl");
+    lt->add_option("--json", load_json, "Also write the results as JSON to this file");
+    lt->add_flag("-q,--quiet", quiet, "No progress lines");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -127,6 +204,8 @@ int run(int argc, char** argv) {
     }
 
     try {
+        if (lt->parsed())
+            return run_loadtest_command(load, load_url, load_tokens_file, load_json, quiet);
         const auto cfg = load_config(config_file, data_dir);
         if (serve->parsed()) return app::serve(cfg);
         if (migrate->parsed()) {
