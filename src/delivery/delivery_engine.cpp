@@ -174,7 +174,10 @@ struct DeliveryEngine::Impl {
             bool stop = false;
             {
                 std::unique_lock lock(mu);
-                cv.wait_until(lock, std::min(next_poll, next_rewrite), [&] {
+                // Sleep until the next poll, or the next re-write of failed records if any.
+                const auto until =
+                    unrecorded.empty() ? next_poll : std::min(next_poll, next_rewrite);
+                cv.wait_until(lock, until, [&] {
                     return stopping || !completions.empty() || !recorded.empty() ||
                            wake_requested ||
                            (!inbox.empty() && in_flight.size() < options.max_in_flight);
