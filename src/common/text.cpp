@@ -3,10 +3,12 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <stdexcept>
 
@@ -100,11 +102,30 @@ std::optional<int64_t> parse_rfc3339_ms(std::string_view s) {
 
 std::string mask_token(std::string_view token) { return std::string(token.substr(0, 4)) + "***"; }
 
+void random_bytes(unsigned char* out, size_t n) {
+    constexpr size_t kPool = 4096;
+    thread_local std::array<unsigned char, kPool> pool{};
+    thread_local size_t used = kPool;
+    while (n > 0) {
+        if (used == kPool) {
+            if (RAND_bytes(pool.data(), static_cast<int>(kPool)) != 1) {
+                throw std::runtime_error("OpenSSL RAND_bytes failed");
+            }
+            used = 0;
+        }
+        const size_t take = std::min(n, kPool - used);
+        std::memcpy(out, pool.data() + used, take);
+        // Bytes handed out are wiped from the pool so they can never be handed out twice.
+        OPENSSL_cleanse(pool.data() + used, take);
+        used += take;
+        out += take;
+        n -= take;
+    }
+}
+
 std::string new_request_id(int64_t epoch_ms) {
     std::array<unsigned char, 16> b{};
-    if (RAND_bytes(b.data() + 6, 10) != 1) {
-        throw std::runtime_error("OpenSSL RAND_bytes failed");
-    }
+    random_bytes(b.data() + 6, 10);
     const auto ms = static_cast<uint64_t>(epoch_ms);
     for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
     b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0F));  // version 7

@@ -1,7 +1,5 @@
 #include "delivery/callback_payload.hpp"
 
-#include <openssl/rand.h>
-
 #include <array>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string_view.hpp>
@@ -27,7 +25,7 @@ bool all_zero(std::string_view s) { return s.find_first_not_of('0') == std::stri
 
 std::string random_hex(size_t bytes) {
     std::array<unsigned char, 16> buf{};
-    RAND_bytes(buf.data(), static_cast<int>(bytes));
+    random_bytes(buf.data(), bytes);
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;
     out.reserve(bytes * 2);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace cg {
 namespace {
 
@@ -46,6 +48,25 @@ TEST(ConstantTime, ComparesContent) {
     EXPECT_TRUE(constant_time_equals("secret", "secret"));
     EXPECT_FALSE(constant_time_equals("secret", "secreT"));
     EXPECT_FALSE(constant_time_equals("secret", "secret2"));
+}
+
+}  // namespace
+}  // namespace cg
+
+namespace cg {
+namespace {
+
+TEST(RandomBytes, NeverRepeatsAcrossPoolRefills) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 2000; ++i) {  // 2000 × 16 bytes spans several 4 KiB refills
+        std::string b(16, '\0');
+        random_bytes(reinterpret_cast<unsigned char*>(b.data()), b.size());
+        EXPECT_TRUE(seen.insert(b).second);
+    }
+    std::string big(10000, '\0');  // larger than the pool
+    random_bytes(reinterpret_cast<unsigned char*>(big.data()), big.size());
+    EXPECT_NE(big.find_first_not_of('\0'), std::string::npos);
+    EXPECT_NE(big.substr(0, 4096), big.substr(4096, 4096));
 }
 
 }  // namespace
