@@ -1,5 +1,6 @@
 // Contract §7 and the `acl import` command.
 #include <fstream>
+#include <sstream>
 
 #include "service_fixture.hpp"
 
@@ -72,6 +73,37 @@ TEST_F(CliTest, ConfigFileIsReadAndEnvironmentWins) {
     std::ofstream(file) << "PORT=1\nLOG_LEVEL=INFO\n";
     r = run_command(binary(), {"migrate", "--config", file.string()}, env);
     EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(CliTest, LoadtestReportsAcceptAndEndToEndFigures) {
+    start();
+    const auto json = dir_.path() / "load.json";
+    const auto r = run_command(
+        binary(),
+        {"loadtest", "--url", url(""), "-c", "4", "-d", "1", "--warmup", "0", "--seed-acl",
+         "--token-count", "5", "--drain", "10", "-q", "--json", json.string()},
+        {}, std::chrono::seconds(30));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("accept"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("end-to-end"), std::string::npos) << r.out;
+    std::ifstream in(json);
+    std::stringstream text;
+    text << in.rdbuf();
+    const auto o = parse_object(text.str());
+    ASSERT_FALSE(o.empty()) << text.str();
+    EXPECT_EQ(str(o, "mode"), "closed");
+    EXPECT_GT(o.at("accepted").as_int64(), 0);
+    EXPECT_EQ(o.at("callbacks_unique").as_int64(), o.at("accepted_total").as_int64());
+    EXPECT_GT(o.at("e2e_latency").as_object().at("count").as_int64(), 0);
+    // The run went through the real service: its metrics saw the requests.
+    const auto m = http_get(url("/metrics"));
+    EXPECT_NE(m.body.find("charging_requests_total{status=\"accepted\"}"), std::string::npos);
+}
+
+TEST_F(CliTest, LoadtestRejectsABadUrl) {
+    const auto r = run_command(binary(), {"loadtest", "--url", "ftp://x", "-d", "1"}, {});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("--url"), std::string::npos) << r.err;
 }
 
 }  // namespace
