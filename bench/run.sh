@@ -52,15 +52,15 @@ sed -i "s/18590/$NGINX_PORT/" "$WORK/post.lua"
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 
-start_chargegate() {  # $1: data dir
+start_chargegate() {  # $1: data dir; sets CG_PID and READY_MS (start → /health/ready 200)
   local t0 t1
   t0=$(date +%s%N)
   PORT=$CG_PORT BIND_ADDRESS=127.0.0.1 DATA_DIR="$1" CALLBACK_ALLOW_PRIVATE_NETWORKS=true \
-    LOG_LEVEL=WARN "$BIN" serve 2>>"$WORK/chargegate.log" &
+    LOG_LEVEL=WARN "$BIN" serve >>"$WORK/chargegate.log" 2>&1 &
   CG_PID=$!
   until curl -sf "http://127.0.0.1:$CG_PORT/health/ready" >/dev/null 2>&1; do sleep 0.005; done
   t1=$(date +%s%N)
-  echo $(( (t1 - t0) / 1000000 ))
+  READY_MS=$(( (t1 - t0) / 1000000 ))
 }
 stop_chargegate() { kill -TERM "$CG_PID"; wait "$CG_PID" || true; CG_PID=""; }
 
@@ -84,7 +84,8 @@ N64=$(wrk_json "http://127.0.0.1:$NGINX_PORT/api/v1/charging-session" 64)
 N1K=$(wrk_json "http://127.0.0.1:$NGINX_PORT/api/v1/charging-session" 1000)
 
 echo "== chargegate accept" >&2
-START_EMPTY_MS=$(start_chargegate "$WORK/data-accept")
+start_chargegate "$WORK/data-accept"
+START_EMPTY_MS=$READY_MS
 IDLE_KB=$(rss_kb "$CG_PID")
 C64=$(wrk_json "http://127.0.0.1:$CG_PORT/api/v1/charging-session" 64)
 C1K=$(wrk_json "http://127.0.0.1:$CG_PORT/api/v1/charging-session" 1000)
@@ -92,7 +93,7 @@ ACCEPT_PEAK_KB=$(hwm_kb "$CG_PID")
 stop_chargegate
 
 echo "== chargegate end to end (loadtest, built-in receiver)" >&2
-start_chargegate "$WORK/data-e2e" >/dev/null
+start_chargegate "$WORK/data-e2e"
 "$BIN" loadtest --url "http://127.0.0.1:$CG_PORT" -c 64 -d "$SECS" --warmup 1 --seed-acl \
   --token-count 1000 --drain 60 --json "$WORK/e2e.json" -q > "$WORK/e2e.txt"
 E2E_PEAK_KB=$(hwm_kb "$CG_PID")
@@ -108,7 +109,8 @@ INSERT INTO requests (id, station_id, driver_token, callback_url, state, created
 SELECT printf('00000000-0000-7000-8000-%012d', i), '123e4567-e89b-12d3-a456-426614174000',
        'ABCD-efgh1234567890_~valid.token', 'http://127.0.0.1:$NGINX_PORT/cb', 0, 0 FROM n;
 SQL
-BACKLOG_READY_MS=$(start_chargegate "$WORK/data-backlog")
+start_chargegate "$WORK/data-backlog"
+BACKLOG_READY_MS=$READY_MS
 D0=$(date +%s%N)
 until curl -s "http://127.0.0.1:$CG_PORT/health" | python3 -c '
 import json,sys; c=json.load(sys.stdin)["components"]

@@ -26,7 +26,7 @@ void StoreBackedQueue::on_committed(store::QueuedRequest request) {
     cv_.notify_one();
 }
 
-void StoreBackedQueue::refill() {
+bool StoreBackedQueue::refill() {
     // Caller set refilling_ under the lock; the store read happens outside it.
     int64_t after = 0;
     int64_t target = 0;
@@ -64,19 +64,25 @@ void StoreBackedQueue::refill() {
         spilled_ = committed_max_ > last_seq_;
     }
     cv_.notify_all();
+    return room == 0 || read_ok;
 }
 
 std::vector<store::QueuedRequest> StoreBackedQueue::pop(size_t max,
                                                         std::chrono::milliseconds wait) {
     std::vector<store::QueuedRequest> out;
     const auto deadline = std::chrono::steady_clock::now() + wait;
+    // A failed store read is tried once per pop(), so a failing store cannot keep a caller past
+    // its wait.
+    bool read_failed = false;
     std::unique_lock lock(mu_);
     for (;;) {
         if (closed_) return out;
-        if (spilled_ && !refilling_ && items_.size() < window_ / 2) {
+        // Refill below half a window; `* 2 <` rather than `< window_ / 2` so that a window of one
+        // refills too.
+        if (spilled_ && !refilling_ && !read_failed && items_.size() * 2 < window_) {
             refilling_ = true;
             lock.unlock();
-            refill();
+            read_failed = !refill();
             lock.lock();
             continue;
         }

@@ -30,7 +30,8 @@ class StoreBackedQueue final : public WorkQueue {
 
   private:
     // Reads the next rows after the window's last seq from the store; only one thread at a time.
-    void refill();
+    // Returns false when the store read failed (logged; the queue stays spilled).
+    bool refill();
 
     store::Store& store_;
     const size_t window_;

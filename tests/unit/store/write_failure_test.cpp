@@ -1,0 +1,134 @@
+// A commit that cannot reach the disk fails every operation of its batch, marks the store not
+// writable, and the store recovers by itself once writes work again.
+//
+// The failure is real: the file-size limit (RLIMIT_FSIZE) is lowered below the size the WAL
+// must grow to, so SQLite's write() gets EFBIG, the same path as a full disk. The limit is
+// per process and would also hit the test runner's own output files, so the scenario runs in a
+// forked child (forked before any store thread exists) that reports back through a file.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "store_fixture.hpp"
+
+namespace cg::store::sqlite::test {
+namespace {
+
+// The scenario, run in the child. Returns "" on success, "SKIP: why" when the environment
+// cannot produce a write failure, otherwise what went wrong.
+std::string failing_disk_scenario(const std::string& data_dir) {
+    ::signal(SIGXFSZ, SIG_IGN);  // get EFBIG from write() instead of being killed
+    obs::Metrics metrics;
+    SqliteOptions o;
+    o.data_dir = data_dir;
+    auto s = open_sqlite_store(o, &metrics);
+    Waiter<AcceptResult> first;
+    s->accept(make_request("id-1"), first.cb());
+    const auto r1 = first.get();
+    if (r1.status != AcceptStatus::kStored) return "the first accept was not stored";
+
+    rlimit saved{};
+    if (::getrlimit(RLIMIT_FSIZE, &saved) != 0) return "SKIP: getrlimit failed";
+    rlimit tiny = saved;
+    tiny.rlim_cur = 4096;  // below the end of the WAL's first frame: every WAL write fails
+    if (::setrlimit(RLIMIT_FSIZE, &tiny) != 0) return "SKIP: cannot lower RLIMIT_FSIZE";
+
+    Waiter<AcceptResult> accept_w;
+    Waiter<bool> decide_w;
+    Waiter<WriteStatus> acl_w;
+    Waiter<RedeliverStatus> redeliver_w;
+    s->accept(make_request("id-2"), accept_w.cb());
+    s->record_decisions({{r1.seq, Decision{DecisionStatus::kAllowed, "acl_allowed", 1}}},
+                        decide_w.cb());
+    AclEntry e;
+    e.driver_token = kToken;
+    s->put_acl(e, acl_w.cb());
+    s->redeliver("id-1", 1, redeliver_w.cb());
+    const auto r2 = accept_w.get();
+    const bool decided = decide_w.get();
+    const auto acl = acl_w.get();
+    const auto redelivered = redeliver_w.get();
+    const auto during = s->counters();
+    if (::setrlimit(RLIMIT_FSIZE, &saved) != 0) return "cannot restore RLIMIT_FSIZE";
+
+    if (r2.status == AcceptStatus::kStored && during.writable) {
+        return "SKIP: lowering RLIMIT_FSIZE did not make the commit fail here";
+    }
+    std::ostringstream err;
+    if (r2.status != AcceptStatus::kUnavailable) err << "accept was not kUnavailable; ";
+    if (!r2.request_id.empty() || r2.seq != 0) err << "a failed accept carried an id or seq; ";
+    if (decided) err << "record_decisions reported success; ";
+    if (acl != WriteStatus::kUnavailable) err << "put_acl was not kUnavailable; ";
+    if (redelivered != RedeliverStatus::kUnavailable) err << "redeliver was not kUnavailable; ";
+    if (during.writable) err << "counters().writable stayed true; ";
+    if (during.last_error.empty()) err << "counters().last_error is empty; ";
+    if (during.queued != 1) err << "queued counter changed by a failed batch; ";
+    if (metrics.store_errors.value() == 0) err << "store_errors metric not counted; ";
+
+    // Writes work again: the next commit succeeds and clears the failure.
+    Waiter<AcceptResult> again;
+    s->accept(make_request("id-3"), again.cb());
+    if (again.get().status != AcceptStatus::kStored) err << "accept after recovery failed; ";
+    const auto after = s->counters();
+    if (!after.writable) err << "counters().writable not true after recovery; ";
+    if (after.queued != 2) err << "queued is " << after.queued << " after recovery, want 2; ";
+    auto reader = s->open_reader();
+    if (reader->find_request("id-2")) err << "the failed accept was stored; ";
+    if (!reader->find_request("id-1") || !reader->find_request("id-3")) {
+        err << "committed requests are missing; ";
+    }
+    if (reader->find_acl(kToken)) err << "the failed put_acl was stored; ";
+    const auto v1 = reader->find_request("id-1");
+    if (v1 && v1->state != RequestState::kQueued) err << "the failed decision was stored; ";
+    reader.reset();
+    s->close();
+    s.reset();
+    // What was acknowledged is what a restart finds.
+    const auto reopened = open_sqlite_store(o, nullptr);
+    if (reopened->counters().queued != 2) err << "after a restart queued is not 2; ";
+    if (reopened->open_reader()->find_request("id-2")) err << "the failed accept reappeared; ";
+    return err.str();
+}
+
+TEST_F(StoreTest, FailedCommitIsReportedAndTheStoreRecovers) {
+    const auto result_file = dir_.path() / "child-result.txt";
+    const pid_t pid = ::fork();
+    ASSERT_NE(pid, -1);
+    if (pid == 0) {
+        std::string result;
+        try {
+            result = failing_disk_scenario(data_dir());
+        } catch (const std::exception& e) {
+            result = std::string("exception: ") + e.what();
+        }
+        std::ofstream(result_file) << (result.empty() ? "OK" : result);
+        ::_exit(0);
+    }
+    // Bounded wait for the child.
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    pid_t done = 0;
+    while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (done == 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        FAIL() << "the failing-disk scenario did not finish within 60 s";
+    }
+    ASSERT_TRUE(WIFEXITED(status)) << "child died, status " << status;
+    std::ifstream in(result_file);
+    std::string result((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (result.rfind("SKIP: ", 0) == 0) GTEST_SKIP() << result.substr(6);
+    EXPECT_EQ(result, "OK");
+}
+
+}  // namespace
+}  // namespace cg::store::sqlite::test
