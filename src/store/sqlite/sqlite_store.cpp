@@ -43,8 +43,8 @@ struct WriteStatements {
                          "delivered_at = coalesce(?, delivered_at) WHERE seq = ? AND state = 2"),
           find_state(h, "SELECT seq, state FROM requests WHERE id = ?"),
           redeliver(h,
-                    "UPDATE requests SET state = 2, round_attempts = 0, next_attempt_at = ? "
-                    "WHERE seq = ?"),
+                    "UPDATE requests SET state = 2, round_attempts = 0, next_attempt_at = ?, "
+                    "delivered_at = NULL WHERE seq = ?"),
           put_acl(h,
                   "INSERT OR REPLACE INTO acl (driver_token, status, stations, expires_at, "
                   "updated_at) VALUES (?, ?, ?, ?, ?)"),

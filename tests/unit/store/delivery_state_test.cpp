@@ -237,6 +237,8 @@ TEST_F(StoreTest, RedeliverADeliveredRequest) {
     ASSERT_TRUE(attempt(*s, delivered(seq, 1, 3000)));
     EXPECT_EQ(redeliver(*s, "id-1", 9000), RedeliverStatus::kScheduled);
     EXPECT_EQ(s->open_reader()->load_due(9000, 10).size(), 1u);
+    // A new round has not delivered yet: the status shows no delivery time until it does.
+    EXPECT_FALSE(s->open_reader()->find_request("id-1")->delivered_at_ms);
     // Now delivering again: not finished.
     EXPECT_EQ(redeliver(*s, "id-1", 9000), RedeliverStatus::kNotFinished);
 }
