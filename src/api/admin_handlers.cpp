@@ -39,8 +39,13 @@ boost::json::value station_json(const store::StationEntry& s) {
 }
 
 // Completion of an admin write: 200 with the stored entry once committed, else 503.
-std::function<void(store::WriteStatus)> answer_when_stored(boost::json::value json, Reply reply) {
-    return [json = std::move(json), reply = std::move(reply)](store::WriteStatus s) {
+// Answers once the ACL or station change is durable; first it tells the authorizer side (its
+// decision cache), so every decision made after the answer sees the change.
+std::function<void(store::WriteStatus)> answer_when_stored(const ApiServices& services,
+                                                           boost::json::value json, Reply reply) {
+    return [changed = services.on_authorization_data_changed, json = std::move(json),
+            reply = std::move(reply)](store::WriteStatus s) {
+        if (changed) changed();
         if (s == store::WriteStatus::kOk) {
             reply(json_response(200, json));
         } else {
@@ -142,7 +147,7 @@ void put_acl(HandlerContext& ctx, std::string token, const Request& req, Reply r
     entry.updated_at_ms = ctx.services.clock.now_ms();
     auto json = acl_json(entry);
     ctx.services.store.put_acl(std::move(entry),
-                               answer_when_stored(std::move(json), std::move(reply)));
+                               answer_when_stored(ctx.services, std::move(json), std::move(reply)));
 }
 
 void get_acl(HandlerContext& ctx, std::string token, Reply reply) {
@@ -157,7 +162,9 @@ void get_acl(HandlerContext& ctx, std::string token, Reply reply) {
 
 void delete_acl(HandlerContext& ctx, std::string token, Reply reply) {
     ctx.services.store.delete_acl(std::move(token),
-                                  [reply = std::move(reply)](store::WriteStatus s) {
+                                  [changed = ctx.services.on_authorization_data_changed,
+                                   reply = std::move(reply)](store::WriteStatus s) {
+                                      if (changed) changed();
                                       if (s == store::WriteStatus::kUnavailable) {
                                           reply(unavailable());
                                           return;
@@ -190,8 +197,8 @@ void put_station(HandlerContext& ctx, std::string station_id, const Request& req
     }
     entry.updated_at_ms = ctx.services.clock.now_ms();
     auto json = station_json(entry);
-    ctx.services.store.put_station(std::move(entry),
-                                   answer_when_stored(std::move(json), std::move(reply)));
+    ctx.services.store.put_station(
+        std::move(entry), answer_when_stored(ctx.services, std::move(json), std::move(reply)));
 }
 
 void get_station(HandlerContext& ctx, std::string station_id, Reply reply) {

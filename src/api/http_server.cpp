@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
+#include <boost/asio/write.hpp>
 #include <stdexcept>
 #include <thread>
 
@@ -19,12 +20,17 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
-constexpr int64_t kMaxConnections = 10000;
-
 // SO_REUSEPORT lets every event loop own an acceptor on the same port; the kernel spreads
 // incoming connections across them. Asio has no named option for it.
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 }  // namespace
+
+std::optional<asio::ip::address> peer_of(const tcp::socket& socket) {
+    boost::system::error_code ec;
+    const auto ep = socket.remote_endpoint(ec);
+    if (ec) return std::nullopt;
+    return ep.address();
+}
 
 // One event loop: its io_context, acceptor and the sessions it owns.
 struct Loop {
@@ -38,7 +44,7 @@ struct HttpServer::Impl {
     ServerOptions options;
     ApiServices services;
     std::atomic<bool> draining{false};
-    std::atomic<int64_t> connections{0};
+    ConnectionLimiter limiter;
     std::atomic<int64_t> pending{0};
     ReaderPool readers;
     PendingKeys pending_keys;
@@ -52,30 +58,59 @@ struct HttpServer::Impl {
     Impl(ServerOptions o, ApiServices s)
         : options(std::move(o)),
           services(std::move(s)),
+          limiter(options.limits),
           readers(services.store, options.reader_threads),
           ctx{services, readers, pending_keys, draining},
           router(ctx),
-          shared{router, services.metrics, draining, connections, pending} {}
+          shared{router,
+                 services.metrics,
+                 draining,
+                 limiter,
+                 pending,
+                 options.idle_timeout,
+                 options.request_timeout} {}
+
+    // Answers a connection over the limits with 503 and closes it. The answer is a few bytes
+    // on a fresh socket, so a non-blocking write completes or is dropped; never waited for.
+    void refuse(tcp::socket& socket, const char* why) {
+        static constexpr std::string_view kAnswer =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            "Retry-After: 1\r\nConnection: close\r\nContent-Length: 52\r\n\r\n"
+            R"({"status":"error","message":"Too many connections."})";
+        boost::system::error_code ignored;
+        socket.non_blocking(true, ignored);
+        socket.write_some(asio::buffer(kAnswer), ignored);
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+        services.metrics.connections_refused.inc(why);
+    }
 
     void do_accept(Loop& loop) {
-        loop.acceptor->async_accept(
-            loop.ioc, [this, &loop](boost::system::error_code ec, tcp::socket socket) {
-                if (ec) {
-                    if (ec == asio::error::operation_aborted || !loop.acceptor->is_open()) return;
-                    obs::log_warn("accept failed").kv("error", ec.message());
-                } else if (connections.load() >= kMaxConnections || draining.load()) {
-                    boost::system::error_code ignored;
-                    socket.close(ignored);
-                } else {
-                    auto session = std::make_shared<HttpSession>(std::move(socket), shared);
-                    if (loop.sessions.size() > 64 && loop.sessions.size() % 64 == 0) {
-                        std::erase_if(loop.sessions, [](const auto& w) { return w.expired(); });
-                    }
-                    loop.sessions.push_back(session);
-                    session->start();
+        loop.acceptor->async_accept(loop.ioc, [this, &loop](boost::system::error_code ec,
+                                                            tcp::socket socket) {
+            if (ec) {
+                if (ec == asio::error::operation_aborted || !loop.acceptor->is_open()) return;
+                obs::log_warn("accept failed").kv("error", ec.message());
+            } else if (draining.load()) {
+                boost::system::error_code ignored;
+                socket.close(ignored);
+            } else if (auto peer = peer_of(socket); !peer) {
+                boost::system::error_code ignored;
+                socket.close(ignored);  // already gone
+            } else if (const auto verdict = limiter.try_admit(*peer);
+                       verdict != ConnectionLimiter::Verdict::kAdmitted) {
+                refuse(socket, verdict == ConnectionLimiter::Verdict::kTooManyTotal ? "total"
+                                                                                    : "per_client");
+            } else {
+                auto session = std::make_shared<HttpSession>(std::move(socket), *peer, shared);
+                if (loop.sessions.size() > 64 && loop.sessions.size() % 64 == 0) {
+                    std::erase_if(loop.sessions, [](const auto& w) { return w.expired(); });
                 }
-                if (loop.acceptor->is_open()) do_accept(loop);
-            });
+                loop.sessions.push_back(session);
+                session->start();
+            }
+            if (loop.acceptor->is_open()) do_accept(loop);
+        });
     }
 };
 

@@ -3,9 +3,11 @@
 // with its own io_context and SO_REUSEPORT acceptor, no thread per request or connection.
 // Handlers never block an event-loop thread: durable writes complete through the store's
 // writer, reads run on a small reader pool, and answers are posted back to the connection.
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
+#include "api/connection_limiter.hpp"
 #include "api/services.hpp"
 
 namespace cg::api {
@@ -15,6 +17,9 @@ struct ServerOptions {
     uint16_t port = 8080;  // 0: any free port (see port())
     int threads = 2;       // event-loop threads
     int reader_threads = 2;
+    ConnectionLimits limits;
+    std::chrono::milliseconds idle_timeout{60000};     // HTTP_IDLE_TIMEOUT_MS
+    std::chrono::milliseconds request_timeout{10000};  // HTTP_REQUEST_TIMEOUT_MS
 };
 
 class HttpServer {

@@ -13,22 +13,18 @@ namespace http = beast::http;
 using namespace std::chrono_literals;
 
 namespace {
-constexpr auto kIdleTimeout = 60s;     // keep-alive connection waiting for a request
-constexpr auto kRequestTimeout = 10s;  // a started request must arrive in full within this
 constexpr auto kWriteTimeout = 10s;
 constexpr uint32_t kHeaderLimit = 8 * 1024;
 }  // namespace
 
-HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, SessionShared& shared)
-    : stream_(std::move(socket)), shared_(shared) {
+HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, boost::asio::ip::address peer,
+                         SessionShared& shared)
+    : stream_(std::move(socket)), shared_(shared), peer_(std::move(peer)) {
     beast::error_code ec;
-    const auto ep = stream_.socket().remote_endpoint(ec);
-    if (!ec) peer_ = ep.address();
     stream_.socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
-    shared_.connections.fetch_add(1);
 }
 
-HttpSession::~HttpSession() { shared_.connections.fetch_sub(1); }
+HttpSession::~HttpSession() { shared_.limiter.release(peer_); }
 
 void HttpSession::start() {
     boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
@@ -48,7 +44,29 @@ void HttpSession::do_read() {
     // Raised per route once the request line is known (see on_header); the largest limit is
     // allowed here so that the header phase does not reject an admin body.
     parser_->body_limit(Router::kMaxBodyLimit);
-    stream_.expires_after(kIdleTimeout);
+    if (buffer_.size() > 0) {  // a pipelined request has started already
+        read_header();
+        return;
+    }
+    // Wait for the first byte under the idle timeout; the request's own clock starts then.
+    stream_.expires_after(shared_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                                self->on_first_bytes(ec, n);
+                            });
+}
+
+void HttpSession::on_first_bytes(beast::error_code ec, size_t n) {
+    buffer_.commit(n);
+    if (ec) {
+        close();
+        return;
+    }
+    read_header();
+}
+
+void HttpSession::read_header() {
+    stream_.expires_after(shared_.request_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
@@ -81,7 +99,7 @@ void HttpSession::on_header(beast::error_code ec) {
         fail_and_close(413, "The request body is too large.");
         return;
     }
-    stream_.expires_after(kRequestTimeout);
+    // The body shares the deadline set when the request's first byte arrived.
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code e, size_t) { self->on_read(e); });

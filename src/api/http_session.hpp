@@ -7,9 +7,11 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 
+#include "api/connection_limiter.hpp"
 #include "api/router.hpp"
 #include "obs/metrics.hpp"
 
@@ -20,13 +22,20 @@ struct SessionShared {
     Router& router;
     obs::Metrics& metrics;
     std::atomic<bool>& draining;
-    std::atomic<int64_t>& connections;
+    ConnectionLimiter& limiter;
     std::atomic<int64_t>& pending;  // requests read and not yet answered
+    // A keep-alive connection may wait this long for a request's first byte.
+    std::chrono::milliseconds idle_timeout;
+    // From its first byte, a request (header and body) must arrive in full within this, so a
+    // client trickling bytes (slowloris) holds a connection at most this long per request.
+    std::chrono::milliseconds request_timeout;
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
   public:
-    HttpSession(boost::asio::ip::tcp::socket socket, SessionShared& shared);
+    // `peer` was admitted by shared.limiter; the session releases it when destroyed.
+    HttpSession(boost::asio::ip::tcp::socket socket, boost::asio::ip::address peer,
+                SessionShared& shared);
     ~HttpSession();
     void start();
     // Closes the connection if no request is in progress (drain). Event-loop thread only.
@@ -34,6 +43,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   private:
     void do_read();
+    void on_first_bytes(boost::beast::error_code ec, size_t n);
+    void read_header();
     void on_header(boost::beast::error_code ec);
     void on_read(boost::beast::error_code ec);
     void dispatch();

@@ -13,6 +13,13 @@ bool all_up(const std::vector<HealthComponent>& components) {
     }
     return true;
 }
+
+bool ready_components_up(const std::vector<HealthComponent>& components) {
+    for (const auto& c : components) {
+        if (c.gates_readiness && !c.up) return false;
+    }
+    return true;
+}
 }  // namespace
 
 void health(HandlerContext& ctx, Reply reply) {
@@ -32,7 +39,7 @@ void health(HandlerContext& ctx, Reply reply) {
 void health_live(Reply reply) { reply(json_response(200, std::string(R"({"status":"UP"})"))); }
 
 void health_ready(HandlerContext& ctx, Reply reply) {
-    const bool ready = !ctx.draining.load() && all_up(ctx.services.health());
+    const bool ready = !ctx.draining.load() && ready_components_up(ctx.services.health());
     reply(json_response(ready ? 200 : 503,
                         std::string(ready ? R"({"status":"UP"})" : R"({"status":"DOWN"})")));
 }

@@ -17,6 +17,9 @@ struct HealthComponent {
     std::string name;  // "queue", "store", "authorizer", "delivery"
     bool up = true;
     boost::json::object details;  // e.g. {"depth": 0}
+    // Whether DOWN makes /health/ready fail. The authorizer does not: accepting stays safe while
+    // it is down (decisions are `unknown`), so taking instances out of rotation would not help.
+    bool gates_readiness = true;
 };
 
 struct ApiServices {
@@ -27,6 +30,8 @@ struct ApiServices {
     obs::Metrics& metrics;
     // Wakes callback delivery after a redeliver was stored.
     std::function<void()> on_redeliver;
+    // Called after an ACL entry or station changed durably, before the answer (decision cache).
+    std::function<void()> on_authorization_data_changed;
     // Component health for /health (called off the event loop is not required: must be cheap).
     std::function<std::vector<HealthComponent>()> health;
     // Gauges added to /metrics at scrape time (queue depth, in-flight work, ...).

@@ -95,9 +95,11 @@ void create_charging_session(HandlerContext& ctx, const Request& req, Reply repl
         return;
     }
     const auto counters = svc.store.counters();
-    if (counters.queued >= svc.config.max_queue_depth) {
+    if (counters.queued + counters.delivering >= svc.config.max_queue_depth) {
         svc.metrics.charging_requests.inc("unavailable");
-        obs::log_warn("queue full; answering 503").kv("depth", counters.queued);
+        obs::log_warn("queue full; answering 503")
+            .kv("queued", counters.queued)
+            .kv("awaiting_delivery", counters.delivering);
         reply(unavailable("The queue is full; retry later."));
         return;
     }

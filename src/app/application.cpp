@@ -14,6 +14,9 @@
 
 #include "api/http_server.hpp"
 #include "authz/acl_authorizer.hpp"
+#include "authz/breaker_authorizer.hpp"
+#include "authz/caching_authorizer.hpp"
+#include "authz/decision_cache.hpp"
 #include "authz/remote_authorizer.hpp"
 #include "common/clock.hpp"
 #include "delivery/curl_http_client.hpp"
@@ -75,6 +78,11 @@ int serve(const config::Config& cfg) {
     SystemClock clock;
     obs::Metrics metrics;
 
+    // Declared before the store: the store's last completions may still invalidate it.
+    authz::DecisionCache decision_cache(
+        {cfg.authorizer_cache_ttl_ms, static_cast<size_t>(cfg.authorizer_cache_max_entries)},
+        clock);
+
     store::sqlite::SqliteOptions store_options;
     store_options.data_dir = cfg.data_dir;
     store_options.commit_interval_us = cfg.commit_interval_us;
@@ -91,6 +99,11 @@ int serve(const config::Config& cfg) {
     delivery::CurlHttpClient callback_http(callback_http_options);
 
     std::unique_ptr<delivery::CurlHttpClient> authorizer_http;
+    // The remote authorizer is wrapped: cache → circuit breaker → HTTP call. The bulkhead is
+    // AUTHORIZER_MAX_CONCURRENCY: the worker pool holds at most that many decisions in flight
+    // and the HTTP client opens at most that many connections to it.
+    std::unique_ptr<authz::Authorizer> remote_authorizer;
+    std::unique_ptr<authz::Authorizer> breaker_authorizer;
     std::unique_ptr<authz::Authorizer> authorizer;
     if (cfg.authorizer_url.empty()) {
         authorizer = std::make_unique<authz::AclAuthorizer>(*store, clock);
@@ -102,7 +115,17 @@ int serve(const config::Config& cfg) {
         authz::RemoteAuthorizerOptions ro;
         ro.url = cfg.authorizer_url;
         ro.timeout = Ms(cfg.authorization_timeout_ms);
-        authorizer = std::make_unique<authz::RemoteAuthorizer>(ro, *authorizer_http, clock);
+        remote_authorizer = std::make_unique<authz::RemoteAuthorizer>(ro, *authorizer_http, clock);
+        authz::CircuitBreakerOptions bo;
+        bo.window_ms = cfg.authorizer_breaker_window_ms;
+        bo.min_calls = cfg.authorizer_breaker_min_calls;
+        bo.failure_ratio = cfg.authorizer_breaker_failure_percent / 100.0;
+        bo.open_ms = cfg.authorizer_breaker_open_ms;
+        bo.half_open_probes = cfg.authorizer_breaker_probes;
+        breaker_authorizer =
+            std::make_unique<authz::BreakerAuthorizer>(*remote_authorizer, bo, clock);
+        authorizer =
+            std::make_unique<authz::CachingAuthorizer>(*breaker_authorizer, decision_cache, clock);
     }
 
     delivery::DeliveryOptions delivery_options;
@@ -129,6 +152,7 @@ int serve(const config::Config& cfg) {
         queue,
         metrics,
         [&delivery] { delivery.wake(); },
+        [&decision_cache] { decision_cache.invalidate_all(); },
         [&]() {
             std::vector<api::HealthComponent> out;
             const auto c = store->counters();
@@ -142,7 +166,9 @@ int serve(const config::Config& cfg) {
             if (!c.writable) s.details["error"] = c.last_error;
             out.push_back(std::move(s));
             api::HealthComponent a{"authorizer", authorizer->healthy(), {}};
+            a.gates_readiness = false;
             a.details["type"] = authorizer->kind();
+            authorizer->health_details(a.details);
             out.push_back(std::move(a));
             api::HealthComponent d{"delivery", true, {}};
             d.details["in_flight"] = static_cast<int64_t>(delivery.held());
@@ -173,6 +199,9 @@ int serve(const config::Config& cfg) {
     server_options.bind_address = cfg.bind_address;
     server_options.port = cfg.port;
     server_options.threads = cfg.http_threads;
+    server_options.limits = {cfg.max_connections, cfg.max_connections_per_client};
+    server_options.idle_timeout = Ms(cfg.http_idle_timeout_ms);
+    server_options.request_timeout = Ms(cfg.http_request_timeout_ms);
     api::HttpServer server(server_options, services);
 
     delivery.start();

@@ -1,6 +1,7 @@
 #pragma once
 // Who decides whether a driver may charge at a station. Implementations: AclAuthorizer
 // (built-in local authorization list, contract §4) and RemoteAuthorizer (AUTHORIZER_URL).
+#include <boost/json/object.hpp>
 #include <functional>
 
 #include "common/model.hpp"
@@ -19,6 +20,8 @@ class Authorizer {
     // For /health: "UP" or "DOWN" plus details; cheap, thread-safe.
     [[nodiscard]] virtual bool healthy() const = 0;
     [[nodiscard]] virtual const char* kind() const = 0;  // "acl" or "remote"
+    // Adds what /health shows about it (circuit state, cache size, ...); cheap, thread-safe.
+    virtual void health_details(boost::json::object& /*out*/) const {}
 };
 
 }  // namespace cg::authz

@@ -31,7 +31,18 @@ constexpr const char* kKnownKeys[] = {"PORT",
                                       "CALLBACK_MAX_CONCURRENCY",
                                       "CALLBACK_MAX_PER_HOST",
                                       "AUTHORIZER_MAX_CONCURRENCY",
+                                      "AUTHORIZER_CACHE_TTL_MS",
+                                      "AUTHORIZER_CACHE_MAX_ENTRIES",
+                                      "AUTHORIZER_BREAKER_WINDOW_MS",
+                                      "AUTHORIZER_BREAKER_MIN_CALLS",
+                                      "AUTHORIZER_BREAKER_FAILURE_PERCENT",
+                                      "AUTHORIZER_BREAKER_OPEN_MS",
+                                      "AUTHORIZER_BREAKER_PROBES",
                                       "MAX_QUEUE_DEPTH",
+                                      "MAX_CONNECTIONS",
+                                      "HTTP_IDLE_TIMEOUT_MS",
+                                      "HTTP_REQUEST_TIMEOUT_MS",
+                                      "MAX_CONNECTIONS_PER_CLIENT",
                                       "DRAIN_TIMEOUT_MS",
                                       "COMMIT_INTERVAL_US",
                                       "IDEMPOTENCY_TTL_MS"};
@@ -187,8 +198,45 @@ Config load(const std::map<std::string, std::string>& file_values,
         c.authorizer_max_concurrency =
             static_cast<int>(parse_int("AUTHORIZER_MAX_CONCURRENCY", *s, 1, 100000));
     }
+    if (auto* s = get("AUTHORIZER_CACHE_TTL_MS")) {
+        c.authorizer_cache_ttl_ms = parse_int("AUTHORIZER_CACHE_TTL_MS", *s, 0, 7 * kDay);
+    }
+    if (auto* s = get("AUTHORIZER_CACHE_MAX_ENTRIES")) {
+        c.authorizer_cache_max_entries =
+            parse_int("AUTHORIZER_CACHE_MAX_ENTRIES", *s, 0, 100'000'000);
+    }
+    if (auto* s = get("AUTHORIZER_BREAKER_WINDOW_MS")) {
+        c.authorizer_breaker_window_ms = parse_int("AUTHORIZER_BREAKER_WINDOW_MS", *s, 100, kDay);
+    }
+    if (auto* s = get("AUTHORIZER_BREAKER_MIN_CALLS")) {
+        c.authorizer_breaker_min_calls =
+            static_cast<int>(parse_int("AUTHORIZER_BREAKER_MIN_CALLS", *s, 1, 65535));
+    }
+    if (auto* s = get("AUTHORIZER_BREAKER_FAILURE_PERCENT")) {
+        c.authorizer_breaker_failure_percent =
+            static_cast<int>(parse_int("AUTHORIZER_BREAKER_FAILURE_PERCENT", *s, 1, 100));
+    }
+    if (auto* s = get("AUTHORIZER_BREAKER_OPEN_MS")) {
+        c.authorizer_breaker_open_ms = parse_int("AUTHORIZER_BREAKER_OPEN_MS", *s, 10, kDay);
+    }
+    if (auto* s = get("AUTHORIZER_BREAKER_PROBES")) {
+        c.authorizer_breaker_probes =
+            static_cast<int>(parse_int("AUTHORIZER_BREAKER_PROBES", *s, 1, 1000));
+    }
     if (auto* s = get("MAX_QUEUE_DEPTH")) {
         c.max_queue_depth = parse_int("MAX_QUEUE_DEPTH", *s, 1, 1'000'000'000'000);
+    }
+    if (auto* s = get("HTTP_IDLE_TIMEOUT_MS")) {
+        c.http_idle_timeout_ms = parse_int("HTTP_IDLE_TIMEOUT_MS", *s, 100, kDay);
+    }
+    if (auto* s = get("HTTP_REQUEST_TIMEOUT_MS")) {
+        c.http_request_timeout_ms = parse_int("HTTP_REQUEST_TIMEOUT_MS", *s, 100, 3'600'000);
+    }
+    if (auto* s = get("MAX_CONNECTIONS")) {
+        c.max_connections = parse_int("MAX_CONNECTIONS", *s, 1, 1'000'000);
+    }
+    if (auto* s = get("MAX_CONNECTIONS_PER_CLIENT")) {
+        c.max_connections_per_client = parse_int("MAX_CONNECTIONS_PER_CLIENT", *s, 0, 1'000'000);
     }
     if (auto* s = get("DRAIN_TIMEOUT_MS")) {
         c.drain_timeout_ms = parse_int("DRAIN_TIMEOUT_MS", *s, 0, kDay);

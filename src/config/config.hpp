@@ -39,9 +39,23 @@ struct Config {
     int callback_max_concurrency = 256;   // CALLBACK_MAX_CONCURRENCY: callbacks in flight
     int callback_max_per_host = 32;       // CALLBACK_MAX_PER_HOST: connections per receiver
     int authorizer_max_concurrency = 64;  // AUTHORIZER_MAX_CONCURRENCY: remote calls in flight
-    int64_t max_queue_depth = 5'000'000;  // MAX_QUEUE_DEPTH: queued requests before 503
-    int64_t drain_timeout_ms = 10000;     // DRAIN_TIMEOUT_MS: SIGTERM grace period
-    int64_t commit_interval_us = 0;       // COMMIT_INTERVAL_US: extra wait to grow a batch
+    // Remote authorizer protection (ignored with the built-in ACL).
+    int64_t authorizer_cache_ttl_ms = 300000;       // AUTHORIZER_CACHE_TTL_MS; 0: no cache
+    int64_t authorizer_cache_max_entries = 100000;  // AUTHORIZER_CACHE_MAX_ENTRIES
+    int64_t authorizer_breaker_window_ms = 10000;   // AUTHORIZER_BREAKER_WINDOW_MS
+    int authorizer_breaker_min_calls = 20;          // AUTHORIZER_BREAKER_MIN_CALLS
+    int authorizer_breaker_failure_percent = 50;    // AUTHORIZER_BREAKER_FAILURE_PERCENT
+    int64_t authorizer_breaker_open_ms = 5000;      // AUTHORIZER_BREAKER_OPEN_MS
+    int authorizer_breaker_probes = 3;              // AUTHORIZER_BREAKER_PROBES
+    // MAX_QUEUE_DEPTH: accepted requests not yet finished (queued or awaiting delivery) before
+    // new ones get 503; bounds the work a long receiver outage can pile up.
+    int64_t max_queue_depth = 5'000'000;
+    int64_t http_idle_timeout_ms = 60000;       // HTTP_IDLE_TIMEOUT_MS
+    int64_t http_request_timeout_ms = 10000;    // HTTP_REQUEST_TIMEOUT_MS
+    int64_t max_connections = 10000;            // MAX_CONNECTIONS
+    int64_t max_connections_per_client = 1000;  // MAX_CONNECTIONS_PER_CLIENT; 0: no cap
+    int64_t drain_timeout_ms = 10000;           // DRAIN_TIMEOUT_MS: SIGTERM grace period
+    int64_t commit_interval_us = 0;             // COMMIT_INTERVAL_US: extra wait to grow a batch
     int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
 };
 

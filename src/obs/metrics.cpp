@@ -146,7 +146,10 @@ Metrics::Metrics()
                       "Duration of one group commit including fsync", latency_bounds()),
       http_requests({"charging_session_create", "charging_session_status",
                      "charging_session_redeliver", "acl", "stations", "health", "metrics",
-                     "other"}) {}
+                     "other"}),
+      connections_refused("http_connections_refused_total",
+                          "Connections answered 503 and closed at once, by the limit they hit",
+                          "reason", {"total", "per_client"}) {}
 
 std::string Metrics::render(const std::vector<GaugeSample>& gauges) const {
     std::string out;
@@ -160,6 +163,7 @@ std::string Metrics::render(const std::vector<GaugeSample>& gauges) const {
     commit_batch_size.render(out);
     commit_duration.render(out);
     http_requests.render(out);
+    connections_refused.render(out);
     header(out, "store_write_errors_total", "Failed group commits", "counter");
     out += fmt::format("store_write_errors_total {}\n", store_errors.value());
     header(out, "callback_dead_lettered_total", "Requests that ended failed", "counter");

@@ -1,4 +1,6 @@
 // Contract §4: decision rules of the built-in ACL, admin protection, remote authorizer.
+#include <atomic>
+
 #include "service_fixture.hpp"
 
 namespace cg::test {
@@ -114,6 +116,18 @@ TEST_F(AuthorizationTest, AdminTokenIsRequiredWhenSet) {
 
 class RemoteAuthorizerTest : public AuthorizationTest {
   protected:
+    static boost::json::object authorizer_health(const std::string& health_body) {
+        const auto o = parse_object(health_body);
+        const auto* comps = o.if_contains("components");
+        if (!comps || !comps->is_object()) return {};
+        const auto* a = comps->as_object().if_contains("authorizer");
+        return a && a->is_object() ? a->as_object() : boost::json::object{};
+    }
+    static std::string circuit_state(const std::string& health_body) {
+        const auto a = authorizer_health(health_body);
+        const auto* c = a.if_contains("circuit");
+        return c && c->is_object() ? str(c->as_object(), "state") : std::string();
+    }
     TestHttpServer authorizer_;
 };
 
@@ -147,6 +161,79 @@ TEST_F(RemoteAuthorizerTest, DeadAuthorizerGivesUnknown) {
     env["AUTHORIZER_URL"] = "http://127.0.0.1:" + std::to_string(free_port()) + "/authorize";
     start();
     EXPECT_EQ(decide(kToken), Decision("unknown", "authorizer_error"));
+}
+
+// Issue 4: circuit breaker. While the authorizer hangs, three timeouts open the circuit; then
+// decisions are unknown/circuit_open without a call; /health shows it, readiness does not
+// change; when the authorizer is back, one probe closes it again.
+TEST_F(RemoteAuthorizerTest, CircuitBreakerOpensWhileTheAuthorizerHangsAndClosesAfter) {
+    std::atomic<bool> hanging{true};
+    authorizer_.set_handler([&](const Recorded&) {
+        if (hanging.load()) {
+            return Reply{200, R"({"status":"allowed"})", {}, std::chrono::milliseconds(1500)};
+        }
+        return Reply{200, R"({"status":"allowed","reason":"back_again"})"};
+    });
+    env["AUTHORIZER_URL"] = authorizer_.url("/authorize");
+    env["AUTHORIZATION_TIMEOUT_MS"] = "300";
+    env["AUTHORIZER_BREAKER_MIN_CALLS"] = "3";
+    env["AUTHORIZER_BREAKER_OPEN_MS"] = "1500";
+    env["AUTHORIZER_BREAKER_PROBES"] = "1";
+    env["AUTHORIZER_CACHE_TTL_MS"] = "0";
+    start();
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(decide("HANG-token-0000000000" + std::to_string(i)),
+                  Decision("unknown", "authorizer_timeout"));
+    }
+    auto health = http_get(url("/health"));
+    EXPECT_EQ(health.status, 503) << health.body;
+    EXPECT_EQ(str(authorizer_health(health.body), "status"), "DOWN");
+    EXPECT_EQ(circuit_state(health.body), "open") << health.body;
+    EXPECT_EQ(http_get(url("/health/ready")).status, 200);  // accepting stays safe
+
+    const size_t calls_when_open = authorizer_.count();
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(decide("OPEN-token-00000000000"), Decision("unknown", "circuit_open"));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(300));
+    EXPECT_EQ(authorizer_.count(), calls_when_open);  // refused without a call
+
+    hanging = false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+    EXPECT_EQ(decide("BACK-token-00000000000"), Decision("allowed", "back_again"));
+    health = http_get(url("/health"));
+    EXPECT_EQ(health.status, 200) << health.body;
+    EXPECT_EQ(circuit_state(health.body), "closed") << health.body;
+    const auto log = service_->log();
+    EXPECT_NE(log.find(R"("to":"open")"), std::string::npos);
+    EXPECT_NE(log.find(R"("to":"half_open")"), std::string::npos);
+    EXPECT_NE(log.find(R"("to":"closed")"), std::string::npos);
+}
+
+// Issue 4: decision cache. A repeated (station, token) is answered without a call, also while
+// the authorizer is down; an ACL change empties it; unknown is never cached.
+TEST_F(RemoteAuthorizerTest, DecisionCacheAnswersRepeatsUntilAnAclChange) {
+    std::atomic<bool> failing{false};
+    authorizer_.set_handler([&](const Recorded&) {
+        if (failing.load()) return Reply{503, "down"};
+        return Reply{200, R"({"status":"allowed","reason":"fleet_contract"})"};
+    });
+    env["AUTHORIZER_URL"] = authorizer_.url("/authorize");
+    start();
+    EXPECT_EQ(decide(kToken), Decision("allowed", "fleet_contract"));
+    EXPECT_EQ(decide(kToken), Decision("allowed", "fleet_contract"));
+    EXPECT_EQ(authorizer_.count(), 1u);
+
+    failing = true;
+    EXPECT_EQ(decide(kToken), Decision("allowed", "fleet_contract"));  // from the cache
+    EXPECT_EQ(decide("OTHER-token-0000000000"), Decision("unknown", "authorizer_error"));
+    EXPECT_EQ(decide("OTHER-token-0000000000"), Decision("unknown", "authorizer_error"));
+    EXPECT_EQ(authorizer_.count(), 3u);  // unknown was not cached
+
+    allow("SOME-other-token-0000");  // any ACL change invalidates the cache
+    EXPECT_EQ(decide(kToken), Decision("unknown", "authorizer_error"));
+    EXPECT_EQ(authorizer_.count(), 4u);
+    const auto authz = authorizer_health(http_get(url("/health")).body);
+    EXPECT_EQ(authz.at("cache").as_object().at("hits").to_number<int64_t>(), 2);
 }
 
 }  // namespace

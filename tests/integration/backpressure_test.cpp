@@ -1,0 +1,188 @@
+// Issue 4, back-pressure: bounded undelivered work (503 + Retry-After), connection limits in
+// total and per client, and slow or idle clients cut off so they cannot starve the others.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "service_fixture.hpp"
+
+namespace cg::test {
+namespace {
+
+// A raw TCP connection to the service, optionally from a chosen loopback source address.
+class RawConnection {
+  public:
+    RawConnection(uint16_t port, const char* source = nullptr) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (source) {
+            sockaddr_in src{};
+            src.sin_family = AF_INET;
+            ::inet_pton(AF_INET, source, &src.sin_addr);
+            ::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof src);
+        }
+        sockaddr_in dst{};
+        dst.sin_family = AF_INET;
+        dst.sin_port = htons(port);
+        ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&dst), sizeof dst) == 0;
+    }
+    ~RawConnection() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    RawConnection(const RawConnection&) = delete;
+    RawConnection& operator=(const RawConnection&) = delete;
+
+    [[nodiscard]] bool connected() const { return connected_; }
+    bool send(std::string_view bytes) {
+        return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+               static_cast<ssize_t>(bytes.size());
+    }
+    // Reads until the peer closes or `timeout` passes; `closed` tells which.
+    std::string read_all(std::chrono::milliseconds timeout, bool* closed = nullptr) {
+        std::string out;
+        const auto end = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                end - std::chrono::steady_clock::now());
+            if (left.count() <= 0) break;
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+            char buf[4096];
+            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) {
+                if (closed) *closed = true;
+                return out;
+            }
+            out.append(buf, static_cast<size_t>(n));
+        }
+        if (closed) *closed = false;
+        return out;
+    }
+
+  private:
+    int fd_ = -1;
+    bool connected_ = false;
+};
+
+class BackpressureTest : public ServiceTest {};
+
+TEST_F(BackpressureTest, OneClientCannotTakeEveryConnection) {
+    env["MAX_CONNECTIONS_PER_CLIENT"] = "4";
+    start();
+    std::vector<std::unique_ptr<RawConnection>> held;
+    for (int i = 0; i < 4; ++i) {
+        held.push_back(std::make_unique<RawConnection>(port_, "127.0.0.1"));
+        ASSERT_TRUE(held.back()->connected());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // all four admitted
+    RawConnection fifth(port_, "127.0.0.1");
+    bool closed = false;
+    const auto answer = fifth.read_all(std::chrono::seconds(3), &closed);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 503")) << answer;
+    EXPECT_NE(answer.find("Retry-After: 1"), std::string::npos) << answer;
+    EXPECT_NE(answer.find(R"({"status":"error","message":"Too many connections."})"),
+              std::string::npos);
+    EXPECT_TRUE(closed);
+
+    // Another client address is served meanwhile.
+    RawConnection other(port_, "127.0.0.2");
+    ASSERT_TRUE(other.connected());
+    ASSERT_TRUE(other.send("GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    EXPECT_TRUE(other.read_all(std::chrono::seconds(3)).starts_with("HTTP/1.1 200"));
+
+    // A freed slot is usable again.
+    held.pop_back();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    RawConnection again(port_, "127.0.0.1");
+    ASSERT_TRUE(again.send("GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    EXPECT_TRUE(again.read_all(std::chrono::seconds(3)).starts_with("HTTP/1.1 200"));
+
+    const auto metrics = http_get(url("/metrics"));
+    EXPECT_NE(metrics.body.find(R"(http_connections_refused_total{reason="per_client"} 1)"),
+              std::string::npos);
+}
+
+TEST_F(BackpressureTest, TotalConnectionLimitAnswers503) {
+    env["MAX_CONNECTIONS"] = "3";
+    env["MAX_CONNECTIONS_PER_CLIENT"] = "0";
+    start();
+    std::vector<std::unique_ptr<RawConnection>> held;
+    for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<RawConnection>(port_));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    RawConnection fourth(port_, "127.0.0.3");
+    EXPECT_TRUE(fourth.read_all(std::chrono::seconds(3)).starts_with("HTTP/1.1 503"));
+}
+
+TEST_F(BackpressureTest, SlowClientIsCutOffWhileOthersAreServed) {
+    env["HTTP_REQUEST_TIMEOUT_MS"] = "1000";
+    start();
+    RawConnection slow(port_);
+    ASSERT_TRUE(slow.send("POST /api/v1/charging-session HTTP/1.1\r\n"));
+    const auto t0 = std::chrono::steady_clock::now();
+    bool cut = false;
+    const std::string header = "Content-Type: application/json\r\nX-Padding: abcdefghijklmnop\r\n";
+    for (char c : header) {
+        // One byte every 100 ms: the header would take ~6 s to arrive.
+        if (!slow.send(std::string_view(&c, 1))) {
+            cut = true;
+            break;
+        }
+        bool closed = false;
+        slow.read_all(std::chrono::milliseconds(100), &closed);
+        if (closed) {
+            cut = true;
+            break;
+        }
+        // Meanwhile an ordinary request is answered at once.
+        if (c == ':') {
+            EXPECT_EQ(http_get(url("/health/live")).status, 200);
+        }
+    }
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_TRUE(cut);
+    EXPECT_LT(took, std::chrono::milliseconds(2500));
+}
+
+TEST_F(BackpressureTest, IdleConnectionIsClosedAfterTheIdleTimeout) {
+    env["HTTP_IDLE_TIMEOUT_MS"] = "500";
+    start();
+    RawConnection idle(port_);
+    bool closed = false;
+    idle.read_all(std::chrono::seconds(3), &closed);
+    EXPECT_TRUE(closed);
+}
+
+TEST_F(BackpressureTest, UndeliveredWorkIsBoundedWith503AndRetryAfter) {
+    std::atomic<bool> receiver_up{false};
+    receiver_.set_handler([&](const Recorded&) {
+        return receiver_up.load() ? Reply{200, "{}"} : Reply{500, "down"};
+    });
+    env["MAX_QUEUE_DEPTH"] = "3";
+    env["CALLBACK_RETRY_BASE_MS"] = "200";
+    env["CALLBACK_RETRY_MAX_MS"] = "200";
+    start();
+    allow(kToken);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) {
+        const auto r = post_session(receiver_.url());
+        ASSERT_EQ(r.status, 200) << r.body;
+        ids.push_back(str(parse_object(r.body), "request_id"));
+    }
+    // All three wait for the receiver: the fourth is refused, not queued.
+    ASSERT_TRUE(receiver_.wait_for_count(3, std::chrono::seconds(10)));
+    const auto refused = post_session(receiver_.url());
+    EXPECT_EQ(refused.status, 503) << refused.body;
+    EXPECT_EQ(refused.header("retry-after"), "1");
+    EXPECT_EQ(str(parse_object(refused.body), "status"), "error");
+
+    receiver_up = true;
+    for (const auto& id : ids) EXPECT_TRUE(wait_state(id, "delivered")) << id;
+    EXPECT_EQ(post_session(receiver_.url()).status, 200);  // room again
+}
+
+}  // namespace
+}  // namespace cg::test
