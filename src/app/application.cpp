@@ -135,6 +135,7 @@ int serve(const config::Config& cfg) {
     delivery_options.allow_private_networks = cfg.callback_allow_private_networks;
     delivery_options.signing_secret = cfg.callback_signing_secret;
     delivery_options.max_in_flight = static_cast<size_t>(cfg.callback_max_concurrency);
+    delivery_options.max_per_host = static_cast<size_t>(cfg.callback_max_per_host);
     delivery::DeliveryEngine delivery(delivery_options, *store, callback_http, clock, metrics);
 
     pipeline::WorkerPoolOptions pool_options;

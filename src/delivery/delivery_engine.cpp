@@ -5,6 +5,7 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "common/text.hpp"
@@ -24,6 +25,15 @@ struct Completion {
     HttpResponse response;
     int64_t started_at_ms = 0;
 };
+
+// The receiver a callback URL points at: "scheme://authority" (the URL was validated at
+// accept). Only used to group deliveries per receiver.
+std::string_view receiver_of(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos) return url;
+    const auto end = url.find_first_of("/?#", scheme_end + 3);
+    return url.substr(0, end);
+}
 
 std::string describe_failure(const HttpResponse& r) {
     if (r.error == HttpError::kNone) return "receiver answered " + std::to_string(r.status);
@@ -50,7 +60,9 @@ struct DeliveryEngine::Impl {
     std::vector<store::AttemptRecord> unrecorded;  // attempt results whose write failed
     std::vector<int64_t> recorded;                 // seqs whose attempt result is durable
     std::unordered_set<int64_t> in_flight;         // launched and not yet recorded
-    bool wake_requested = true;                    // look for due parked deliveries
+    // Attempts in flight per receiver; engine thread only.
+    std::unordered_map<std::string, size_t> per_receiver;
+    bool wake_requested = true;  // look for due parked deliveries
     bool stopping = false;
     bool running = false;
     std::atomic<size_t> held{0};
@@ -64,6 +76,56 @@ struct DeliveryEngine::Impl {
             if (!signer) throw std::runtime_error("CALLBACK_SIGNING_SECRET: " + error);
         }
         if (options.max_in_flight == 0) options.max_in_flight = 1;
+    }
+
+    // Launches the jobs whose receiver has room and parks the others (engine thread).
+    void launch_or_defer(std::vector<store::DeliveryJob>& jobs) {
+        std::vector<store::DeliveryJob> deferred;
+        for (auto& j : jobs) {
+            size_t& n = per_receiver[std::string(receiver_of(j.callback_url))];
+            if (n >= options.max_per_host) {
+                deferred.push_back(std::move(j));
+                continue;
+            }
+            ++n;
+            launch(std::move(j));
+        }
+        jobs.clear();
+        if (!deferred.empty()) defer(std::move(deferred));
+    }
+
+    void finished_attempt(const store::DeliveryJob& job) {
+        const auto it = per_receiver.find(std::string(receiver_of(job.callback_url)));
+        if (it == per_receiver.end()) return;
+        if (--it->second == 0) per_receiver.erase(it);
+    }
+
+    // Parks deliveries whose receiver is busy, spread over a second so that they come back
+    // one by one. Until the write is durable they stay held; if it fails they go back to the
+    // inbox and are tried again.
+    void defer(std::vector<store::DeliveryJob> jobs) {
+        const int64_t now = clock.now_ms();
+        const auto delay = options.defer_delay.count();
+        std::vector<store::DeferRecord> records;
+        records.reserve(jobs.size());
+        for (const auto& j : jobs) {
+            const auto jitter = static_cast<int64_t>(rng.uniform() * static_cast<double>(delay));
+            records.push_back({j.seq, now + delay + jitter});
+        }
+        metrics.callback_deferred.inc(jobs.size());
+        auto held_jobs = std::make_shared<std::vector<store::DeliveryJob>>(std::move(jobs));
+        store.defer_deliveries(std::move(records), [this, held_jobs](bool ok) {
+            std::lock_guard lock(mu);
+            for (auto& j : *held_jobs) {
+                if (ok) {
+                    recorded.push_back(j.seq);
+                } else {
+                    in_flight.erase(j.seq);
+                    inbox.push_back(std::move(j));
+                }
+            }
+            cv.notify_one();
+        });
     }
 
     void launch(store::DeliveryJob job) {
@@ -211,11 +273,13 @@ struct DeliveryEngine::Impl {
             }
             std::vector<store::AttemptRecord> records;
             records.reserve(done.size());
-            for (auto& c : done) records.push_back(classify(c));
+            for (auto& c : done) {
+                finished_attempt(c.job);
+                records.push_back(classify(c));
+            }
             done.clear();
             record(std::move(records));
-            for (auto& j : jobs) launch(std::move(j));
-            jobs.clear();
+            launch_or_defer(jobs);
             if (poll) {
                 next_poll = SteadyClock::now() + options.poll_interval;
                 poll_due(reader);
@@ -256,7 +320,7 @@ struct DeliveryEngine::Impl {
             }
         }
         held.fetch_add(launch_now.size());
-        for (auto& j : launch_now) launch(std::move(j));
+        launch_or_defer(launch_now);
     }
 };
 

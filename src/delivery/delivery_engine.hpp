@@ -5,6 +5,10 @@
 // Threading: the engine runs on its own thread (it shares the HttpClient's thread for
 // completions). submit()/wake() are thread-safe and never block.
 //
+// Receiver isolation: at most `max_per_host` attempts are in flight to one receiver, so a slow
+// or dead receiver holds at most that many of the `max_in_flight` slots; its other deliveries are
+// parked in the store (no attempt counted) and come back behind deliveries already due.
+//
 // Memory stays bounded whatever the backlog: only the jobs in flight (at most
 // `max_in_flight`) and a bounded inbox live in memory; retries are parked in the store with
 // their due time and read back in due-time order when due.
@@ -30,7 +34,11 @@ struct DeliveryOptions {
     bool allow_private_networks = false;               // CALLBACK_ALLOW_PRIVATE_NETWORKS
     std::string signing_secret;                        // "whsec_..." or empty
     size_t max_in_flight = 256;                        // CALLBACK_MAX_CONCURRENCY
-    std::chrono::milliseconds poll_interval{250};      // how often parked retries are checked
+    // Attempts in flight to one receiver (scheme://host:port). Past it, that receiver's
+    // deliveries are parked for `defer_delay` instead of taking slots other receivers need.
+    size_t max_per_host = 32;  // CALLBACK_MAX_PER_HOST
+    std::chrono::milliseconds defer_delay{1000};
+    std::chrono::milliseconds poll_interval{250};  // how often parked retries are checked
 };
 
 class DeliveryEngine {

@@ -166,6 +166,10 @@ std::string Metrics::render(const std::vector<GaugeSample>& gauges) const {
     connections_refused.render(out);
     header(out, "store_write_errors_total", "Failed group commits", "counter");
     out += fmt::format("store_write_errors_total {}\n", store_errors.value());
+    header(out, "callback_deferred_total",
+           "Deliveries parked without an attempt because their receiver was at its limit",
+           "counter");
+    out += fmt::format("callback_deferred_total {}\n", callback_deferred.value());
     header(out, "callback_dead_lettered_total", "Requests that ended failed", "counter");
     out += fmt::format("callback_dead_lettered_total {}\n", dead_lettered.value());
     header(out, "callback_retries_scheduled_total", "Callback retries scheduled", "counter");

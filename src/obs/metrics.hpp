@@ -90,6 +90,7 @@ struct Metrics {
     Counter store_errors;            // store_write_errors_total
     Counter dead_lettered;           // callback_dead_lettered_total
     Counter retries_scheduled;       // callback_retries_scheduled_total
+    Counter callback_deferred;       // callback_deferred_total (receiver at its limit)
     CounterVec connections_refused;  // http_connections_refused_total{reason}
 
     // Renders every series plus `gauges` (computed by the caller at scrape time).

@@ -88,6 +88,12 @@ struct AttemptRecord {
     int64_t next_attempt_at_ms = 0;  // when kRetry
 };
 
+// A delivery put back without an attempt (its receiver is at its concurrency limit).
+struct DeferRecord {
+    int64_t seq = 0;
+    int64_t next_attempt_at_ms = 0;
+};
+
 struct AttemptView {
     int attempt_no = 0;
     int64_t started_at_ms = 0;

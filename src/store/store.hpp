@@ -57,6 +57,9 @@ class Store {
     // failed.
     virtual void record_attempts(std::vector<AttemptRecord> attempts,
                                  std::function<void(bool ok)> done) = 0;
+    // Parks resident deliveries until the given times without counting an attempt.
+    virtual void defer_deliveries(std::vector<DeferRecord> deferrals,
+                                  std::function<void(bool ok)> done) = 0;
     // Starts a new delivery round for a `failed` or `delivered` request: it is parked as due now.
     virtual void redeliver(std::string request_id, int64_t now_ms,
                            std::function<void(RedeliverStatus)> done) = 0;

@@ -41,6 +41,7 @@ struct WriteStatements {
                          "round_attempts = round_attempts + 1, last_status_code = ?, "
                          "last_error = ?, state = ?, next_attempt_at = ?, "
                          "delivered_at = coalesce(?, delivered_at) WHERE seq = ? AND state = 2"),
+          defer(h, "UPDATE requests SET next_attempt_at = ? WHERE seq = ? AND state = 2"),
           find_state(h, "SELECT seq, state FROM requests WHERE id = ?"),
           redeliver(h,
                     "UPDATE requests SET state = 2, round_attempts = 0, next_attempt_at = ?, "
@@ -59,8 +60,8 @@ struct WriteStatements {
                  "DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys "
                  "WHERE created_at < ? LIMIT 5000)") {}
 
-    Statement find_key, put_key, insert_request, decide, insert_attempt, update_attempt, find_state,
-        redeliver, put_acl, delete_acl, put_station, recover, expire;
+    Statement find_key, put_key, insert_request, decide, insert_attempt, update_attempt, defer,
+        find_state, redeliver, put_acl, delete_acl, put_station, recover, expire;
 };
 
 // Counter changes made by a batch; applied only once it committed.
@@ -236,6 +237,25 @@ class AttemptsOp final : public Op {
 
   private:
     std::vector<AttemptRecord> attempts_;
+    std::function<void(bool)> done_;
+};
+
+class DeferOp final : public Op {
+  public:
+    DeferOp(std::vector<DeferRecord> d, std::function<void(bool)> done)
+        : deferrals_(std::move(d)), done_(std::move(done)) {}
+    void apply(WriteContext& ctx) override {
+        auto& s = ctx.st.defer;
+        for (const auto& d : deferrals_) {
+            Reset guard(s);
+            s.bind(1, d.next_attempt_at_ms).bind(2, d.seq);
+            s.run();
+        }
+    }
+    void complete(bool committed) override { done_(committed && !failed); }
+
+  private:
+    std::vector<DeferRecord> deferrals_;
     std::function<void(bool)> done_;
 };
 
@@ -565,6 +585,11 @@ void SqliteStore::record_decisions(std::vector<DecisionRecord> decisions,
 void SqliteStore::record_attempts(std::vector<AttemptRecord> attempts,
                                   std::function<void(bool ok)> done) {
     impl_->submit(std::make_unique<AttemptsOp>(std::move(attempts), std::move(done)));
+}
+
+void SqliteStore::defer_deliveries(std::vector<DeferRecord> deferrals,
+                                   std::function<void(bool ok)> done) {
+    impl_->submit(std::make_unique<DeferOp>(std::move(deferrals), std::move(done)));
 }
 
 void SqliteStore::redeliver(std::string request_id, int64_t now_ms,

@@ -46,6 +46,8 @@ class SqliteStore final : public Store {
     void accept(NewRequest request, std::function<void(AcceptResult)> done) override;
     void record_decisions(std::vector<DecisionRecord> decisions,
                           std::function<void(bool ok)> done) override;
+    void defer_deliveries(std::vector<DeferRecord> deferrals,
+                          std::function<void(bool ok)> done) override;
     void record_attempts(std::vector<AttemptRecord> attempts,
                          std::function<void(bool ok)> done) override;
     void redeliver(std::string request_id, int64_t now_ms,

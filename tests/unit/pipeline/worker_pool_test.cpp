@@ -98,6 +98,9 @@ class DecisionStore final : public store::Store {
     void record_attempts(std::vector<store::AttemptRecord>, std::function<void(bool)> d) override {
         d(true);
     }
+    void defer_deliveries(std::vector<store::DeferRecord>, std::function<void(bool)> d) override {
+        d(true);
+    }
     void redeliver(std::string, int64_t, std::function<void(store::RedeliverStatus)> d) override {
         d(store::RedeliverStatus::kNotFound);
     }

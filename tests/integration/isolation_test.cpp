@@ -1,0 +1,85 @@
+// Issue 4, receiver isolation: a receiver that times out on every attempt holds at most
+// CALLBACK_MAX_PER_HOST delivery slots, so callbacks to healthy receivers are not delayed.
+#include <atomic>
+
+#include "service_fixture.hpp"
+
+namespace cg::test {
+namespace {
+
+class IsolationTest : public ServiceTest {};
+
+TEST_F(IsolationTest, ADeadReceiverDoesNotDelayHealthyOnes) {
+    TestHttpServer dead;
+    dead.set_handler([&](const Recorded&) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // past the deadline
+        return Reply{200, "{}"};
+    });
+    env["CALLBACK_TIMEOUT_MS"] = "2000";
+    env["CALLBACK_MAX_CONCURRENCY"] = "8";
+    env["CALLBACK_MAX_PER_HOST"] = "2";
+    env["CALLBACK_RETRY_BASE_MS"] = "100";
+    env["CALLBACK_RETRY_MAX_MS"] = "200";
+    start();
+    allow(kToken);
+    // Without isolation these 40 would fill all 8 slots for 2 s at a time: ~10 s of waiting.
+    for (int i = 0; i < 40; ++i) ASSERT_EQ(post_session(dead.url()).status, 200);
+    ASSERT_TRUE(dead.wait_for_count(2, std::chrono::seconds(5)));
+
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> healthy_ids;
+    for (int i = 0; i < 20; ++i) {
+        const auto r = post_session(receiver_.url());
+        ASSERT_EQ(r.status, 200);
+        healthy_ids.push_back(str(parse_object(r.body), "request_id"));
+    }
+    ASSERT_TRUE(receiver_.wait_for_count(20, std::chrono::seconds(10)));
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_LT(took, std::chrono::milliseconds(1500))
+        << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+    for (const auto& id : healthy_ids) EXPECT_TRUE(wait_state(id, "delivered"));
+
+    // The dead receiver's deliveries were parked, not attempted, while it was at its limit.
+    const auto metrics = http_get(url("/metrics")).body;
+    const auto pos = metrics.find("\ncallback_deferred_total ");
+    ASSERT_NE(pos, std::string::npos);
+    EXPECT_GT(std::stoll(metrics.substr(pos + 25)), 0);
+    dead.stop();
+}
+
+TEST_F(IsolationTest, ASlowReceiverGetsAtMostItsLimitOfConcurrentAttempts) {
+    std::atomic<int> concurrent{0};
+    std::atomic<int> max_concurrent{0};
+    receiver_.set_handler([&](const Recorded&) {
+        const int now = concurrent.fetch_add(1) + 1;
+        int seen = max_concurrent.load();
+        while (now > seen && !max_concurrent.compare_exchange_weak(seen, now)) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));  // slow, within the deadline
+        concurrent.fetch_sub(1);
+        return Reply{200, "{}"};
+    });
+    env["CALLBACK_TIMEOUT_MS"] = "5000";
+    env["CALLBACK_MAX_PER_HOST"] = "3";
+    start();
+    allow(kToken);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 20; ++i) {
+        const auto r = post_session(receiver_.url());
+        ASSERT_EQ(r.status, 200);
+        ids.push_back(str(parse_object(r.body), "request_id"));
+    }
+    for (const auto& id : ids) EXPECT_TRUE(wait_state(id, "delivered", std::chrono::seconds(30)));
+    EXPECT_LE(max_concurrent.load(), 3);
+    EXPECT_GE(max_concurrent.load(), 2);  // it did run them in parallel
+    // Parked deliveries were not counted as attempts: each was delivered at the first one.
+    for (const auto& id : ids) {
+        const auto o = status_of(id);
+        const auto* attempts = o.if_contains("attempts");
+        ASSERT_TRUE(attempts && attempts->is_array()) << id;
+        EXPECT_EQ(attempts->as_array().size(), 1u) << id;
+    }
+}
+
+}  // namespace
+}  // namespace cg::test
