@@ -61,6 +61,9 @@ sigset_t block_stop_signals() {
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     ::signal(SIGPIPE, SIG_IGN);  // a peer closing a socket is an error code, not a death
+    // Past a file-size limit, write() fails with EFBIG like on a full disk: the store answers
+    // 503 and recovers, instead of the process being killed.
+    ::signal(SIGXFSZ, SIG_IGN);
     return set;
 }
 
