@@ -209,6 +209,33 @@ TEST_F(RemoteAuthorizerTest, CircuitBreakerOpensWhileTheAuthorizerHangsAndCloses
     EXPECT_NE(log.find(R"("to":"closed")"), std::string::npos);
 }
 
+// Issue 4: bulkhead. However many requests wait, at most AUTHORIZER_MAX_CONCURRENCY calls are
+// out at once.
+TEST_F(RemoteAuthorizerTest, ConcurrentCallsAreCapped) {
+    std::atomic<int> concurrent{0};
+    std::atomic<int> max_concurrent{0};
+    authorizer_.set_handler([&](const Recorded&) {
+        const int now = concurrent.fetch_add(1) + 1;
+        int seen = max_concurrent.load();
+        while (now > seen && !max_concurrent.compare_exchange_weak(seen, now)) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        concurrent.fetch_sub(1);
+        return Reply{200, R"({"status":"allowed"})"};
+    });
+    env["AUTHORIZER_URL"] = authorizer_.url("/authorize");
+    env["AUTHORIZER_MAX_CONCURRENCY"] = "2";
+    env["WORKERS"] = "4";
+    start();
+    for (int i = 0; i < 8; ++i) {
+        ASSERT_EQ(
+            post_session(receiver_.url(), {}, "BULK-token-0000000000" + std::to_string(i)).status,
+            200);
+    }
+    ASSERT_TRUE(receiver_.wait_for_count(8, std::chrono::seconds(15)));
+    EXPECT_EQ(max_concurrent.load(), 2);
+}
+
 // Issue 4: decision cache. A repeated (station, token) is answered without a call, also while
 // the authorizer is down; an ACL change empties it; unknown is never cached.
 TEST_F(RemoteAuthorizerTest, DecisionCacheAnswersRepeatsUntilAnAclChange) {

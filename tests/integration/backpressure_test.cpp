@@ -147,6 +147,17 @@ TEST_F(BackpressureTest, SlowClientIsCutOffWhileOthersAreServed) {
     EXPECT_LT(took, std::chrono::milliseconds(2500));
 }
 
+TEST_F(BackpressureTest, OversizedHeadersAre431AndTheConnectionIsClosed) {
+    start();
+    RawConnection c(port_);
+    const std::string big(9000, 'a');
+    ASSERT_TRUE(c.send("GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: " + big + "\r\n\r\n"));
+    bool closed = false;
+    const auto answer = c.read_all(std::chrono::seconds(3), &closed);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 431")) << answer;
+    EXPECT_TRUE(closed);
+}
+
 TEST_F(BackpressureTest, IdleConnectionIsClosedAfterTheIdleTimeout) {
     env["HTTP_IDLE_TIMEOUT_MS"] = "500";
     start();
