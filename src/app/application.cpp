@@ -106,10 +106,13 @@ int serve(const config::Config& cfg) {
     // AUTHORIZER_MAX_CONCURRENCY: the worker pool holds at most that many decisions in flight
     // and the HTTP client opens at most that many connections to it.
     std::unique_ptr<authz::Authorizer> remote_authorizer;
-    std::unique_ptr<authz::Authorizer> breaker_authorizer;
-    std::unique_ptr<authz::Authorizer> authorizer;
+    std::unique_ptr<authz::BreakerAuthorizer> breaker_authorizer;
+    std::unique_ptr<authz::CachingAuthorizer> caching_authorizer;
+    std::unique_ptr<authz::Authorizer> acl_authorizer;
+    authz::Authorizer* authorizer = nullptr;  // the one the workers use
     if (cfg.authorizer_url.empty()) {
-        authorizer = std::make_unique<authz::AclAuthorizer>(*store, clock);
+        acl_authorizer = std::make_unique<authz::AclAuthorizer>(*store, clock);
+        authorizer = acl_authorizer.get();
     } else {
         delivery::CurlOptions o;
         o.max_connections_per_host = static_cast<size_t>(cfg.authorizer_max_concurrency);
@@ -127,8 +130,9 @@ int serve(const config::Config& cfg) {
         bo.half_open_probes = cfg.authorizer_breaker_probes;
         breaker_authorizer =
             std::make_unique<authz::BreakerAuthorizer>(*remote_authorizer, bo, clock);
-        authorizer =
+        caching_authorizer =
             std::make_unique<authz::CachingAuthorizer>(*breaker_authorizer, decision_cache, clock);
+        authorizer = caching_authorizer.get();
     }
 
     delivery::DeliveryOptions delivery_options;
@@ -182,7 +186,7 @@ int serve(const config::Config& cfg) {
         },
         [&]() {
             const auto c = store->counters();
-            return std::vector<obs::GaugeSample>{
+            auto gauges = std::vector<obs::GaugeSample>{
                 {"authorization_queue_size", "Requests accepted and not yet decided",
                  static_cast<double>(c.queued), ""},
                 {"authorizations_in_flight", "Requests being authorized",
@@ -196,6 +200,18 @@ int serve(const config::Config& cfg) {
                  static_cast<double>(resident_bytes()), ""},
                 {"chargegate_build_info", "Build information", 1.0, "version=\"" CG_VERSION "\""},
             };
+            if (breaker_authorizer) {
+                gauges.push_back(
+                    {"authorizer_circuit_state",
+                     "Remote authorizer circuit breaker: 0 closed, 1 open, 2 half-open",
+                     static_cast<double>(breaker_authorizer->state()), ""});
+                gauges.push_back({"authorizer_cache_hits", "Decisions answered from the cache",
+                                  static_cast<double>(caching_authorizer->hits()), ""});
+                gauges.push_back({"authorizer_cache_misses",
+                                  "Decisions that needed a call to the authorizer",
+                                  static_cast<double>(caching_authorizer->misses()), ""});
+            }
+            return gauges;
         },
     };
 

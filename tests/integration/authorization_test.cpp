@@ -190,6 +190,8 @@ TEST_F(RemoteAuthorizerTest, CircuitBreakerOpensWhileTheAuthorizerHangsAndCloses
     EXPECT_EQ(str(authorizer_health(health.body), "status"), "DOWN");
     EXPECT_EQ(circuit_state(health.body), "open") << health.body;
     EXPECT_EQ(http_get(url("/health/ready")).status, 200);  // accepting stays safe
+    EXPECT_NE(http_get(url("/metrics")).body.find("\nauthorizer_circuit_state 1\n"),
+              std::string::npos);
 
     const size_t calls_when_open = authorizer_.count();
     const auto t0 = std::chrono::steady_clock::now();
