@@ -6,6 +6,8 @@
 #include <boost/beast/http/write.hpp>
 #include <chrono>
 
+#include "api/session_rules.hpp"
+
 namespace cg::api {
 
 namespace beast = boost::beast;
@@ -16,7 +18,6 @@ namespace {
 constexpr auto kIdleTimeout = 60s;     // keep-alive connection waiting for a request
 constexpr auto kRequestTimeout = 10s;  // a started request must arrive in full within this
 constexpr auto kWriteTimeout = 10s;
-constexpr uint32_t kHeaderLimit = 8 * 1024;
 }  // namespace
 
 HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, SessionShared& shared)
@@ -44,10 +45,7 @@ void HttpSession::do_read() {
         return;
     }
     parser_.emplace();
-    parser_->header_limit(kHeaderLimit);
-    // Raised per route once the request line is known (see on_header); the largest limit is
-    // allowed here so that the header phase does not reject an admin body.
-    parser_->body_limit(Router::kMaxBodyLimit);
+    arm_for_header(*parser_);
     stream_.expires_after(kIdleTimeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -55,32 +53,16 @@ void HttpSession::do_read() {
 }
 
 void HttpSession::on_header(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == boost::asio::error::operation_aborted || ec == boost::asio::error::eof ||
-        ec == boost::asio::error::connection_reset) {
+    const ReadStep step = after_header(*parser_, ec);
+    if (step.action == ReadStep::Action::kClose) {
         close();
         return;
     }
-    if (ec == http::error::header_limit) {
-        fail_and_close(431, "Request headers are too large.");
-        return;
-    }
-    if (ec == http::error::body_limit) {
-        fail_and_close(413, "The request body is too large.");
-        return;
-    }
-    if (ec) {
-        fail_and_close(400, "Malformed HTTP request.");
+    if (step.action == ReadStep::Action::kRefuse) {
+        fail_and_close(step.status, step.message);
         return;
     }
     busy_ = true;
-    const auto& h = parser_->get();
-    const size_t limit = Router::body_limit_for(h.method(), h.target());
-    parser_->body_limit(limit);
-    if (const auto len = parser_->content_length(); len && *len > limit) {
-        fail_and_close(413, "The request body is too large.");
-        return;
-    }
     stream_.expires_after(kRequestTimeout);
     http::async_read(
         stream_, buffer_, *parser_,
@@ -88,18 +70,13 @@ void HttpSession::on_header(beast::error_code ec) {
 }
 
 void HttpSession::on_read(beast::error_code ec) {
-    if (ec == http::error::body_limit) {
-        fail_and_close(413, "The request body is too large.");
-        return;
-    }
-    if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
-        ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
-        ec == boost::asio::error::operation_aborted || ec == http::error::partial_message) {
+    const ReadStep step = after_body(ec);
+    if (step.action == ReadStep::Action::kClose) {
         close();
         return;
     }
-    if (ec) {
-        fail_and_close(400, "Malformed HTTP request.");
+    if (step.action == ReadStep::Action::kRefuse) {
+        fail_and_close(step.status, step.message);
         return;
     }
     dispatch();
@@ -124,10 +101,7 @@ void HttpSession::dispatch() {
 
 void HttpSession::write(Response res) {
     const bool close_after = !keep_alive_ || shared_.draining.load();
-    res.version(version_);
-    res.keep_alive(!close_after);
-    res.set(http::field::server, "chargegate");
-    if (res.body().empty() && res.result() != http::status::no_content) res.prepare_payload();
+    finish_response(res, version_, !close_after);
     auto msg = std::make_shared<Response>(std::move(res));
     stream_.expires_after(kWriteTimeout);
     http::async_write(stream_, *msg,

@@ -5,6 +5,8 @@
 #include <variant>
 #include <vector>
 
+#include "store/records.hpp"
+
 namespace cg::api {
 
 struct FieldError {
@@ -22,6 +24,17 @@ struct ValidatedRequest {
 // are ignored; a key given twice counts with its last value (Boost.JSON's behaviour).
 std::variant<ValidatedRequest, std::vector<FieldError>> validate_charging_request(
     std::string_view body, bool allow_private_networks);
+
+// PUT /api/v1/acl/{driver_token}: the entry that `body` describes, or every invalid field (the
+// token of the path included). Station ids are lower-cased; `updated_at_ms` is left to the
+// caller.
+std::variant<store::AclEntry, std::vector<FieldError>> validate_acl_entry(
+    std::string_view driver_token, std::string_view body);
+
+// PUT /api/v1/stations/{station_id}: the entry that `body` describes, or every invalid field.
+// The station id is lower-cased; `updated_at_ms` is left to the caller.
+std::variant<store::StationEntry, std::vector<FieldError>> validate_station_entry(
+    std::string_view station_id, std::string_view body);
 
 // 20–80 characters of A-Z a-z 0-9 - . _ ~
 bool valid_driver_token(std::string_view token);
