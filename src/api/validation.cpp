@@ -63,6 +63,12 @@ bool valid_callback_url(std::string_view url, std::string* why, std::string* hos
     const auto scheme = to_lower_ascii(parsed->scheme());
     if (scheme != "http" && scheme != "https") return fail("scheme must be http or https");
     if (!parsed->has_authority()) return fail("must have a host");
+    // After the authority comes "/", "?", "#" or the end (RFC 3986 path-abempty). Boost.URL
+    // 1.81 ends an IPv4 host early: in "http://1.2.3.4.evil.example/" it reads host 1.2.3.4 and
+    // path ".evil.example/", while curl connects to the name; such a URL must not pass.
+    if (const auto path = parsed->encoded_path(); !path.empty() && path.front() != '/') {
+        return fail("must be an absolute http or https URL");
+    }
     if (parsed->has_userinfo()) return fail("must not contain user-info");
     if (parsed->has_fragment()) return fail("must not contain a fragment");
     const std::string_view h = parsed->encoded_host();

@@ -89,6 +89,22 @@ TEST(Validation, CallbackUrlRules) {
     }
 }
 
+// Found by the callback_url fuzz target: Boost.URL 1.81 parses "http://1.2.3.4x/" as host
+// 1.2.3.4 with path "x/", so the accept-time check judged an address that curl never connects
+// to (curl's host is the name "1.2.3.4x").
+TEST(Validation, AnIpv4HostIsNotAPrefixOfAName) {
+    for (std::string u :
+         {"http://127.0.0.1ttp://127.0.0/", "http://1.2.3.4.evil.example/cb", "http://8.8.8.8x/",
+          "http://8.8.8.8.5?q", "https://93.184.216.34a:443/"}) {
+        EXPECT_EQ(invalid_fields(body(kStation, kToken, u), true),
+                  std::set<std::string>{"callback_url"})
+            << u;
+    }
+    for (std::string u : {"http://8.8.8.8", "http://8.8.8.8?q=1", "http://8.8.8.8:80/x"}) {
+        EXPECT_TRUE(ok(body(kStation, kToken, u))) << u;
+    }
+}
+
 TEST(Validation, PrivateAddressesDependOnTheSetting) {
     for (std::string u :
          {"http://127.0.0.1/cb", "http://localhost:8080/cb", "http://10.0.0.1/cb",
