@@ -77,7 +77,11 @@ bool valid_callback_url(std::string_view url, std::string* why, std::string* hos
         const auto port = parsed->port_number();
         if (port == 0) return fail("port must be between 1 and 65535");
     }
-    if (host) *host = std::string(h);
+    // A name is judged as the resolver will see it: curl percent-decodes it ("%31" is "1").
+    if (host) {
+        *host = parsed->host_type() == boost::urls::host_type::name ? parsed->host_name()
+                                                                    : std::string(h);
+    }
     return true;
 }
 

@@ -41,7 +41,8 @@ bool valid_driver_token(std::string_view token);
 // 1–255 visible ASCII characters (0x21–0x7E).
 bool valid_idempotency_key(std::string_view key);
 // Absolute http(s) URL with a host, ≤ 2048 characters, no user-info, no fragment. On failure
-// `why` says what is wrong. `host` receives the host part when valid.
+// `why` says what is wrong. `host` receives the host when valid: an IP literal as written
+// (IPv6 in brackets), a name percent-decoded, as curl resolves it.
 bool valid_callback_url(std::string_view url, std::string* why, std::string* host);
 
 }  // namespace cg::api

@@ -118,6 +118,24 @@ TEST(Validation, PrivateAddressesDependOnTheSetting) {
     }
 }
 
+// Found by the callback_url fuzz target: the host was judged percent-encoded, but curl decodes
+// it before resolving, so "http://%31/" (0.0.0.1) or "%31%32%37.0.0.1" passed the accept-time
+// check (the connect-time check still refused them).
+TEST(Validation, PrivateAddressesArePercentDecodedFirst) {
+    for (std::string u : {"http://%31/", "http://%31%32%37.0.0.1/cb", "http://0177.%31.1:8080/",
+                          "http://%6cocalhost/", "http://%30x7f.1/", "http://api.LOCALHOS%54/"}) {
+        EXPECT_EQ(invalid_fields(body(kStation, kToken, u)), std::set<std::string>{"callback_url"})
+            << u;
+        EXPECT_TRUE(ok(body(kStation, kToken, u), true)) << u;
+    }
+    EXPECT_TRUE(ok(body(kStation, kToken, "https://ex%61mple.com/cb")));
+    std::string host;
+    ASSERT_TRUE(valid_callback_url("https://ex%61mple.com:8443/cb", nullptr, &host));
+    EXPECT_EQ(host, "example.com");
+    ASSERT_TRUE(valid_callback_url("https://[::1]/cb", nullptr, &host));
+    EXPECT_EQ(host, "[::1]");
+}
+
 TEST(Validation, TypesMissingFieldsAndShapes) {
     EXPECT_EQ(invalid_fields("{}"),
               (std::set<std::string>{"station_id", "driver_token", "callback_url"}));
