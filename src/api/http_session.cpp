@@ -86,6 +86,7 @@ void HttpSession::dispatch() {
     auto req = parser_->release();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
+    head_ = req.method() == http::verb::head;
     shared_.pending.fetch_add(1);
     stream_.expires_never();  // the handler's answer may take a commit; no read is pending
     auto executor = stream_.get_executor();
@@ -101,7 +102,7 @@ void HttpSession::dispatch() {
 
 void HttpSession::write(Response res) {
     const bool close_after = !keep_alive_ || shared_.draining.load();
-    finish_response(res, version_, !close_after);
+    finish_response(res, version_, !close_after, head_);
     auto msg = std::make_shared<Response>(std::move(res));
     stream_.expires_after(kWriteTimeout);
     http::async_write(stream_, *msg,
@@ -129,6 +130,7 @@ void HttpSession::fail_and_close(unsigned status, std::string_view message) {
     busy_ = true;
     keep_alive_ = false;
     version_ = 11;
+    head_ = false;  // the connection closes after the answer, so its body cannot be misread
     write(error_response(status, message));
 }
 

@@ -58,11 +58,12 @@ ReadStep after_body(beast::error_code ec) {
     return kContinue;
 }
 
-void finish_response(Response& res, unsigned version, bool keep_alive) {
+void finish_response(Response& res, unsigned version, bool keep_alive, bool head) {
     res.version(version);
     res.keep_alive(keep_alive);
     res.set(http::field::server, "chargegate");
     if (res.body().empty() && res.result() != http::status::no_content) res.prepare_payload();
+    if (head) res.body().clear();  // Content-Length stays that of the GET answer
 }
 
 }  // namespace cg::api

@@ -42,7 +42,9 @@ ReadStep after_header(RequestParser& parser, boost::beast::error_code ec);
 ReadStep after_body(boost::beast::error_code ec);
 
 // Sets what every answer carries: the request's HTTP version, the connection's keep-alive, the
-// Server header, and the framing of an empty body.
-void finish_response(Response& res, unsigned version, bool keep_alive);
+// Server header, and the framing of an empty body. The answer to a HEAD request keeps the
+// headers of the GET answer, Content-Length included, and drops the body (RFC 9110 §9.3.2):
+// a body there would be read by the client as the start of the next answer.
+void finish_response(Response& res, unsigned version, bool keep_alive, bool head);
 
 }  // namespace cg::api

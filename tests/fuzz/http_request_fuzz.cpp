@@ -268,7 +268,7 @@ void check_answer(const cg::api::Request& req, const Response& res, bool created
 
 // The answer as HttpSession::write sends it, checked on the wire.
 void send(Response res, unsigned version, bool keep_alive, bool head) {
-    cg::api::finish_response(res, version, keep_alive);
+    cg::api::finish_response(res, version, keep_alive, head);
     OutputStream out;
     beast::error_code ec;
     http::write(out, res, ec);
