@@ -123,8 +123,7 @@ void HttpSession::on_write(bool close_after, beast::error_code ec) {
 void HttpSession::fail_and_close(unsigned status, std::string_view message) {
     // Answered before routing: counted here so that /metrics shows refused requests too.
     shared_.metrics.http_requests.inc("other", static_cast<int>(status));
-    if (status == 413 && parser_ &&
-        parser_->get().target().starts_with("/api/v1/charging-session")) {
+    if (status == 413 && parser_ && Router::is_charging_session_target(parser_->get().target())) {
         shared_.metrics.charging_requests.inc("too_large");
     }
     busy_ = true;
