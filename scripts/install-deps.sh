@@ -12,9 +12,10 @@ PKGS=(
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format python3
+  clang libclang-rt-14-dev
 )
 if [ "${CHARGEGATE_TEST_DEPS:-0}" = "1" ]; then
-  PKGS+=(wrk nginx-light clang libclang-rt-14-dev)
+  PKGS+=(wrk nginx-light)
 fi
 missing=()
 for p in "${PKGS[@]}"; do

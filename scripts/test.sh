@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds chargegate with its tests and runs every test: unit and integration tests in a release
 # build, then all of them again under AddressSanitizer + UndefinedBehaviorSanitizer and under
-# ThreadSanitizer.
-# Set CG_SANITIZERS=0 to skip the sanitizer pass.
+# ThreadSanitizer, then each libFuzzer target for CG_FUZZ_SECONDS (default 60) seconds.
+# Set CG_SANITIZERS=0 to skip the sanitizer pass, CG_FUZZ_SECONDS=0 to skip fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
@@ -23,4 +23,10 @@ if [ "${CG_SANITIZERS:-1}" != "0" ]; then
   BUILD_TYPE=Debug scripts/build.sh build-tsan -DCG_SANITIZE=thread -DCG_BENCH=OFF
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 300
+fi
+
+fuzz_seconds="${CG_FUZZ_SECONDS:-60}"
+if [ "$fuzz_seconds" != "0" ]; then
+  echo "== fuzz targets, ${fuzz_seconds}s each"
+  scripts/fuzz.sh "$fuzz_seconds"
 fi

@@ -54,22 +54,6 @@ std::function<void(store::WriteStatus)> answer_when_stored(const ApiServices& se
     };
 }
 
-// Parses a JSON object body or answers 400.
-const boost::json::object* object_body(const Request& req, boost::json::value& holder,
-                                       std::vector<FieldError>& errors) {
-    boost::system::error_code ec;
-    holder = boost::json::parse(req.body(), ec);
-    if (ec) {
-        errors.push_back({"body", "must be valid JSON"});
-        return nullptr;
-    }
-    if (!holder.is_object()) {
-        errors.push_back({"body", "must be a JSON object"});
-        return nullptr;
-    }
-    return &holder.as_object();
-}
-
 // Runs a read on the reader pool and answers 404 / 200 / 503.
 template <typename Find, typename ToJson>
 void read_one(HandlerContext& ctx, Find find, ToJson to_json, Reply reply) {
@@ -93,57 +77,12 @@ void read_one(HandlerContext& ctx, Find find, ToJson to_json, Reply reply) {
 }  // namespace
 
 void put_acl(HandlerContext& ctx, std::string token, const Request& req, Reply reply) {
-    std::vector<FieldError> errors;
-    if (!valid_driver_token(token)) {
-        errors.push_back({"driver_token", "must be 20-80 characters of A-Z a-z 0-9 - . _ ~"});
-    }
-    boost::json::value holder;
-    const auto* body = object_body(req, holder, errors);
-    store::AclEntry entry;
-    entry.driver_token = token;
-    if (body) {
-        const auto* status = body->if_contains("status");
-        if (status && status->is_string() && status->as_string() == "allowed") {
-            entry.status = store::AclStatus::kAllowed;
-        } else if (status && status->is_string() && status->as_string() == "blocked") {
-            entry.status = store::AclStatus::kBlocked;
-        } else {
-            errors.push_back({"status", "must be \"allowed\" or \"blocked\""});
-        }
-        if (const auto* st = body->if_contains("stations"); st && !st->is_null()) {
-            if (!st->is_array()) {
-                errors.push_back({"stations", "must be an array of station UUIDs or null"});
-            } else {
-                std::vector<std::string> list;
-                bool ok = true;
-                for (const auto& s : st->as_array()) {
-                    if (!s.is_string() || !is_canonical_uuid(s.as_string())) {
-                        ok = false;
-                        break;
-                    }
-                    list.push_back(to_lower_ascii(s.as_string()));
-                }
-                if (ok) {
-                    entry.stations = std::move(list);
-                } else {
-                    errors.push_back({"stations", "must be an array of station UUIDs or null"});
-                }
-            }
-        }
-        if (const auto* ex = body->if_contains("expires_at"); ex && !ex->is_null()) {
-            std::optional<int64_t> t;
-            if (ex->is_string()) t = parse_rfc3339_ms(ex->as_string());
-            if (t) {
-                entry.expires_at_ms = t;
-            } else {
-                errors.push_back({"expires_at", "must be an RFC 3339 time or null"});
-            }
-        }
-    }
-    if (!errors.empty()) {
-        reply(invalid_response(errors));
+    auto validated = validate_acl_entry(token, req.body());
+    if (auto* errors = std::get_if<std::vector<FieldError>>(&validated)) {
+        reply(invalid_response(*errors));
         return;
     }
+    auto& entry = std::get<store::AclEntry>(validated);
     entry.updated_at_ms = ctx.services.clock.now_ms();
     auto json = acl_json(entry);
     ctx.services.store.put_acl(std::move(entry),
@@ -175,26 +114,12 @@ void delete_acl(HandlerContext& ctx, std::string token, Reply reply) {
 }
 
 void put_station(HandlerContext& ctx, std::string station_id, const Request& req, Reply reply) {
-    std::vector<FieldError> errors;
-    if (!is_canonical_uuid(station_id)) {
-        errors.push_back({"station_id", "must be a UUID (8-4-4-4-12 hexadecimal digits)"});
-    }
-    boost::json::value holder;
-    const auto* body = object_body(req, holder, errors);
-    store::StationEntry entry;
-    entry.station_id = to_lower_ascii(station_id);
-    if (body) {
-        const auto* active = body->if_contains("active");
-        if (active && active->is_bool()) {
-            entry.active = active->as_bool();
-        } else {
-            errors.push_back({"active", "must be true or false"});
-        }
-    }
-    if (!errors.empty()) {
-        reply(invalid_response(errors));
+    auto validated = validate_station_entry(station_id, req.body());
+    if (auto* errors = std::get_if<std::vector<FieldError>>(&validated)) {
+        reply(invalid_response(*errors));
         return;
     }
+    auto& entry = std::get<store::StationEntry>(validated);
     entry.updated_at_ms = ctx.services.clock.now_ms();
     auto json = station_json(entry);
     ctx.services.store.put_station(

@@ -6,6 +6,8 @@
 #include <boost/beast/http/write.hpp>
 #include <chrono>
 
+#include "api/session_rules.hpp"
+
 namespace cg::api {
 
 namespace beast = boost::beast;
@@ -14,7 +16,6 @@ using namespace std::chrono_literals;
 
 namespace {
 constexpr auto kWriteTimeout = 10s;
-constexpr uint32_t kHeaderLimit = 8 * 1024;
 }  // namespace
 
 HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, boost::asio::ip::address peer,
@@ -40,10 +41,7 @@ void HttpSession::do_read() {
         return;
     }
     parser_.emplace();
-    parser_->header_limit(kHeaderLimit);
-    // Raised per route once the request line is known (see on_header); the largest limit is
-    // allowed here so that the header phase does not reject an admin body.
-    parser_->body_limit(Router::kMaxBodyLimit);
+    arm_for_header(*parser_);
     if (buffer_.size() > 0) {  // a pipelined request has started already
         read_header();
         return;
@@ -73,32 +71,16 @@ void HttpSession::read_header() {
 }
 
 void HttpSession::on_header(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == boost::asio::error::operation_aborted || ec == boost::asio::error::eof ||
-        ec == boost::asio::error::connection_reset) {
+    const ReadStep step = after_header(*parser_, ec);
+    if (step.action == ReadStep::Action::kClose) {
         close();
         return;
     }
-    if (ec == http::error::header_limit) {
-        fail_and_close(431, "Request headers are too large.");
-        return;
-    }
-    if (ec == http::error::body_limit) {
-        fail_and_close(413, "The request body is too large.");
-        return;
-    }
-    if (ec) {
-        fail_and_close(400, "Malformed HTTP request.");
+    if (step.action == ReadStep::Action::kRefuse) {
+        fail_and_close(step.status, step.message);
         return;
     }
     busy_ = true;
-    const auto& h = parser_->get();
-    const size_t limit = Router::body_limit_for(h.method(), h.target());
-    parser_->body_limit(limit);
-    if (const auto len = parser_->content_length(); len && *len > limit) {
-        fail_and_close(413, "The request body is too large.");
-        return;
-    }
     // The body shares the deadline set when the request's first byte arrived.
     http::async_read(
         stream_, buffer_, *parser_,
@@ -106,18 +88,13 @@ void HttpSession::on_header(beast::error_code ec) {
 }
 
 void HttpSession::on_read(beast::error_code ec) {
-    if (ec == http::error::body_limit) {
-        fail_and_close(413, "The request body is too large.");
-        return;
-    }
-    if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
-        ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
-        ec == boost::asio::error::operation_aborted || ec == http::error::partial_message) {
+    const ReadStep step = after_body(ec);
+    if (step.action == ReadStep::Action::kClose) {
         close();
         return;
     }
-    if (ec) {
-        fail_and_close(400, "Malformed HTTP request.");
+    if (step.action == ReadStep::Action::kRefuse) {
+        fail_and_close(step.status, step.message);
         return;
     }
     dispatch();
@@ -127,6 +104,7 @@ void HttpSession::dispatch() {
     auto req = parser_->release();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
+    head_ = req.method() == http::verb::head;
     shared_.pending.fetch_add(1);
     stream_.expires_never();  // the handler's answer may take a commit; no read is pending
     auto executor = stream_.get_executor();
@@ -142,10 +120,7 @@ void HttpSession::dispatch() {
 
 void HttpSession::write(Response res) {
     const bool close_after = !keep_alive_ || shared_.draining.load();
-    res.version(version_);
-    res.keep_alive(!close_after);
-    res.set(http::field::server, "chargegate");
-    if (res.body().empty() && res.result() != http::status::no_content) res.prepare_payload();
+    finish_response(res, version_, !close_after, head_);
     auto msg = std::make_shared<Response>(std::move(res));
     stream_.expires_after(kWriteTimeout);
     http::async_write(stream_, *msg,
@@ -166,13 +141,13 @@ void HttpSession::on_write(bool close_after, beast::error_code ec) {
 void HttpSession::fail_and_close(unsigned status, std::string_view message) {
     // Answered before routing: counted here so that /metrics shows refused requests too.
     shared_.metrics.http_requests.inc("other", static_cast<int>(status));
-    if (status == 413 && parser_ &&
-        parser_->get().target().starts_with("/api/v1/charging-session")) {
+    if (status == 413 && parser_ && Router::is_charging_session_target(parser_->get().target())) {
         shared_.metrics.charging_requests.inc("too_large");
     }
     busy_ = true;
     keep_alive_ = false;
     version_ = 11;
+    head_ = false;  // the connection closes after the answer, so its body cannot be misread
     write(error_response(status, message));
 }
 

@@ -61,6 +61,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     bool busy_ = false;
     bool keep_alive_ = true;
     unsigned version_ = 11;
+    bool head_ = false;  // the request being answered is a HEAD: its answer has no body
 };
 
 }  // namespace cg::api

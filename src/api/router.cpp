@@ -41,8 +41,14 @@ Response method_not_allowed(std::string_view allow) {
 
 }  // namespace
 
+bool Router::is_charging_session_target(std::string_view target) {
+    const auto segs = segments_of(target);
+    return segs && segs->size() >= 3 && (*segs)[0] == "api" && (*segs)[1] == "v1" &&
+           (*segs)[2] == "charging-session";
+}
+
 size_t Router::body_limit_for(http::verb method, std::string_view target) {
-    if (method == http::verb::post && target.rfind("/api/v1/charging-session", 0) == 0) {
+    if (method == http::verb::post && is_charging_session_target(target)) {
         return kChargingBodyLimit;
     }
     return kAdminBodyLimit;

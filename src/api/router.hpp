@@ -17,6 +17,9 @@ class Router {
     static constexpr size_t kMaxBodyLimit = 1024 * 1024;
     // Largest body accepted for a request line, known once the headers are read.
     static size_t body_limit_for(boost::beast::http::verb method, std::string_view target);
+    // True for a target under /api/v1/charging-session, read as dispatch reads it
+    // (percent-decoded segments), so that no spelling of the path escapes its limit.
+    static bool is_charging_session_target(std::string_view target);
 
   private:
     // Nullopt when the caller may use the admin API; otherwise the refusal to send.

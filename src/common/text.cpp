@@ -97,7 +97,13 @@ std::optional<int64_t> parse_rfc3339_ms(std::string_view s) {
     if (pos != s.size()) return std::nullopt;
     const int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
     const int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_min * 60;
-    return secs * 1000 + frac_ms;
+    const int64_t ms = secs * 1000 + frac_ms;
+    // An offset, a leap second or a day past the month's end can carry the instant out of years
+    // 0000-9999 (in UTC), which format_rfc3339_ms could not write back as RFC 3339.
+    static const int64_t kFirst = days_from_civil(0, 1, 1) * 86'400'000;
+    static const int64_t kLast = days_from_civil(10000, 1, 1) * 86'400'000 - 1;
+    if (ms < kFirst || ms > kLast) return std::nullopt;
+    return ms;
 }
 
 std::string mask_token(std::string_view token) { return std::string(token.substr(0, 4)) + "***"; }

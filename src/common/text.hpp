@@ -10,7 +10,8 @@ namespace cg {
 
 // RFC 3339 UTC with milliseconds, e.g. "2026-11-22T10:30:45.123Z".
 std::string format_rfc3339_ms(int64_t epoch_ms);
-// Parses RFC 3339 (any offset, optional fraction); nullopt when malformed.
+// Parses RFC 3339 (any offset, optional fraction); nullopt when malformed or when the instant
+// falls outside years 0000-9999 in UTC (so that format_rfc3339_ms can show it).
 std::optional<int64_t> parse_rfc3339_ms(std::string_view text);
 
 // Driver tokens are shown as their first 4 characters followed by "***" (contract §5).

@@ -75,7 +75,8 @@ bool blocked_v6(const uint8_t* a) {
 // acceptance of trailing junk differs between libcs and we must judge exactly what a resolver
 // would connect to.
 std::optional<uint32_t> parse_loose_ipv4(std::string_view s) {
-    if (s.empty() || s.size() > 64) return std::nullopt;
+    // No length limit: inet_aton reads any number of leading zeros, and so must we.
+    if (s.empty()) return std::nullopt;
     std::vector<uint64_t> parts;
     size_t i = 0;
     while (i <= s.size()) {

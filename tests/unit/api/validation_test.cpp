@@ -89,6 +89,22 @@ TEST(Validation, CallbackUrlRules) {
     }
 }
 
+// Found by the callback_url fuzz target: Boost.URL 1.81 parses "http://1.2.3.4x/" as host
+// 1.2.3.4 with path "x/", so the accept-time check judged an address that curl never connects
+// to (curl's host is the name "1.2.3.4x").
+TEST(Validation, AnIpv4HostIsNotAPrefixOfAName) {
+    for (std::string u :
+         {"http://127.0.0.1ttp://127.0.0/", "http://1.2.3.4.evil.example/cb", "http://8.8.8.8x/",
+          "http://8.8.8.8.5?q", "https://93.184.216.34a:443/"}) {
+        EXPECT_EQ(invalid_fields(body(kStation, kToken, u), true),
+                  std::set<std::string>{"callback_url"})
+            << u;
+    }
+    for (std::string u : {"http://8.8.8.8", "http://8.8.8.8?q=1", "http://8.8.8.8:80/x"}) {
+        EXPECT_TRUE(ok(body(kStation, kToken, u))) << u;
+    }
+}
+
 TEST(Validation, PrivateAddressesDependOnTheSetting) {
     for (std::string u :
          {"http://127.0.0.1/cb", "http://localhost:8080/cb", "http://10.0.0.1/cb",
@@ -100,6 +116,24 @@ TEST(Validation, PrivateAddressesDependOnTheSetting) {
             << u;
         EXPECT_TRUE(ok(body(kStation, kToken, u), true)) << u;
     }
+}
+
+// Found by the callback_url fuzz target: the host was judged percent-encoded, but curl decodes
+// it before resolving, so "http://%31/" (0.0.0.1) or "%31%32%37.0.0.1" passed the accept-time
+// check (the connect-time check still refused them).
+TEST(Validation, PrivateAddressesArePercentDecodedFirst) {
+    for (std::string u : {"http://%31/", "http://%31%32%37.0.0.1/cb", "http://0177.%31.1:8080/",
+                          "http://%6cocalhost/", "http://%30x7f.1/", "http://api.LOCALHOS%54/"}) {
+        EXPECT_EQ(invalid_fields(body(kStation, kToken, u)), std::set<std::string>{"callback_url"})
+            << u;
+        EXPECT_TRUE(ok(body(kStation, kToken, u), true)) << u;
+    }
+    EXPECT_TRUE(ok(body(kStation, kToken, "https://ex%61mple.com/cb")));
+    std::string host;
+    ASSERT_TRUE(valid_callback_url("https://ex%61mple.com:8443/cb", nullptr, &host));
+    EXPECT_EQ(host, "example.com");
+    ASSERT_TRUE(valid_callback_url("https://[::1]/cb", nullptr, &host));
+    EXPECT_EQ(host, "[::1]");
 }
 
 TEST(Validation, TypesMissingFieldsAndShapes) {

@@ -22,6 +22,25 @@ TEST(Rfc3339, ParsesOffsetsAndFractions) {
     EXPECT_FALSE(parse_rfc3339_ms("garbage"));
 }
 
+// Found by request_validation_fuzz: an ACL expiry of "9999-12-31T23:59:60.999Z" was accepted
+// as an instant in year 10000, which GET /api/v1/acl then showed as "10000-01-01T..." (not
+// RFC 3339, and not read back by the same parser).
+TEST(Rfc3339, ParsedTimesFormatBackToThemselves) {
+    for (const char* text : {"9999-12-31T23:59:60.999Z", "9999-12-31T23:00:00-01:00",
+                             "0000-01-01T00:00:00+00:01", "0000-01-01T00:30:00+01:00"}) {
+        EXPECT_FALSE(parse_rfc3339_ms(text)) << text;
+    }
+    for (const char* text :
+         {"0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999+01:00",
+          "0000-01-01T00:00:00-23:59", "2026-06-30T23:59:60Z", "2026-02-31T12:00:00+05:30"}) {
+        const auto t = parse_rfc3339_ms(text);
+        ASSERT_TRUE(t) << text;
+        EXPECT_EQ(parse_rfc3339_ms(format_rfc3339_ms(*t)), t) << text;
+    }
+    EXPECT_EQ(format_rfc3339_ms(*parse_rfc3339_ms("0000-01-01T00:00:00Z")),
+              "0000-01-01T00:00:00.000Z");
+}
+
 TEST(Mask, ShowsFirstFourCharacters) {
     EXPECT_EQ(mask_token("ABCD-efgh1234567890_~valid.token"), "ABCD***");
     EXPECT_EQ(mask_token("AB"), "AB***");

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 
+#include <string>
+
 namespace cg::delivery {
 namespace {
 
@@ -80,6 +82,20 @@ TEST(SsrfGuard, HostLiteralsInEverySpelling) {
                              "127.0.0.1.nip.example", "localhost.example.com", "1.2.3.4.5"}) {
         EXPECT_FALSE(host_is_blocked_literal(host)) << host;
     }
+}
+
+// Found by the callback_url fuzz target: spellings longer than 64 characters were not read as
+// addresses, but inet_aton (and so getaddrinfo) reads any number of leading zeros.
+TEST(SsrfGuard, LongIpv4SpellingsAreStillAddresses) {
+    const std::string zeros(200, '0');
+    for (const std::string& host :
+         {"0." + zeros + ".011", zeros + "177.0.0.1", "0x" + zeros + "7f.1", "127." + zeros + "1",
+          "0x" + zeros + "a9fea9fe"}) {
+        in_addr a{};
+        ASSERT_EQ(inet_aton(host.c_str(), &a), 1) << host;
+        EXPECT_TRUE(host_is_blocked_literal(host)) << host;
+    }
+    EXPECT_FALSE(host_is_blocked_literal("0x" + zeros + "08080808"));  // 8.8.8.8
 }
 
 }  // namespace

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of tests/fuzz/ (clang, ASan+UBSan) in build-fuzz and runs each
+# for the given number of seconds on a copy of its seed corpus, so the repository's corpus is
+# never changed. Usage: scripts/fuzz.sh [seconds per target, default 60]
+# Prints executions, exec/s, corpus size and crashes per target. Exits non-zero when a target
+# crashed, leaked, ran out of memory or timed out; the input that did it is kept under
+# build-fuzz/artifacts/<target>/ and its path is printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-60}"
+if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
+  echo "usage: scripts/fuzz.sh [seconds per target > 0]" >&2
+  exit 2
+fi
+
+# Target → longest input: the HTTP target must be able to send a charging-session body just
+# above its 16 KiB limit; a JSON body of 16 KiB is the most the service accepts; callback URLs
+# are refused above 2 KiB.
+targets=(http_request request_validation callback_url)
+declare -A max_len=([http_request]=24576 [request_validation]=16384 [callback_url]=4096)
+
+echo "== fuzz build (clang, libFuzzer, ASan+UBSan) in build-fuzz"
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCG_FUZZ=ON -DCG_TESTS=OFF -DCG_BENCH=OFF >/dev/null
+cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]/%/_fuzz}"
+
+# Corpus copies and the HTTP target's store live in a temp dir, on tmpfs when there is one
+# (the store syncs every accepted request).
+base="${TMPDIR:-/tmp}"
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then base=/dev/shm; fi
+work="$(mktemp -d "$base/chargegate-fuzz.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+# A value of libFuzzer's -print_final_stats from a log.
+final_stat() { sed -n "s/^stat::$2: *//p" "$1" | tail -1; }
+
+failed=0
+summary=()
+for t in "${targets[@]}"; do
+  corpus="$work/corpus/$t"
+  artifacts="build-fuzz/artifacts/$t"
+  log="build-fuzz/logs/$t.log"
+  mkdir -p "$corpus" "$artifacts" "$(dirname "$log")" "$work/tmp/$t"
+  cp tests/fuzz/corpus/"$t"/* "$corpus"/
+  dict=()
+  if [ -f "tests/fuzz/$t.dict" ]; then dict=(-dict="tests/fuzz/$t.dict"); fi
+  before="$(find "$artifacts" -type f | wc -l)"
+  echo "== fuzzing $t for ${seconds}s (log: $log)"
+  rc=0
+  TMPDIR="$work/tmp/$t" "build-fuzz/fuzz/${t}_fuzz" -max_total_time="$seconds" \
+    -max_len="${max_len[$t]}" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$artifacts/" "${dict[@]}" "$corpus" >"$log" 2>&1 || rc=$?
+  execs="$(final_stat "$log" number_of_executed_units)"
+  rate="$(final_stat "$log" average_exec_per_sec)"
+  units="$(find "$corpus" -type f | wc -l)"
+  kib="$(du -sk "$corpus" | cut -f1)"
+  if [ "$rc" -ne 0 ] || [ "$(find "$artifacts" -type f | wc -l)" -ne "$before" ]; then
+    failed=1
+    echo "!! $t failed (exit $rc); last lines of $log:"
+    tail -n 40 "$log"
+    artifact="$(grep -o "Test unit written to [^ ]*" "$log" | sed 's/Test unit written to //' | tail -1)"
+    echo "!! $t: reproduce with build-fuzz/fuzz/${t}_fuzz ${artifact:-<see log>}"
+    summary+=("$(printf '%-20s %12s %8s %7s %8s  %s' "$t" "${execs:-?}" "${rate:-?}" "$units" \
+      "${kib}K" "FAILED: ${artifact:-see $log}")")
+  else
+    summary+=("$(printf '%-20s %12s %8s %7s %8s  %s' "$t" "$execs" "$rate" "$units" "${kib}K" 0)")
+  fi
+done
+
+echo "== fuzz summary (${seconds}s per target)"
+printf '%-20s %12s %8s %7s %8s  %s\n' target executions exec/s corpus size crashes
+printf '%s\n' "${summary[@]}"
+exit "$failed"
