@@ -2,9 +2,9 @@
 # Builds the libFuzzer targets of tests/fuzz/ (clang, ASan+UBSan) in build-fuzz and runs each
 # for the given number of seconds on a copy of its seed corpus, so the repository's corpus is
 # never changed. Usage: scripts/fuzz.sh [seconds per target, default 60]
-# Prints executions, exec/s, corpus size and crashes per target. Exits non-zero when a target
-# crashed, leaked, ran out of memory or timed out; the input that did it is kept under
-# build-fuzz/artifacts/<target>/ and its path is printed.
+# Prints executions, exec/s, corpus (units/bytes), coverage (edges) and crashes per target.
+# Exits non-zero when a target crashed, leaked, ran out of memory or timed out; the input that
+# did it is kept under build-fuzz/artifacts/<target>/ and its path is printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
@@ -55,22 +55,24 @@ for t in "${targets[@]}"; do
     -artifact_prefix="$artifacts/" "${dict[@]}" "$corpus" >"$log" 2>&1 || rc=$?
   execs="$(final_stat "$log" number_of_executed_units)"
   rate="$(final_stat "$log" average_exec_per_sec)"
-  units="$(find "$corpus" -type f | wc -l)"
-  kib="$(du -sk "$corpus" | cut -f1)"
+  # Corpus and coverage as libFuzzer last reported them: "corp: <units>/<size> ... cov: <edges>".
+  last="$(grep -a -E '^#[0-9]+' "$log" | tail -1 || true)"
+  corp="$(sed -n 's/.* corp: \([^ ]*\).*/\1/p' <<<"$last")"
+  cov="$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")"
   if [ "$rc" -ne 0 ] || [ "$(find "$artifacts" -type f | wc -l)" -ne "$before" ]; then
     failed=1
     echo "!! $t failed (exit $rc); last lines of $log:"
     tail -n 40 "$log"
     artifact="$(grep -o "Test unit written to [^ ]*" "$log" | sed 's/Test unit written to //' | tail -1)"
     echo "!! $t: reproduce with build-fuzz/fuzz/${t}_fuzz ${artifact:-<see log>}"
-    summary+=("$(printf '%-20s %12s %8s %7s %8s  %s' "$t" "${execs:-?}" "${rate:-?}" "$units" \
-      "${kib}K" "FAILED: ${artifact:-see $log}")")
+    summary+=("$(printf '%-20s %12s %8s %16s %6s  %s' "$t" "${execs:-?}" "${rate:-?}" \
+      "${corp:-?}" "${cov:-?}" "FAILED: ${artifact:-see $log}")")
   else
-    summary+=("$(printf '%-20s %12s %8s %7s %8s  %s' "$t" "$execs" "$rate" "$units" "${kib}K" 0)")
+    summary+=("$(printf '%-20s %12s %8s %16s %6s  %s' "$t" "$execs" "$rate" "$corp" "$cov" 0)")
   fi
 done
 
 echo "== fuzz summary (${seconds}s per target)"
-printf '%-20s %12s %8s %7s %8s  %s\n' target executions exec/s corpus size crashes
+printf '%-20s %12s %8s %16s %6s  %s\n' target executions exec/s corpus coverage crashes
 printf '%s\n' "${summary[@]}"
 exit "$failed"

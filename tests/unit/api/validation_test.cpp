@@ -156,6 +156,43 @@ TEST(Validation, UnknownFieldsAreIgnoredAndTheLastDuplicateWins) {
                    kToken + R"(","callback_url":")" + kUrl + R"("})"));
 }
 
+TEST(Validation, AclEntryBody) {
+    auto r = validate_acl_entry(kToken, R"({"status":"blocked","stations":[")" + kStation +
+                                            R"(","123E4567-E89B-12D3-A456-426614174001"],)"
+                                            R"("expires_at":"2026-12-31T23:00:00-01:00"})");
+    ASSERT_TRUE(std::holds_alternative<store::AclEntry>(r));
+    const auto& e = std::get<store::AclEntry>(r);
+    EXPECT_EQ(e.driver_token, kToken);
+    EXPECT_EQ(e.status, store::AclStatus::kBlocked);
+    ASSERT_TRUE(e.stations);
+    EXPECT_EQ(e.stations->at(1), "123e4567-e89b-12d3-a456-426614174001");
+    EXPECT_EQ(e.expires_at_ms, 1798761600000);  // 2027-01-01T00:00:00Z
+
+    auto open = validate_acl_entry(kToken, R"({"status":"allowed","stations":null})");
+    ASSERT_TRUE(std::holds_alternative<store::AclEntry>(open));
+    EXPECT_FALSE(std::get<store::AclEntry>(open).stations);
+
+    auto bad = validate_acl_entry("short", R"({"status":"maybe","stations":["x"],"expires_at":1})");
+    ASSERT_TRUE(std::holds_alternative<std::vector<FieldError>>(bad));
+    std::set<std::string> fields;
+    for (const auto& f : std::get<std::vector<FieldError>>(bad)) fields.insert(f.field);
+    EXPECT_EQ(fields, (std::set<std::string>{"driver_token", "status", "stations", "expires_at"}));
+}
+
+TEST(Validation, StationEntryBody) {
+    auto r = validate_station_entry("123E4567-E89B-12D3-A456-426614174000", R"({"active":false})");
+    ASSERT_TRUE(std::holds_alternative<store::StationEntry>(r));
+    EXPECT_EQ(std::get<store::StationEntry>(r).station_id, kStation);
+    EXPECT_FALSE(std::get<store::StationEntry>(r).active);
+    for (const char* body : {R"({"active":"yes"})", "{}", "[true]", "not json"}) {
+        EXPECT_TRUE(
+            std::holds_alternative<std::vector<FieldError>>(validate_station_entry(kStation, body)))
+            << body;
+    }
+    EXPECT_TRUE(std::holds_alternative<std::vector<FieldError>>(
+        validate_station_entry("not-a-uuid", R"({"active":true})")));
+}
+
 TEST(Validation, IdempotencyKey) {
     EXPECT_TRUE(valid_idempotency_key("a"));
     EXPECT_TRUE(valid_idempotency_key(std::string(255, '~')));
