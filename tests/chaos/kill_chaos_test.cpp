@@ -186,6 +186,7 @@ TEST_F(KillChaosTest, KillNineAtRandomMomentsLosesNothingAcknowledged) {
     }
 
     int64_t max_recovery_ms = 0;
+    std::vector<int> died_by_itself;  // cycles whose service did not answer /health/live
     for (int cycle = 1; cycle <= cycles; ++cycle) {
         // Disruptions start at a random moment of the cycle and last until the next cycle
         // chooses again, so some restarts happen while the receiver or the authorizer is down.
@@ -201,6 +202,10 @@ TEST_F(KillChaosTest, KillNineAtRandomMomentsLosesNothingAcknowledged) {
         authorizer_hangs = hang;
         std::this_thread::sleep_for(std::chrono::milliseconds(cycle_ms - disrupt_at));
 
+        // The service must still be alive when we kill it: a crash of its own would otherwise
+        // hide behind the next restart.
+        const auto live = http_request("GET", url("/health/live"), {}, {}, 2000);
+        if (live.status != 200) died_by_itself.push_back(cycle);
         const auto killed_at = Clock::now();
         service_->kill9();
         service_->start();
@@ -231,6 +236,7 @@ TEST_F(KillChaosTest, KillNineAtRandomMomentsLosesNothingAcknowledged) {
         std::this_thread::sleep_for(100ms);
     }
     std::map<std::string, std::string> state_of;
+    std::map<std::string, std::string> callback_of;  // the status's callback object, if not final
     std::set<std::string> pending = ids;
     while (!pending.empty()) {
         for (auto it = pending.begin(); it != pending.end();) {
@@ -238,7 +244,14 @@ TEST_F(KillChaosTest, KillNineAtRandomMomentsLosesNothingAcknowledged) {
             const auto state = r.status == 200 ? str(parse_object(r.body), "state")
                                                : "http " + std::to_string(r.status);
             state_of[*it] = state;
-            it = (state == "delivered" || state == "failed") ? pending.erase(it) : std::next(it);
+            const bool final = state == "delivered" || state == "failed";
+            if (!final && r.status == 200) {
+                const auto o = parse_object(r.body);
+                if (const auto* cb = o.if_contains("callback")) {
+                    callback_of[*it] = boost::json::serialize(*cb);
+                }
+            }
+            it = final ? pending.erase(it) : std::next(it);
         }
         if (pending.empty() || Clock::now() >= settle_end) break;
         std::this_thread::sleep_for(200ms);
@@ -275,7 +288,9 @@ TEST_F(KillChaosTest, KillNineAtRandomMomentsLosesNothingAcknowledged) {
             ++failed;
         } else if (state != "delivered") {
             ++stuck;
-            if (examples.size() < 10) examples.push_back("stuck " + id + " (" + state + ")");
+            if (examples.size() < 10) {
+                examples.push_back("stuck " + id + " (" + state + ") " + callback_of[id]);
+            }
         }
     }
     size_t orphans = 0;  // callbacks for requests whose POST was never acknowledged
@@ -303,6 +318,12 @@ TEST_F(KillChaosTest, KillNineAtRandomMomentsLosesNothingAcknowledged) {
         std::cout << "[ chaos ]   contract error: " << errors[i] << "\n";
     }
 
+    EXPECT_TRUE(died_by_itself.empty()) << "service not alive before the kill in cycle "
+                                        << died_by_itself.front() << "; seed " << seed;
+    const auto log = service_->log();
+    for (const char* marker : {"Sanitizer", "runtime error:"}) {
+        EXPECT_EQ(log.find(marker), std::string::npos) << "service log reports: " << marker;
+    }
     EXPECT_EQ(lost, 0u) << "seed " << seed;
     EXPECT_EQ(stuck, 0u) << "seed " << seed;
     EXPECT_EQ(failed, 0u) << "nothing is configured to dead-letter; seed " << seed;

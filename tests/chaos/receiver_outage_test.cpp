@@ -191,6 +191,11 @@ TEST_F(ReceiverOutageTest, CallbacksArriveAfterTheReceiverReturnsWithBackoffAndF
     const auto t = receiver.totals();
     EXPECT_EQ(t.bad_signatures, 0u);
     EXPECT_EQ(t.bad_bodies, 0u);
+    const auto log = service_->log();
+    for (const char* marker : {"Sanitizer", "runtime error:"}) {
+        EXPECT_EQ(log.find(marker), std::string::npos) << "service log reports: " << marker;
+    }
+    EXPECT_EQ(http_get(url("/health/live")).status, 200) << "the service survived the outage";
     ASSERT_FALSE(mem.empty());
     EXPECT_GT(rss[0], 0);
     EXPECT_LE(rss[1] - rss[0], rss_bound_kib) << "memory grew during the outage";

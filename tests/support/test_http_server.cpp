@@ -18,11 +18,11 @@ namespace cg::test {
 namespace http = boost::beast::http;
 
 TestHttpServer::TestHttpServer() : handler_([](const Recorded&) { return Reply{}; }) {
-    listen_on(0);
+    port_ = listen_on(0);
     acceptor_ = std::thread([this] { accept_loop(); });
 }
 
-void TestHttpServer::listen_on(uint16_t port) {
+uint16_t TestHttpServer::listen_on(uint16_t port) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     // SO_REUSEADDR: the connections this server closed sit in TIME_WAIT on its port, which must
@@ -40,7 +40,7 @@ void TestHttpServer::listen_on(uint16_t port) {
         listen_fd_ = -1;
         throw std::runtime_error("test server cannot listen");
     }
-    port_ = ntohs(addr.sin_port);
+    return ntohs(addr.sin_port);
 }
 
 TestHttpServer::~TestHttpServer() { stop(); }
@@ -173,7 +173,7 @@ void TestHttpServer::close_listener() {
 
 void TestHttpServer::reopen_listener() {
     if (stopping_.load() || !down_.load()) return;
-    listen_on(port_);
+    listen_on(port_);  // port_ stays as it is: other threads read it without a lock
     down_ = false;
     acceptor_ = std::thread([this] { accept_loop(); });
 }

@@ -69,7 +69,8 @@ class TestHttpServer {
     void stop();
 
   private:
-    void listen_on(uint16_t port);
+    // Binds and listens on 127.0.0.1:`port` (0: any free port); returns the port.
+    uint16_t listen_on(uint16_t port);
     void accept_loop();
     void serve(int fd, int connection);
     // Shuts every open connection down and joins their threads.
