@@ -21,6 +21,14 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 using chaos::CallbackReceiver;
 
+// Under a sanitizer the service's memory is mostly shadow memory and the allocator's
+// quarantine, so its RSS says nothing about the service's own growth: reported, not checked.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kCheckMemory = false;
+#else
+constexpr bool kCheckMemory = true;
+#endif
+
 // How late an attempt may start after its nominal back-off: the engine looks for due retries
 // every 250 ms, plus the store write and scheduling under load.
 constexpr int64_t kLateToleranceMs = 250 + 750;
@@ -198,7 +206,11 @@ TEST_F(ReceiverOutageTest, CallbacksArriveAfterTheReceiverReturnsWithBackoffAndF
     EXPECT_EQ(http_get(url("/health/live")).status, 200) << "the service survived the outage";
     ASSERT_FALSE(mem.empty());
     EXPECT_GT(rss[0], 0);
-    EXPECT_LE(rss[1] - rss[0], rss_bound_kib) << "memory grew during the outage";
+    if (kCheckMemory) {
+        EXPECT_LE(rss[1] - rss[0], rss_bound_kib) << "memory grew during the outage";
+    } else {
+        std::cout << "[ outage ] sanitizer build: the memory bound is not checked\n";
+    }
 }
 
 }  // namespace
