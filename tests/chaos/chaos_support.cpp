@@ -124,6 +124,7 @@ Reply CallbackReceiver::on_request(const Recorded& r) {
     auto& d = deliveries_[id];
     if (d.count++ == 0) {
         d.body = r.body;
+        d.target = r.target;
         d.first_at = r.at;
     }
     return Reply{200, "{}"};

@@ -53,6 +53,7 @@ class CallbackReceiver {
     struct Delivery {
         int count = 0;  // 2xx answers given for this request id
         std::string body;
+        std::string target;  // the callback URL's path and query
         std::chrono::steady_clock::time_point first_at;
     };
 

@@ -55,6 +55,7 @@ class KillChaosTest : public ServiceTest {
     std::map<std::string, Sent> acknowledged;
     std::map<std::string, std::string> id_by_key;  // Idempotency-Key → request_id
     size_t unanswered_posts = 0;                   // POSTs without any answer (kill, restart)
+    size_t given_up_keyed = 0;                     // keyed requests whose retries ended unanswered
     size_t given_up = 0;              // requests never acknowledged (no retry, or retries ended)
     size_t refused = 0;               // answered, not 200 (e.g. 503 back-pressure)
     size_t answered_after_retry = 0;  // keyed requests acknowledged after an unanswered POST
@@ -104,7 +105,9 @@ class KillChaosTest : public ServiceTest {
             const std::string key = "chaos-" + std::to_string(index) + "-" + std::to_string(n);
             Headers headers;
             if (keyed) headers.emplace_back("Idempotency-Key", key);
-            const std::string body = this->body(sent.station_id, sent.driver_token, receiver.url());
+            // The query tells the receiver which kind of client sent the request.
+            const std::string body = this->body(sent.station_id, sent.driver_token,
+                                                receiver.url() + (keyed ? "?client=keyed" : ""));
             bool unanswered_before = false;
             for (;;) {
                 const auto r = conn.post_json(url("/api/v1/charging-session"), body, headers);
@@ -147,10 +150,12 @@ class KillChaosTest : public ServiceTest {
         } else {
             errors.push_back("POST answered " + std::to_string(r.status) + ": " + r.body);
             ++given_up;
+            given_up_keyed += key.empty() ? 0 : 1;
             return true;
         }
         if (stop_all.load()) {
             ++given_up;
+            given_up_keyed += key.empty() ? 0 : 1;
             return true;
         }
         return false;
@@ -293,8 +298,13 @@ TEST_F(KillChaosTest, KillNineAtRandomMomentsLosesNothingAcknowledged) {
             }
         }
     }
-    size_t orphans = 0;  // callbacks for requests whose POST was never acknowledged
-    for (const auto& [id, d] : deliveries) orphans += acknowledged.contains(id) ? 0 : 1;
+    size_t orphans = 0;        // callbacks for requests whose POST was never acknowledged
+    size_t keyed_orphans = 0;  // ... sent by a client that repeats with its Idempotency-Key
+    for (const auto& [id, d] : deliveries) {
+        if (acknowledged.contains(id)) continue;
+        ++orphans;
+        if (d.target.find("client=keyed") != std::string::npos) ++keyed_orphans;
+    }
     const size_t duplicates = totals.answered_2xx - deliveries.size();
     const double total_s = static_cast<double>(ms_since(started)) / 1000.0;
 
@@ -305,8 +315,9 @@ TEST_F(KillChaosTest, KillNineAtRandomMomentsLosesNothingAcknowledged) {
               << std::setprecision(1) << total_s << "\n";
     std::cout << "[ chaos ] details: seed=" << seed << " unanswered_posts=" << unanswered_posts
               << " answered_after_retry=" << answered_after_retry << " given_up=" << given_up
-              << " refused=" << refused << " orphans=" << orphans << " receipts=" << totals.receipts
-              << " answered_503=" << totals.answered_503
+              << " refused=" << refused << " orphans=" << orphans
+              << " keyed_orphans=" << keyed_orphans << " keyed_given_up=" << given_up_keyed
+              << " receipts=" << totals.receipts << " answered_503=" << totals.answered_503
               << " bad_signatures=" << totals.bad_signatures << " bad_bodies=" << totals.bad_bodies
               << " stale_timestamps=" << totals.stale_timestamps
               << " wrong_decisions=" << wrong_decisions << "\n";
@@ -334,6 +345,10 @@ TEST_F(KillChaosTest, KillNineAtRandomMomentsLosesNothingAcknowledged) {
     EXPECT_TRUE(errors.empty());
     // Only fire-and-forget POSTs left without an answer may have created a request nobody knows.
     EXPECT_LE(orphans, given_up);
+    // A keyed POST that was stored before a kill cut its answer must be found again by the
+    // repeat with the same key, so it is acknowledged: an orphan from a keyed client means the
+    // repeat created a second request (unless that client gave up at the very end).
+    EXPECT_LE(keyed_orphans, given_up_keyed) << "Idempotency-Key did not survive a kill";
 }
 
 }  // namespace
