@@ -5,8 +5,11 @@
 
 #include <cctype>
 #include <chrono>
+#include <deque>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 #include <vector>
 
 #include "delivery/ssrf_guard.hpp"
@@ -32,7 +35,31 @@ struct Transfer {
     bool blocked = false;
     std::chrono::steady_clock::time_point started;
     CURL* easy = nullptr;
+    std::string host;         // connection pool key (scheme://host:port)
+    bool holds_slot = false;  // counted in its host's active transfers
 };
+
+// The key of the connections a URL can use: scheme, host and port.
+std::string host_key(const std::string& url) {
+    std::string key = url;
+    CURLU* u = curl_url();
+    if (u != nullptr && curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+        char* scheme = nullptr;
+        char* host = nullptr;
+        char* port = nullptr;
+        if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+            key = std::string(scheme) + "://" + host + ":" + port;
+            for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        curl_free(scheme);
+        curl_free(host);
+        curl_free(port);
+    }
+    curl_url_cleanup(u);
+    return key;
+}
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
@@ -166,6 +193,14 @@ struct CurlHttpClient::Impl {
     bool stopping = false;
     std::vector<CURL*> free_handles;  // loop thread only
     std::vector<std::unique_ptr<Transfer>> active;
+    // Per host: transfers handed to curl, and those waiting for one of its connections. The
+    // limit is applied here rather than left to CURLMOPT_MAX_HOST_CONNECTIONS, whose queue
+    // would run each waiting transfer's deadline (CURLOPT_TIMEOUT_MS) before it is even sent.
+    struct HostSlots {
+        size_t active = 0;
+        std::deque<std::unique_ptr<Transfer>> waiting;
+    };
+    std::unordered_map<std::string, HostSlots> hosts;  // loop thread only
     std::thread thread;
 
     Impl(CurlOptions o, std::atomic<size_t>& counter) : options(std::move(o)), in_flight(counter) {
@@ -187,6 +222,13 @@ struct CurlHttpClient::Impl {
     }
 
     void finish(std::unique_ptr<Transfer> t) {
+        if (t->holds_slot) {
+            // Only counted down here: entries are erased in start_waiting(), which may be
+            // iterating over them when a start fails and finishes at once.
+            auto it = hosts.find(t->host);
+            if (it != hosts.end() && it->second.active > 0) --it->second.active;
+            t->holds_slot = false;
+        }
         t->response.duration = std::chrono::duration_cast<std::chrono::microseconds>(
             std::chrono::steady_clock::now() - t->started);
         if (t->headers) curl_slist_free_all(t->headers);
@@ -262,6 +304,31 @@ struct CurlHttpClient::Impl {
         active.push_back(std::move(t));
     }
 
+    // Queues `t` behind its host's connections; start_waiting() sends it when one is free.
+    void admit(std::unique_ptr<Transfer> t) {
+        t->host = host_key(t->request.url);
+        hosts[t->host].waiting.push_back(std::move(t));
+    }
+
+    // Starts waiting transfers while their host has a free connection, oldest first, and
+    // forgets hosts with nothing left.
+    void start_waiting() {
+        const size_t limit = options.max_connections_per_host == 0
+                                 ? std::numeric_limits<size_t>::max()
+                                 : options.max_connections_per_host;
+        for (auto it = hosts.begin(); it != hosts.end();) {
+            auto& slots = it->second;
+            while (!slots.waiting.empty() && slots.active < limit) {
+                auto t = std::move(slots.waiting.front());
+                slots.waiting.pop_front();
+                ++slots.active;
+                t->holds_slot = true;
+                start(std::move(t));
+            }
+            it = slots.active == 0 && slots.waiting.empty() ? hosts.erase(it) : std::next(it);
+        }
+    }
+
     std::unique_ptr<Transfer> take_active(Transfer* raw) {
         for (auto it = active.begin(); it != active.end(); ++it) {
             if (it->get() == raw) {
@@ -296,10 +363,19 @@ struct CurlHttpClient::Impl {
                     t->response.error_message = "client stopped";
                     finish(std::move(t));
                 }
+                for (auto& [host, slots] : hosts) {
+                    for (auto& t : slots.waiting) {
+                        t->response.error = HttpError::kCancelled;
+                        t->response.error_message = "client stopped";
+                        finish(std::move(t));
+                    }
+                }
+                hosts.clear();
                 return;
             }
-            for (auto& t : incoming) start(std::move(t));
+            for (auto& t : incoming) admit(std::move(t));
             incoming.clear();
+            start_waiting();
             int running = 0;
             curl_multi_perform(multi, &running);
             int left = 0;
@@ -322,6 +398,7 @@ struct CurlHttpClient::Impl {
                 }
                 finish(std::move(t));
             }
+            start_waiting();  // connections freed by the transfers just finished
             curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
         }
     }

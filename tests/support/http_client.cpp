@@ -28,10 +28,11 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 }
 }  // namespace
 
-HttpResult http_request(const std::string& method, const std::string& url, const Headers& headers,
-                        const std::string& body, long timeout_ms) {
+namespace {
+// Runs one request on `e`, which keeps its connection cache between calls.
+HttpResult perform(CURL* e, const std::string& method, const std::string& url,
+                   const Headers& headers, const std::string& body, long timeout_ms) {
     HttpResult r;
-    CURL* e = curl_easy_init();
     curl_slist* list = nullptr;
     for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
     list = curl_slist_append(list, "Expect:");
@@ -40,6 +41,10 @@ HttpResult http_request(const std::string& method, const std::string& url, const
     if (method == "POST" || method == "PUT" || !body.empty()) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.data());
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    } else {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, nullptr);
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
     }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -54,9 +59,34 @@ HttpResult http_request(const std::string& method, const std::string& url, const
     } else {
         r.error = curl_easy_strerror(rc);
     }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, nullptr);
     curl_slist_free_all(list);
+    return r;
+}
+}  // namespace
+
+HttpResult http_request(const std::string& method, const std::string& url, const Headers& headers,
+                        const std::string& body, long timeout_ms) {
+    CURL* e = curl_easy_init();
+    HttpResult r = perform(e, method, url, headers, body, timeout_ms);
     curl_easy_cleanup(e);
     return r;
+}
+
+HttpConnection::HttpConnection() : handle_(curl_easy_init()) {}
+
+HttpConnection::~HttpConnection() { curl_easy_cleanup(static_cast<CURL*>(handle_)); }
+
+HttpResult HttpConnection::request(const std::string& method, const std::string& url,
+                                   const Headers& headers, const std::string& body,
+                                   long timeout_ms) {
+    return perform(static_cast<CURL*>(handle_), method, url, headers, body, timeout_ms);
+}
+
+HttpResult HttpConnection::post_json(const std::string& url, const std::string& body,
+                                     Headers headers) {
+    headers.emplace_back("Content-Type", "application/json");
+    return request("POST", url, headers, body);
 }
 
 }  // namespace cg::test

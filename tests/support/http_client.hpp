@@ -24,6 +24,24 @@ HttpResult http_request(const std::string& method, const std::string& url,
                         const Headers& headers = {}, const std::string& body = {},
                         long timeout_ms = 5000);
 
+// One keep-alive connection for one thread: requests reuse the connection while the server
+// keeps it open and reconnect transparently after it was closed. Not thread-safe.
+class HttpConnection {
+  public:
+    HttpConnection();
+    ~HttpConnection();
+    HttpConnection(const HttpConnection&) = delete;
+    HttpConnection& operator=(const HttpConnection&) = delete;
+
+    HttpResult request(const std::string& method, const std::string& url,
+                       const Headers& headers = {}, const std::string& body = {},
+                       long timeout_ms = 5000);
+    HttpResult post_json(const std::string& url, const std::string& body, Headers headers = {});
+
+  private:
+    void* handle_;  // CURL*
+};
+
 inline HttpResult http_get(const std::string& url, const Headers& headers = {}) {
     return http_request("GET", url, headers);
 }

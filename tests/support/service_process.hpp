@@ -38,6 +38,7 @@ class ServiceProcess {
     // Exit code, or -1 on timeout (the process is then killed), or 128+signal.
     int wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(20));
     [[nodiscard]] bool running() const { return pid_ > 0; }
+    // The process id while running, else -1 (e.g. to sample /proc/<pid>/status).
     [[nodiscard]] pid_t pid() const { return pid_; }
     [[nodiscard]] std::string base_url() const;
     [[nodiscard]] std::string log() const;

@@ -18,20 +18,29 @@ namespace cg::test {
 namespace http = boost::beast::http;
 
 TestHttpServer::TestHttpServer() : handler_([](const Recorded&) { return Reply{}; }) {
+    port_ = listen_on(0);
+    acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+uint16_t TestHttpServer::listen_on(uint16_t port) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
+    // SO_REUSEADDR: the connections this server closed sit in TIME_WAIT on its port, which must
+    // not stop reopen_listener() from binding it again.
     ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
     socklen_t len = sizeof(addr);
     if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
         ::listen(listen_fd_, 512) != 0 ||
         ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        ::close(listen_fd_);
+        listen_fd_ = -1;
         throw std::runtime_error("test server cannot listen");
     }
-    port_ = ntohs(addr.sin_port);
-    acceptor_ = std::thread([this] { accept_loop(); });
+    return ntohs(addr.sin_port);
 }
 
 TestHttpServer::~TestHttpServer() { stop(); }
@@ -66,15 +75,14 @@ bool TestHttpServer::wait_for(const std::function<bool(const std::vector<Recorde
 }
 
 void TestHttpServer::accept_loop() {
-    int next = 0;
-    while (!stopping_.load()) {
+    while (!stopping_.load() && !down_.load()) {
         pollfd p{listen_fd_, POLLIN, 0};
         if (::poll(&p, 1, 50) <= 0) continue;
         const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) continue;
         connections_.fetch_add(1);
-        const int id = ++next;
         std::lock_guard lock(mu_);
+        const int id = ++next_connection_;
         fds_.push_back(fd);
         workers_.emplace_back([this, fd, id] { serve(fd, id); });
     }
@@ -85,9 +93,15 @@ void TestHttpServer::serve(int fd, int connection) {
     boost::asio::ip::tcp::socket socket(ioc);
     boost::system::error_code ec;
     socket.assign(boost::asio::ip::tcp::v4(), fd, ec);
-    if (ec) return;
+    if (ec) {
+        std::lock_guard lock(mu_);
+        std::erase(fds_, fd);
+        ::close(fd);
+        return;
+    }
     boost::beast::flat_buffer buffer;
-    while (!stopping_.load()) {
+    const auto ending = [this] { return stopping_.load() || down_.load(); };
+    while (!ending()) {
         http::request<http::string_body> req;
         http::read(socket, buffer, req, ec);
         if (ec) break;
@@ -115,10 +129,10 @@ void TestHttpServer::serve(int fd, int connection) {
         cv_.notify_all();
         if (reply.delay.count() > 0) {
             const auto until = std::chrono::steady_clock::now() + reply.delay;
-            while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
+            while (!ending() && std::chrono::steady_clock::now() < until) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(5));
             }
-            if (stopping_.load()) break;
+            if (ending()) break;
         }
         http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
         res.set(http::field::content_type, "application/json");
@@ -130,11 +144,16 @@ void TestHttpServer::serve(int fd, int connection) {
         if (ec || !req.keep_alive()) break;
     }
     socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    {
+        // Forget the descriptor before closing it, so drop_connections() never shuts down a
+        // descriptor number that has meanwhile been reused elsewhere in the process.
+        std::lock_guard lock(mu_);
+        std::erase(fds_, fd);
+    }
+    socket.close(ec);
 }
 
-void TestHttpServer::stop() {
-    if (stopping_.exchange(true)) return;
-    if (acceptor_.joinable()) acceptor_.join();
+void TestHttpServer::drop_connections() {
     std::vector<std::thread> workers;
     {
         std::lock_guard lock(mu_);
@@ -142,7 +161,29 @@ void TestHttpServer::stop() {
         workers.swap(workers_);
     }
     for (auto& t : workers) t.join();
+}
+
+void TestHttpServer::close_listener() {
+    if (stopping_.load() || down_.exchange(true)) return;
+    if (acceptor_.joinable()) acceptor_.join();
     ::close(listen_fd_);
+    listen_fd_ = -1;
+    drop_connections();
+}
+
+void TestHttpServer::reopen_listener() {
+    if (stopping_.load() || !down_.load()) return;
+    listen_on(port_);  // port_ stays as it is: other threads read it without a lock
+    down_ = false;
+    acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+void TestHttpServer::stop() {
+    if (stopping_.exchange(true)) return;
+    if (acceptor_.joinable()) acceptor_.join();
+    drop_connections();
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    listen_fd_ = -1;
 }
 
 }  // namespace cg::test

@@ -58,15 +58,28 @@ class TestHttpServer {
     bool wait_for(const std::function<bool(const std::vector<Recorded>&)>& pred,
                   std::chrono::milliseconds timeout) const;
 
+    // Simulates a receiver outage: closes the listening socket and every open connection, so
+    // new connections are refused (RST) until reopen_listener() listens on the same port again.
+    // The request log survives. Not to be called concurrently with itself or reopen_listener().
+    void close_listener();
+    // Listens again on the same port; throws if the port cannot be bound.
+    void reopen_listener();
+    [[nodiscard]] bool listening() const { return !down_.load(); }
+
     void stop();
 
   private:
+    // Binds and listens on 127.0.0.1:`port` (0: any free port); returns the port.
+    uint16_t listen_on(uint16_t port);
     void accept_loop();
     void serve(int fd, int connection);
+    // Shuts every open connection down and joins their threads.
+    void drop_connections();
 
     int listen_fd_ = -1;
     uint16_t port_ = 0;
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> down_{false};  // between close_listener() and reopen_listener()
     std::atomic<int> connections_{0};
     std::thread acceptor_;
     mutable std::mutex mu_;
@@ -74,7 +87,8 @@ class TestHttpServer {
     std::vector<Recorded> log_;
     std::function<Reply(const Recorded&)> handler_;
     std::vector<std::thread> workers_;
-    std::vector<int> fds_;
+    std::vector<int> fds_;  // open connections; each is removed before its socket is closed
+    int next_connection_ = 0;
 };
 
 }  // namespace cg::test

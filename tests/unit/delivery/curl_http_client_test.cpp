@@ -49,6 +49,31 @@ TEST(CurlHttpClient, ReusesOneConnectionForSequentialRequests) {
     EXPECT_EQ(server.connections(), 1);
 }
 
+// The per-attempt deadline covers sending and the answer, not the wait for one of the host's
+// connections: with one connection and three requests that each take 300 ms, the third waits
+// 600 ms and still has its full 500 ms.
+TEST(CurlHttpClient, TheDeadlineStartsWhenAConnectionIsFree) {
+    test::TestHttpServer server;
+    server.set_handler([](const test::Recorded&) { return test::Reply{200, "{}", {}, 300ms}; });
+    CurlOptions options;
+    options.max_connections_per_host = 1;
+    CurlHttpClient client(options);
+    std::vector<std::future<HttpResponse>> answers;
+    for (int i = 0; i < 3; ++i) {
+        answers.push_back(std::async(std::launch::async,
+                                     [&] { return post(client, server.url(), false, 500ms); }));
+    }
+    for (auto& a : answers) {
+        const auto r = a.get();
+        EXPECT_EQ(r.error, HttpError::kNone) << r.error_message;
+        EXPECT_EQ(r.status, 200);
+        EXPECT_LT(r.duration, std::chrono::microseconds(500'000));  // measured from sending
+    }
+    EXPECT_EQ(server.count(), 3u);
+    EXPECT_EQ(server.connections(), 1);  // the per-host limit still holds
+    EXPECT_EQ(client.in_flight(), 0u);
+}
+
 TEST(CurlHttpClient, ErrorsAreClassified) {
     test::TestHttpServer server;
     server.set_handler([](const test::Recorded& r) {
