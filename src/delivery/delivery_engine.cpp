@@ -1,6 +1,7 @@
 #include "delivery/delivery_engine.hpp"
 
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -60,8 +61,12 @@ struct DeliveryEngine::Impl {
     std::vector<store::AttemptRecord> unrecorded;  // attempt results whose write failed
     std::vector<int64_t> recorded;                 // seqs whose attempt result is durable
     std::unordered_set<int64_t> in_flight;         // launched and not yet recorded
-    // Attempts in flight per receiver; engine thread only.
-    std::unordered_map<std::string, size_t> per_receiver;
+    // Per receiver: attempts in flight and jobs waiting for one of its slots; engine thread only.
+    struct Receiver {
+        size_t in_flight = 0;
+        std::deque<store::DeliveryJob> waiting;
+    };
+    std::unordered_map<std::string, Receiver> receivers;
     bool wake_requested = true;  // look for due parked deliveries
     bool stopping = false;
     bool running = false;
@@ -81,28 +86,47 @@ struct DeliveryEngine::Impl {
     // Launches the jobs whose receiver has room and parks the others (engine thread).
     void launch_or_defer(std::vector<store::DeliveryJob>& jobs) {
         std::vector<store::DeliveryJob> deferred;
+        const size_t max_waiting = std::max<size_t>(1, options.max_in_flight / 2);
         for (auto& j : jobs) {
-            size_t& n = per_receiver[std::string(receiver_of(j.callback_url))];
-            if (n >= options.max_per_host) {
+            Receiver& r = receivers[std::string(receiver_of(j.callback_url))];
+            if (r.in_flight < options.max_per_host) {
+                ++r.in_flight;
+                launch(std::move(j));
+            } else if (r.waiting.size() < max_waiting) {
+                r.waiting.push_back(std::move(j));
+            } else {
                 deferred.push_back(std::move(j));
-                continue;
             }
-            ++n;
-            launch(std::move(j));
         }
         jobs.clear();
         if (!deferred.empty()) defer(std::move(deferred));
     }
 
-    void finished_attempt(const store::DeliveryJob& job) {
-        const auto it = per_receiver.find(std::string(receiver_of(job.callback_url)));
-        if (it == per_receiver.end()) return;
-        if (--it->second == 0) per_receiver.erase(it);
+    // An attempt to the job's receiver ended: its slot goes to the next waiting job, if any.
+    // While stopping, waiting jobs are let go instead: they are durable and resumed at the
+    // next start.
+    void finished_attempt(const store::DeliveryJob& job, bool draining) {
+        const auto it = receivers.find(std::string(receiver_of(job.callback_url)));
+        if (it == receivers.end()) return;
+        Receiver& r = it->second;
+        if (draining && !r.waiting.empty()) {
+            std::lock_guard lock(mu);
+            for (const auto& w : r.waiting) in_flight.erase(w.seq);
+            held.fetch_sub(r.waiting.size());
+            r.waiting.clear();
+        }
+        if (!r.waiting.empty()) {
+            auto next = std::move(r.waiting.front());
+            r.waiting.pop_front();
+            launch(std::move(next));
+            return;
+        }
+        if (--r.in_flight == 0) receivers.erase(it);
     }
 
-    // Parks deliveries whose receiver is busy, spread over a second so that they come back
-    // one by one. Until the write is durable they stay held; if it fails they go back to the
-    // inbox and are tried again.
+    // Parks deliveries whose receiver is busy and whose waiting line is full, spread over
+    // [defer_delay, 2 × defer_delay) so that they come back a few at a time. Until the write is
+    // durable they stay held; if it fails they go back to the inbox and are tried again.
     void defer(std::vector<store::DeliveryJob> jobs) {
         const int64_t now = clock.now_ms();
         const auto delay = options.defer_delay.count();
@@ -274,7 +298,7 @@ struct DeliveryEngine::Impl {
             std::vector<store::AttemptRecord> records;
             records.reserve(done.size());
             for (auto& c : done) {
-                finished_attempt(c.job);
+                finished_attempt(c.job, stop);
                 records.push_back(classify(c));
             }
             done.clear();

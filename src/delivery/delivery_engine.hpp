@@ -6,7 +6,8 @@
 // completions). submit()/wake() are thread-safe and never block.
 //
 // Receiver isolation: at most `max_per_host` attempts are in flight to one receiver, so a slow
-// or dead receiver holds at most that many of the `max_in_flight` slots; its other deliveries are
+// or dead receiver holds at most that many connections and, with its short waiting line, at
+// most max_per_host + max_in_flight/2 of the `max_in_flight` slots; its other deliveries are
 // parked in the store (no attempt counted) and come back behind deliveries already due.
 //
 // Memory stays bounded whatever the backlog: only the jobs in flight (at most
@@ -35,9 +36,11 @@ struct DeliveryOptions {
     std::string signing_secret;                        // "whsec_..." or empty
     size_t max_in_flight = 256;                        // CALLBACK_MAX_CONCURRENCY
     // Attempts in flight to one receiver (scheme://host:port). Past it, that receiver's
-    // deliveries are parked for `defer_delay` instead of taking slots other receivers need.
+    // deliveries wait in a per-receiver line (at most half of max_in_flight), and
+    // past that they are parked in the store for `defer_delay` (plus up to as much jitter)
+    // instead of taking the slots other receivers need.
     size_t max_per_host = 32;  // CALLBACK_MAX_PER_HOST
-    std::chrono::milliseconds defer_delay{1000};
+    std::chrono::milliseconds defer_delay{250};
     std::chrono::milliseconds poll_interval{250};  // how often parked retries are checked
 };
 

@@ -159,7 +159,8 @@ struct Service {
             *store,
             *queue,
             metrics,
-            [] {},
+            [] {},  // on_redeliver
+            [] {},  // on_authorization_data_changed
             [this] {
                 const auto c = store->counters();
                 std::vector<cg::api::HealthComponent> out;
