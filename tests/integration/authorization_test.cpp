@@ -2,6 +2,7 @@
 #include <atomic>
 
 #include "service_fixture.hpp"
+#include "support/concurrency_meter.hpp"
 
 namespace cg::test {
 namespace {
@@ -214,15 +215,10 @@ TEST_F(RemoteAuthorizerTest, CircuitBreakerOpensWhileTheAuthorizerHangsAndCloses
 // Issue 4: bulkhead. However many requests wait, at most AUTHORIZER_MAX_CONCURRENCY calls are
 // out at once.
 TEST_F(RemoteAuthorizerTest, ConcurrentCallsAreCapped) {
-    std::atomic<int> concurrent{0};
-    std::atomic<int> max_concurrent{0};
+    ConcurrencyMeter meter;
     authorizer_.set_handler([&](const Recorded&) {
-        const int now = concurrent.fetch_add(1) + 1;
-        int seen = max_concurrent.load();
-        while (now > seen && !max_concurrent.compare_exchange_weak(seen, now)) {
-        }
+        const ConcurrencyMeter::Scope in_call(meter);
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        concurrent.fetch_sub(1);
         return Reply{200, R"({"status":"allowed"})"};
     });
     env["AUTHORIZER_URL"] = authorizer_.url("/authorize");
@@ -235,7 +231,7 @@ TEST_F(RemoteAuthorizerTest, ConcurrentCallsAreCapped) {
             200);
     }
     ASSERT_TRUE(receiver_.wait_for_count(8, std::chrono::seconds(15)));
-    EXPECT_EQ(max_concurrent.load(), 2);
+    EXPECT_EQ(meter.max(), 2);
 }
 
 // Issue 4: decision cache. A repeated (station, token) is answered without a call, also while

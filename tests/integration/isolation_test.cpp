@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "service_fixture.hpp"
+#include "support/concurrency_meter.hpp"
 
 namespace cg::test {
 namespace {
@@ -48,15 +49,10 @@ TEST_F(IsolationTest, ADeadReceiverDoesNotDelayHealthyOnes) {
 }
 
 TEST_F(IsolationTest, ASlowReceiverGetsAtMostItsLimitOfConcurrentAttempts) {
-    std::atomic<int> concurrent{0};
-    std::atomic<int> max_concurrent{0};
+    ConcurrencyMeter meter;
     receiver_.set_handler([&](const Recorded&) {
-        const int now = concurrent.fetch_add(1) + 1;
-        int seen = max_concurrent.load();
-        while (now > seen && !max_concurrent.compare_exchange_weak(seen, now)) {
-        }
+        const ConcurrencyMeter::Scope in_call(meter);
         std::this_thread::sleep_for(std::chrono::milliseconds(300));  // slow, within the deadline
-        concurrent.fetch_sub(1);
         return Reply{200, "{}"};
     });
     env["CALLBACK_TIMEOUT_MS"] = "5000";
@@ -70,8 +66,8 @@ TEST_F(IsolationTest, ASlowReceiverGetsAtMostItsLimitOfConcurrentAttempts) {
         ids.push_back(str(parse_object(r.body), "request_id"));
     }
     for (const auto& id : ids) EXPECT_TRUE(wait_state(id, "delivered", std::chrono::seconds(30)));
-    EXPECT_LE(max_concurrent.load(), 3);
-    EXPECT_GE(max_concurrent.load(), 2);  // it did run them in parallel
+    EXPECT_LE(meter.max(), 3);
+    EXPECT_GE(meter.max(), 2);  // it did run them in parallel
     // Parked deliveries were not counted as attempts: each was delivered at the first one.
     for (const auto& id : ids) {
         const auto o = status_of(id);
