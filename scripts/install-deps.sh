@@ -13,6 +13,7 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format python3
   clang libclang-rt-14-dev
+  libhiredis-dev libpq-dev redis-server postgresql
 )
 if [ "${CHARGEGATE_TEST_DEPS:-0}" = "1" ]; then
   PKGS+=(wrk nginx-light)

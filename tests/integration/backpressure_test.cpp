@@ -41,6 +41,23 @@ class RawConnection {
         return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
                static_cast<ssize_t>(bytes.size());
     }
+    // Proves the service has admitted this connection (accept is asynchronous, so a connect()
+    // that returned says nothing yet): one keep-alive request, answered with a 200.
+    bool admitted() {
+        if (!send("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")) return false;
+        std::string out;
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (out.find("\r\n\r\n") == std::string::npos &&
+               std::chrono::steady_clock::now() < end) {
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 100) <= 0) continue;
+            char buf[4096];
+            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) return false;
+            out.append(buf, static_cast<size_t>(n));
+        }
+        return out.starts_with("HTTP/1.1 200");
+    }
     // Reads until the peer closes or `timeout` passes; `closed` tells which.
     std::string read_all(std::chrono::milliseconds timeout, bool* closed = nullptr) {
         std::string out;
@@ -77,8 +94,8 @@ TEST_F(BackpressureTest, OneClientCannotTakeEveryConnection) {
     for (int i = 0; i < 4; ++i) {
         held.push_back(std::make_unique<RawConnection>(port_, "127.0.0.1"));
         ASSERT_TRUE(held.back()->connected());
+        ASSERT_TRUE(held.back()->admitted());
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // all four admitted
     RawConnection fifth(port_, "127.0.0.1");
     bool closed = false;
     const auto answer = fifth.read_all(std::chrono::seconds(3), &closed);
@@ -114,10 +131,13 @@ TEST_F(BackpressureTest, TotalConnectionLimitAnswers503) {
     env["MAX_CONNECTIONS_PER_CLIENT"] = "0";
     start();
     std::vector<std::unique_ptr<RawConnection>> held;
-    for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<RawConnection>(port_));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 3; ++i) {
+        held.push_back(std::make_unique<RawConnection>(port_));
+        ASSERT_TRUE(held.back()->admitted());
+    }
     RawConnection fourth(port_, "127.0.0.3");
-    EXPECT_TRUE(fourth.read_all(std::chrono::seconds(3)).starts_with("HTTP/1.1 503"));
+    const auto answer = fourth.read_all(std::chrono::seconds(3));
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 503")) << answer;
 }
 
 TEST_F(BackpressureTest, SlowClientIsCutOffWhileOthersAreServed) {
