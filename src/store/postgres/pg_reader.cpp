@@ -8,7 +8,9 @@ PgReader::PgReader(std::string database_url, std::string owner, int64_t lease_ms
     : url_(std::move(database_url)), owner_(std::move(owner)), lease_ms_(lease_ms) {}
 
 PgConnection& PgReader::conn() {
-    if (!conn_) conn_ = std::make_unique<PgConnection>(url_);
+    // Reads, and the leases of due deliveries: a lease lost in a database crash only means the
+    // delivery is taken again (at-least-once), so these commits need not wait for the disk.
+    if (!conn_) conn_ = std::make_unique<PgConnection>(url_, false);
     return *conn_;
 }
 

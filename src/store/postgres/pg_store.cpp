@@ -370,6 +370,8 @@ struct PgStore::Impl {
     std::atomic<int64_t> queued{0};
     std::atomic<int64_t> delivering{0};
     std::atomic<bool> write_ok{true};
+    int64_t failed_batches = 0;  // writer thread only
+    std::chrono::steady_clock::time_point last_failure_log{};
     std::atomic<bool> reachable{true};
     mutable std::mutex error_mu;
     std::string last_error;
@@ -421,6 +423,14 @@ struct PgStore::Impl {
             if (!writer_conn) writer_conn = std::make_unique<PgConnection>(options.database_url);
             writer_conn->exec("BEGIN");
             try {
+                // Decisions, attempts and deferrals lost in a database crash only mean that work
+                // is done again (the request is still queued or due): such batches need not wait
+                // for the WAL flush. Batches with anything a client was told is stored do.
+                const bool redoable = std::all_of(ops.begin(), ops.end(), [](const auto& op) {
+                    return op->kind == Op::Kind::kDecide || op->kind == Op::Kind::kAttempts ||
+                           op->kind == Op::Kind::kDefer;
+                });
+                if (redoable) writer_conn->exec("SET LOCAL synchronous_commit = off");
                 BatchWriter(*writer_conn, options).write(ops);
                 writer_conn->exec("COMMIT");
                 return {};
@@ -469,9 +479,17 @@ struct PgStore::Impl {
             set_error(error);
             write_ok.store(false);
             if (metrics) metrics->store_errors.inc();
-            obs::log_error("database commit failed; the batch was not stored")
-                .kv("error", error)
-                .kv("operations", static_cast<int64_t>(batch.size()));
+            // While the database is down every batch fails: one line a second, with a count.
+            ++failed_batches;
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_failure_log >= std::chrono::seconds(1)) {
+                last_failure_log = now;
+                obs::log_error("database commit failed; the batch was not stored")
+                    .kv("error", error)
+                    .kv("operations", static_cast<int64_t>(batch.size()))
+                    .kv("failed_batches_since_last_line", failed_batches);
+                failed_batches = 0;
+            }
         }
         if (metrics) {
             metrics->commit_batch_size.observe(static_cast<double>(batch.size()));
@@ -499,6 +517,9 @@ struct PgStore::Impl {
                 queued.store(r.int64(0, 0));
                 delivering.store(r.int64(0, 1));
                 if (!reachable.exchange(true)) obs::log_info("database reachable again");
+                // An idle instance commits nothing that would clear a past write failure; a
+                // database that answers again is taken as writable until a write says otherwise.
+                write_ok.store(true);
             } catch (const std::exception& e) {
                 conn.reset();
                 set_error(e.what());
@@ -667,7 +688,7 @@ ClaimResult PgStore::claim(const std::vector<int64_t>& seqs, int64_t lease_ms) {
     std::lock_guard lock(impl_->ledger_mu);
     try {
         if (!impl_->ledger_conn) {
-            impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url);
+            impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
         }
         // One statement, one snapshot: the first part leases what is free; the second lists
         // what stays with another worker's live lease (the complement within `queued`).
@@ -710,7 +731,7 @@ ClaimResult PgStore::claim(const std::vector<int64_t>& seqs, int64_t lease_ms) {
 std::vector<int64_t> PgStore::take_unpublished(int64_t older_than_ms, size_t limit) {
     std::lock_guard lock(impl_->ledger_mu);
     if (!impl_->ledger_conn) {
-        impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url);
+        impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
     }
     const auto r = impl_->ledger_conn->exec(
         "UPDATE requests r SET published_at = cg_now_ms() FROM (SELECT seq FROM requests"
