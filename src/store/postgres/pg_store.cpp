@@ -690,36 +690,29 @@ ClaimResult PgStore::claim(const std::vector<int64_t>& seqs, int64_t lease_ms) {
         if (!impl_->ledger_conn) {
             impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
         }
-        // One statement, one snapshot: the first part leases what is free; the second lists
-        // what stays with another worker's live lease (the complement within `queued`).
         const auto r = impl_->ledger_conn->exec(
-            "WITH c AS (UPDATE requests SET lease_owner = $2, lease_until = cg_now_ms() + $3"
+            "UPDATE requests SET lease_owner = $2, lease_until = cg_now_ms() + $3"
             " WHERE seq = ANY($1::bigint[]) AND state = 0"
             " AND (lease_until IS NULL OR lease_until < cg_now_ms())"
-            " RETURNING seq, id, station_id, driver_token, callback_url, traceparent, created_at)"
-            " SELECT 1, seq, id, station_id, driver_token, callback_url, traceparent, created_at"
-            " FROM c UNION ALL SELECT 0, seq, NULL, NULL, NULL, NULL, NULL, NULL FROM requests"
-            " WHERE seq = ANY($1::bigint[]) AND state = 0 AND lease_until >= cg_now_ms()",
+            " RETURNING seq, id, station_id, driver_token, callback_url, traceparent, created_at",
             {int_array(seqs), impl_->options.owner, num(lease_ms)});
-        std::unordered_set<int64_t> open;
+        std::unordered_set<int64_t> taken;
         for (int i = 0; i < r.rows(); ++i) {
-            const int64_t seq = r.int64(i, 1);
-            open.insert(seq);
-            if (r.int64(i, 0) == 0) continue;
             QueuedRequest q;
-            q.seq = seq;
-            q.id = r.text(i, 2);
-            q.station_id = r.text(i, 3);
-            q.driver_token = r.text(i, 4);
-            q.callback_url = r.text(i, 5);
-            q.traceparent = r.text(i, 6);
-            q.created_at_ms = r.int64(i, 7);
+            q.seq = r.int64(i, 0);
+            q.id = r.text(i, 1);
+            q.station_id = r.text(i, 2);
+            q.driver_token = r.text(i, 3);
+            q.callback_url = r.text(i, 4);
+            q.traceparent = r.text(i, 5);
+            q.created_at_ms = r.int64(i, 6);
+            taken.insert(q.seq);
             out.claimed.push_back(std::move(q));
         }
         std::sort(out.claimed.begin(), out.claimed.end(),
                   [](const auto& a, const auto& b) { return a.seq < b.seq; });
         for (const int64_t s : seqs) {
-            if (!open.contains(s)) out.settled.push_back(s);
+            if (!taken.contains(s)) out.settled.push_back(s);
         }
     } catch (const PgError&) {
         if (impl_->ledger_conn && !impl_->ledger_conn->ok()) impl_->ledger_conn.reset();
@@ -745,6 +738,18 @@ std::vector<int64_t> PgStore::take_unpublished(int64_t older_than_ms, size_t lim
     for (int i = 0; i < r.rows(); ++i) out.push_back(r.int64(i, 0));
     std::sort(out.begin(), out.end());
     return out;
+}
+
+void PgStore::release(const std::vector<int64_t>& seqs) {
+    if (seqs.empty()) return;
+    std::lock_guard lock(impl_->ledger_mu);
+    if (!impl_->ledger_conn) {
+        impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
+    }
+    impl_->ledger_conn->exec(
+        "UPDATE requests SET lease_owner = NULL, lease_until = NULL"
+        " WHERE seq = ANY($1::bigint[]) AND state = 0 AND lease_owner = $2",
+        {int_array(seqs), impl_->options.owner});
 }
 
 }  // namespace cg::store::postgres
