@@ -70,9 +70,21 @@ PgConnection::PgConnection(std::string conninfo, bool durable_commits)
 void PgConnection::connect() {
     // connect_timeout bounds how long a dead server can hold a caller; keepalives notice a
     // server that vanished without closing the socket.
-    const char* keys[] = {"dbname", "connect_timeout", "keepalives_idle", "keepalives_interval",
-                          "keepalives_count", "application_name", nullptr};
-    const char* values[] = {conninfo_.c_str(), "3", "5", "2", "3", "chargegate", nullptr};
+    // The server-side timeouts turn any wait that should never last (a lock held by a stuck
+    // session, a statement that does not return) into an error the caller retries, instead of a
+    // thread blocked for good.
+    const char* keys[] = {"dbname",           "connect_timeout", "keepalives_idle",
+                          "keepalives_interval", "keepalives_count", "application_name",
+                          "options",          nullptr};
+    const char* values[] = {conninfo_.c_str(),
+                            "3",
+                            "5",
+                            "2",
+                            "3",
+                            "chargegate",
+                            "-c statement_timeout=15000 -c lock_timeout=5000"
+                            " -c idle_in_transaction_session_timeout=60000",
+                            nullptr};
     conn_.reset(PQconnectdbParams(keys, values, 1));
     if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
         std::string msg = conn_ ? PQerrorMessage(conn_.get()) : "out of memory";
