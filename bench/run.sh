@@ -8,8 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-10}"
-CHARGEGATE_TEST_DEPS=1 scripts/install-deps.sh >&2
-BUILD_TYPE=Release scripts/build.sh build-bench -DCG_TESTS=OFF -DCG_BENCH=ON >&2
+bench/build.sh
 BIN="$PWD/build-bench/chargegate"
 WORK="$(mktemp -d /tmp/chargegate-bench-XXXXXX)"
 NGINX_PORT=18580
