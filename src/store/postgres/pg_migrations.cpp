@@ -32,6 +32,9 @@ int pg_schema_version(const std::string& database_url) {
 void migrate_pg(const std::string& database_url) {
     try {
         PgConnection c(database_url);
+        // A migration (or waiting for another instance's) may take long: no session timeouts.
+        c.exec("SET statement_timeout = 0");
+        c.exec("SET lock_timeout = 0");
         c.exec(std::string("SELECT pg_advisory_lock(") + kMigrationLock + ")");
         c.exec(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
