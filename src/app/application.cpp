@@ -152,6 +152,24 @@ int serve(const config::Config& cfg) {
     if (!cfg.authorizer_url.empty()) {
         pool_options.max_in_flight = static_cast<size_t>(cfg.authorizer_max_concurrency);
     }
+    if (cfg.cluster() && caching_authorizer) {
+        // Another instance's ACL or station change bumps the store's generation: the cached
+        // remote decisions of this process are dropped before its next batch is decided.
+        pool_options.before_batch = [&store, &decision_cache,
+                                     seen = std::make_shared<std::atomic<int64_t>>(-1)] {
+            thread_local std::unique_ptr<store::StoreReader> reader;
+            try {
+                if (!reader) reader = store->open_reader();
+                const int64_t now = reader->authorization_generation();
+                if (seen->exchange(now) != now) decision_cache.invalidate_all();
+            } catch (const std::exception& e) {
+                reader.reset();
+                decision_cache.invalidate_all();  // cannot tell: assume it changed
+                obs::log_warn("reading the authorization generation failed")
+                    .kv("error", e.what());
+            }
+        };
+    }
     EngineSink sink(delivery);
     pipeline::WorkerPool workers(pool_options, queue, *authorizer, *store, sink, clock, metrics);
 

@@ -83,6 +83,7 @@ void WorkerPool::run() {
 }
 
 void WorkerPool::decide(std::vector<store::QueuedRequest> items) {
+    if (options_.before_batch) options_.before_batch();
     auto batch = std::make_shared<Batch>();
     batch->taken_at = std::chrono::steady_clock::now();
     batch->decisions.resize(items.size());

@@ -6,6 +6,7 @@
 // recorded decision, and no batch is taken while delivery has no capacity, so memory stays
 // bounded and a backlog stays on disk.
 #include <atomic>
+#include <functional>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -26,6 +27,9 @@ struct WorkerPoolOptions {
     int workers = 2;
     size_t batch = 256;           // requests taken off the queue at once per worker
     size_t max_in_flight = 4096;  // popped but not yet recorded as decided
+    // Runs on the worker thread before each batch is authorized (e.g. to drop cached decisions
+    // that another process's ACL change made stale). May block briefly; must not throw.
+    std::function<void()> before_batch;
 };
 
 class WorkerPool {

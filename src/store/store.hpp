@@ -37,6 +37,10 @@ class StoreReader {
         if (entry && entry->status == AclStatus::kAllowed) station = find_station(station_id);
         return {std::move(entry), std::move(station)};
     }
+    // A number that changes with every acknowledged ACL or station change made by any process
+    // sharing the store (0 where only this process writes: it learns of its own changes
+    // directly). Lets a process drop cached decisions that another process's change made stale.
+    virtual int64_t authorization_generation() { return 0; }
     // The earliest parked delivery time, if any (lets delivery sleep until then).
     virtual std::optional<int64_t> next_due_at() = 0;
 };

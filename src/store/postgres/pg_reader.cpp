@@ -133,6 +133,10 @@ std::optional<StationEntry> PgReader::find_station(std::string_view station_id) 
     return StationEntry{std::string(station_id), r.text(0, 0) == "t", r.int64(0, 1)};
 }
 
+int64_t PgReader::authorization_generation() {
+    return conn().exec("SELECT generation FROM authz_state WHERE id = 1").int64(0, 0);
+}
+
 std::optional<int64_t> PgReader::next_due_at() {
     const auto r = conn().exec("SELECT min(next_attempt_at) FROM requests WHERE state = 2");
     return r.opt_int64(0, 0);

@@ -20,6 +20,7 @@ class PgReader final : public StoreReader {
     std::optional<AclEntry> find_acl(std::string_view driver_token) override;
     std::optional<StationEntry> find_station(std::string_view station_id) override;
     std::optional<int64_t> next_due_at() override;
+    int64_t authorization_generation() override;
     std::pair<std::optional<AclEntry>, std::optional<StationEntry>> find_acl_and_station(
         std::string_view driver_token, std::string_view station_id) override;
 

@@ -285,6 +285,10 @@ class BatchWriter {
     }
 
     void single(Op& op) {
+        if (op.kind == Op::Kind::kAcl || op.kind == Op::Kind::kDeleteAcl ||
+            op.kind == Op::Kind::kStation) {
+            c_.exec("UPDATE authz_state SET generation = generation + 1 WHERE id = 1");
+        }
         switch (op.kind) {
             case Op::Kind::kRedeliver: {
                 const auto r = c_.exec(

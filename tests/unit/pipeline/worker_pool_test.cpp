@@ -179,7 +179,7 @@ bool eventually(F f, std::chrono::milliseconds limit = 5s) {
 struct Fixture {
     explicit Fixture(bool async_authz, int workers = 2)
         : authorizer(async_authz),
-          pool({workers, 16, 64}, queue, authorizer, store, sink, clock, metrics) {}
+          pool({workers, 16, 64, {}}, queue, authorizer, store, sink, clock, metrics) {}
     VectorQueue queue;
     PrefixAuthorizer authorizer;
     DecisionStore store;
