@@ -38,7 +38,8 @@ class IdleSession {
         const std::string params("user\0postgres\0database\0postgres\0\0", 33);
         std::string msg;
         for (const uint32_t v : {static_cast<uint32_t>(8 + params.size()), 196608U}) {
-            for (int shift = 24; shift >= 0; shift -= 8) msg.push_back(static_cast<char>(v >> shift));
+            for (int shift = 24; shift >= 0; shift -= 8)
+                msg.push_back(static_cast<char>(v >> shift));
         }
         msg += params;
         if (::send(fd_, msg.data(), msg.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(msg.size())) {
@@ -107,8 +108,8 @@ TEST(SupportTest, PostgresStartsKillsAndRestarts) {
                   << " ms\n";
         ASSERT_TRUE(pg.accepting());
         pg.create_database("app");
-        EXPECT_EQ(pg.url("app"), "postgresql://postgres@127.0.0.1:" + std::to_string(pg.port()) +
-                                     "/app");
+        EXPECT_EQ(pg.url("app"),
+                  "postgresql://postgres@127.0.0.1:" + std::to_string(pg.port()) + "/app");
         auto r = pg.psql("app", "CREATE TABLE t (v int); INSERT INTO t VALUES (42);");
         ASSERT_EQ(r.exit_code, 0) << r.err;
         r = pg.psql("app", "SHOW fsync; SHOW synchronous_commit;");

@@ -80,8 +80,8 @@ fs::path ensure_template(const fs::path& bindir, const std::optional<RunAs>& run
         throw std::runtime_error("postgres --version failed: " + version.err);
     }
     const std::string key = hex(fnv1a(version.out + kTemplateFormat));
-    const fs::path path = tmp_base() / ("chargegate-pg-template-" + std::to_string(::geteuid()) +
-                                        "-" + key);
+    const fs::path path =
+        tmp_base() / ("chargegate-pg-template-" + std::to_string(::geteuid()) + "-" + key);
     if (fs::exists(path / "PG_VERSION")) return path;
     const FileLock lock(fs::path(path.string() + ".lock"));
     if (fs::exists(path / "PG_VERSION")) return path;
@@ -101,6 +101,19 @@ fs::path ensure_template(const fs::path& bindir, const std::optional<RunAs>& run
     fs::rename(tmp, path);
     return path;
 }
+
+// postgres -c settings of every test server.
+constexpr const char* kServerSettings[] = {
+    "listen_addresses=127.0.0.1",
+    // PostgreSQL's defaults, stated: a commit is on disk before it is acknowledged.
+    "fsync=on",
+    "synchronous_commit=on",
+    "full_page_writes=on",
+    // Several service processes with connection pools share one server.
+    "max_connections=200",
+    "shared_buffers=32MB",
+    "logging_collector=off",
+};
 
 // The ReadyForQuery message a server sends when a session is ready: 'Z', length 5, 'I'.
 constexpr std::string_view kReadyForQuery("Z\0\0\0\x05", 5);
@@ -158,8 +171,9 @@ PostgresServer::PostgresServer() : bindir_(bindir()) {
     if (::geteuid() == 0) {
         run_as_ = lookup_user("postgres");
         if (!run_as_) {
-            throw std::runtime_error("running as root, but there is no `postgres` user to run "
-                                     "PostgreSQL as (Debian package postgresql creates it)");
+            throw std::runtime_error(
+                "running as root, but there is no `postgres` user to run "
+                "PostgreSQL as (Debian package postgresql creates it)");
         }
     }
     // Backends of a killed postmaster are re-parented; as a subreaper this process inherits
@@ -205,23 +219,11 @@ bool PostgresServer::try_start(std::chrono::milliseconds timeout) {
                  "-p",
                  std::to_string(port_),
                  "-c",
-                 "listen_addresses=127.0.0.1",
-                 "-c",
-                 "unix_socket_directories=" + (dir_.path() / "sock").string(),
-                 // PostgreSQL's defaults, stated: a commit is on disk before it is acknowledged.
-                 "-c",
-                 "fsync=on",
-                 "-c",
-                 "synchronous_commit=on",
-                 "-c",
-                 "full_page_writes=on",
-                 // Several service processes with connection pools share one server.
-                 "-c",
-                 "max_connections=200",
-                 "-c",
-                 "shared_buffers=32MB",
-                 "-c",
-                 "logging_collector=off"};
+                 "unix_socket_directories=" + (dir_.path() / "sock").string()};
+    for (const char* setting : kServerSettings) {
+        spec.argv.emplace_back("-c");
+        spec.argv.emplace_back(setting);
+    }
     spec.env = {{"LC_ALL", "C"}, {"TZ", "UTC"}};
     spec.log_path = (dir_.path() / "postgres.log").string();
     spec.run_as = run_as_;
@@ -293,10 +295,10 @@ void PostgresServer::stop() {
 }
 
 CommandResult PostgresServer::psql(const std::string& dbname, const std::string& sql) const {
-    return run_as_user({(bindir_ / "psql").string(), "-X", "-q", "-A", "-t", "-v",
-                        "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", std::to_string(port_), "-U",
-                        "postgres", "-d", dbname, "-c", sql},
-                       std::nullopt, std::chrono::seconds(30));
+    return run_as_user(
+        {(bindir_ / "psql").string(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h",
+         "127.0.0.1", "-p", std::to_string(port_), "-U", "postgres", "-d", dbname, "-c", sql},
+        std::nullopt, std::chrono::seconds(30));
 }
 
 void PostgresServer::create_database(const std::string& name) {

@@ -43,7 +43,8 @@ void RedisServer::write_config() const {
          << "dir " << (dir_.path() / "data").string() << "\n"
          << "logfile \"\"\n"  // stdout, which goes to redis.log
          << "appendonly " << (options_.appendonly ? "yes" : "no") << "\n"
-         << "appendfsync " << options_.appendfsync << "\n"
+         << "appendfsync " << options_.appendfsync
+         << "\n"
          // No RDB snapshots: the append-only file is the persistence under test, and a
          // snapshot's fork would only compete for the CI machine's two cores.
          << "save \"\"\n"
