@@ -104,6 +104,11 @@ void Router::handle(const Request& req, const boost::asio::ip::address& peer, Re
     const auto& s = *segs;
     const size_t n = s.size();
     const bool api = n >= 3 && s[0] == "api" && s[1] == "v1";
+    if (api && !ctx_.services.config.runs_api()) {
+        // ROLE=worker: only health and metrics are served here.
+        return counted(error_response(
+            404, "This instance runs the worker role; send API requests to an api instance."));
+    }
 
     if (api && s[2] == "charging-session") {
         if (n == 3) {

@@ -24,8 +24,8 @@
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
 #include "pipeline/worker_pool.hpp"
-#include "queue/store_backed_queue.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "app/backends.hpp"
+#include "queue/redis/redis_stream_queue.hpp"
 
 namespace cg::app {
 
@@ -86,14 +86,13 @@ int serve(const config::Config& cfg) {
         {cfg.authorizer_cache_ttl_ms, static_cast<size_t>(cfg.authorizer_cache_max_entries)},
         clock);
 
-    store::sqlite::SqliteOptions store_options;
-    store_options.data_dir = cfg.data_dir;
-    store_options.commit_interval_us = cfg.commit_interval_us;
-    store_options.idempotency_ttl_ms = cfg.idempotency_ttl_ms;
-    auto store = store::sqlite::open_sqlite_store(store_options, &metrics);
+    auto backends = open_store(cfg, &metrics);
+    auto& store = backends.store;
     store->recover_in_flight(clock.now_ms());
 
-    queue::StoreBackedQueue queue(*store);
+    auto queue_ptr = open_queue(cfg, backends);
+    auto* stream_queue = dynamic_cast<queue::redis::RedisStreamQueue*>(queue_ptr.get());
+    auto& queue = *queue_ptr;
 
     delivery::CurlOptions callback_http_options;
     callback_http_options.max_connections_per_host = static_cast<size_t>(cfg.callback_max_per_host);
@@ -143,6 +142,9 @@ int serve(const config::Config& cfg) {
     delivery_options.signing_secret = cfg.callback_signing_secret;
     delivery_options.max_in_flight = static_cast<size_t>(cfg.callback_max_concurrency);
     delivery_options.max_per_host = static_cast<size_t>(cfg.callback_max_per_host);
+    delivery_options.on_dead_letter = [&queue](const std::string& id, const std::string& error) {
+        queue.dead_lettered(id, error);
+    };
     delivery::DeliveryEngine delivery(delivery_options, *store, callback_http, clock, metrics);
 
     pipeline::WorkerPoolOptions pool_options;
@@ -169,8 +171,17 @@ int serve(const config::Config& cfg) {
             q.details["capacity"] = cfg.max_queue_depth;
             q.details["authorizing"] = static_cast<int64_t>(workers.in_flight());
             out.push_back(std::move(q));
+            if (stream_queue) {
+                // Accepting stays safe while Redis is down (the database holds every request
+                // and the relay re-publishes), so the broker does not gate readiness.
+                api::HealthComponent b{"broker", stream_queue->broker_up(), {}};
+                b.gates_readiness = false;
+                b.details["type"] = "redis";
+                b.details["unpublished"] = stream_queue->unpublished();
+                out.push_back(std::move(b));
+            }
             api::HealthComponent s{"store", c.writable, {}};
-            s.details["type"] = "sqlite";
+            s.details["type"] = backends.store_type;
             if (!c.writable) s.details["error"] = c.last_error;
             out.push_back(std::move(s));
             api::HealthComponent a{"authorizer", authorizer->healthy(), {}};
@@ -224,13 +235,20 @@ int serve(const config::Config& cfg) {
     server_options.request_timeout = Ms(cfg.http_request_timeout_ms);
     api::HttpServer server(server_options, services);
 
-    delivery.start();
-    workers.start();
+    if (cfg.runs_workers()) {
+        delivery.start();
+        workers.start();
+    }
     server.start();
     obs::log_info("chargegate ready")
         .kv("port", static_cast<int64_t>(server.port()))
         .kv("bind_address", cfg.bind_address)
-        .kv("data_dir", cfg.data_dir)
+        .kv("store", backends.store_type)
+        .kv("role", cfg.role == config::Role::kAll   ? "all"
+                    : cfg.role == config::Role::kApi ? "api"
+                                                     : "worker")
+        .kv("instance", instance_name(cfg))
+        .kv("data_dir", cfg.cluster() ? std::string() : cfg.data_dir)
         .kv("authorizer", authorizer->kind())
         .kv("workers", cfg.workers)
         .kv("queued", store->counters().queued);
@@ -269,6 +287,7 @@ int serve(const config::Config& cfg) {
     server.stop();
     callback_http.stop();
     if (authorizer_http) authorizer_http->stop();
+    queue.close();
     store->close();
     obs::log_info("stopped");
     return 0;

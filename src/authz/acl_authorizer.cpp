@@ -27,21 +27,27 @@ store::StoreReader& AclAuthorizer::reader() {
 void AclAuthorizer::authorize(const AuthorizationRequest& request, DecisionCallback done) {
     Decision decision;  // fails closed: unknown / authorizer_error
     decision.decided_at_ms = clock_.now_ms();
-    try {
-        auto& r = reader();
-        const auto entry = r.find_acl(request.driver_token);
-        std::optional<store::StationEntry> station;
-        // The station is only consulted when the token rules did not decide already.
-        if (entry && entry->status == store::AclStatus::kAllowed) {
-            station = r.find_station(to_lower_ascii(request.station_id));
+    // Two tries: a shared store's reader re-opens a connection the server dropped (e.g. after
+    // a database restart) on its next read.
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+        try {
+            auto& r = reader();
+            const auto entry = r.find_acl(request.driver_token);
+            std::optional<store::StationEntry> station;
+            // The station is only consulted when the token rules did not decide already.
+            if (entry && entry->status == store::AclStatus::kAllowed) {
+                station = r.find_station(to_lower_ascii(request.station_id));
+            }
+            decision = decide_by_acl(entry, station, request.station_id, clock_.now_ms());
+            healthy_.store(true);
+            break;
+        } catch (const std::exception& e) {
+            if (attempt == 1) continue;
+            healthy_.store(false);
+            obs::log_error("acl lookup failed")
+                .kv("request_id", request.request_id)
+                .kv("error", e.what());
         }
-        decision = decide_by_acl(entry, station, request.station_id, clock_.now_ms());
-        healthy_.store(true);
-    } catch (const std::exception& e) {
-        healthy_.store(false);
-        obs::log_error("acl lookup failed")
-            .kv("request_id", request.request_id)
-            .kv("error", e.what());
     }
     done(std::move(decision));
 }

@@ -15,7 +15,7 @@
 #include "config/config.hpp"
 #include "loadtest/loadtest.hpp"
 #include "obs/log.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "app/backends.hpp"
 
 namespace cg::cli {
 
@@ -45,9 +45,8 @@ int import_acl(const config::Config& cfg, const std::string& path, const std::st
                        ? parse_acl_csv(text, clock.now_ms())
                        : parse_acl_json(text, clock.now_ms());
     obs::init_logging(config::LogLevel::kWarn);
-    store::sqlite::SqliteOptions options;
-    options.data_dir = cfg.data_dir;
-    auto store = store::sqlite::open_sqlite_store(options, nullptr);
+    auto backends = app::open_store(cfg, nullptr);
+    auto& store = backends.store;
     // Chunks keep each transaction (and the writer's memory) bounded on very large files.
     constexpr size_t kChunk = 50'000;
     size_t done = 0;
@@ -60,7 +59,7 @@ int import_acl(const config::Config& cfg, const std::string& path, const std::st
                             [&result](store::WriteStatus s) { result.set_value(s); });
         if (result.get_future().get() != store::WriteStatus::kOk) {
             store->close();
-            throw std::runtime_error("writing to the store in " + cfg.data_dir + " failed after " +
+            throw std::runtime_error("writing to the store failed after " +
                                      std::to_string(done) + " entries");
         }
         done += n;
@@ -73,7 +72,7 @@ int import_acl(const config::Config& cfg, const std::string& path, const std::st
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (entries.size() > kChunk) std::fprintf(stderr, "\n");
     std::printf("imported %zu ACL entries into %s in %.2f s\n", entries.size(),
-                cfg.data_dir.c_str(), secs);
+                cfg.cluster() ? "the cluster database" : cfg.data_dir.c_str(), secs);
     return 0;
 }
 
@@ -130,13 +129,17 @@ int run(int argc, char** argv) {
     auto* serve = app.add_subcommand(
         "serve",
         "Run the service (HTTP API, workers, callback delivery) with the embedded store "
-        "in DATA_DIR. SIGTERM/SIGINT drain and exit 0.");
+        "in DATA_DIR, or in cluster mode over PostgreSQL and Redis when DATABASE_URL and "
+        "REDIS_URL are set (ROLE picks api, worker or all). SIGTERM/SIGINT drain and exit 0.");
     serve->add_option("-c,--config", config_file, "KEY=VALUE settings file")
         ->check(CLI::ExistingFile);
     serve->add_option("--data-dir", data_dir, "Overrides DATA_DIR");
 
     auto* migrate = app.add_subcommand(
-        "migrate", "Create or upgrade the embedded store's schema in DATA_DIR, then exit.");
+        "migrate",
+        "Create or upgrade the store's schema, then exit: the embedded store in DATA_DIR, or the "
+        "PostgreSQL database of DATABASE_URL in cluster mode (safe from several instances at "
+        "once).");
     migrate->add_option("-c,--config", config_file, "KEY=VALUE settings file")
         ->check(CLI::ExistingFile);
     migrate->add_option("--data-dir", data_dir, "Overrides DATA_DIR");
@@ -209,8 +212,7 @@ int run(int argc, char** argv) {
         const auto cfg = load_config(config_file, data_dir);
         if (serve->parsed()) return app::serve(cfg);
         if (migrate->parsed()) {
-            store::sqlite::migrate_sqlite(cfg.data_dir);
-            std::printf("store in %s is up to date\n", cfg.data_dir.c_str());
+            std::printf("%s\n", app::migrate(cfg).c_str());
             return 0;
         }
         if (import->parsed()) return import_acl(cfg, import_path, import_format);

@@ -45,7 +45,14 @@ constexpr const char* kKnownKeys[] = {"PORT",
                                       "MAX_CONNECTIONS_PER_CLIENT",
                                       "DRAIN_TIMEOUT_MS",
                                       "COMMIT_INTERVAL_US",
-                                      "IDEMPOTENCY_TTL_MS"};
+                                      "IDEMPOTENCY_TTL_MS",
+                                      "DATABASE_URL",
+                                      "REDIS_URL",
+                                      "ROLE",
+                                      "CLUSTER_TAKEOVER_MS",
+                                      "MIGRATE_ON_START",
+                                      "INSTANCE_ID",
+                                      "REDIS_STREAM_PREFIX"};
 
 std::string trim(std::string_view s) {
     const auto b = s.find_first_not_of(" \t\r");
@@ -246,6 +253,48 @@ Config load(const std::map<std::string, std::string>& file_values,
     }
     if (auto* s = get("IDEMPOTENCY_TTL_MS")) {
         c.idempotency_ttl_ms = parse_int("IDEMPOTENCY_TTL_MS", *s, 1000, 365 * kDay);
+    }
+    if (auto* s = get("DATABASE_URL")) c.database_url = *s;
+    if (auto* s = get("REDIS_URL")) {
+        if (!s->empty() && s->rfind("redis://", 0) != 0) {
+            throw ConfigError("REDIS_URL: must be a redis:// URL");
+        }
+        c.redis_url = *s;
+    }
+    if (c.database_url.empty() != c.redis_url.empty()) {
+        throw ConfigError(
+            "DATABASE_URL and REDIS_URL: cluster mode needs both (embedded mode needs neither)");
+    }
+    if (auto* s = get("ROLE")) {
+        const auto role = to_lower_ascii(*s);
+        if (role == "all") {
+            c.role = Role::kAll;
+        } else if (role == "api") {
+            c.role = Role::kApi;
+        } else if (role == "worker") {
+            c.role = Role::kWorker;
+        } else {
+            throw ConfigError("ROLE: must be all, api or worker");
+        }
+        if (c.role != Role::kAll && !c.cluster()) {
+            throw ConfigError("ROLE: api and worker need cluster mode (DATABASE_URL and REDIS_URL)");
+        }
+    }
+    if (auto* s = get("CLUSTER_TAKEOVER_MS")) {
+        c.cluster_takeover_ms = parse_int("CLUSTER_TAKEOVER_MS", *s, 500, kDay);
+    }
+    if (auto* s = get("MIGRATE_ON_START")) c.migrate_on_start = parse_bool("MIGRATE_ON_START", *s);
+    if (auto* s = get("INSTANCE_ID")) {
+        if (s->size() > 64 || s->find_first_of(" \t\r\n") != std::string::npos) {
+            throw ConfigError("INSTANCE_ID: at most 64 characters, no spaces");
+        }
+        c.instance_id = *s;
+    }
+    if (auto* s = get("REDIS_STREAM_PREFIX")) {
+        if (s->empty() || s->size() > 64) {
+            throw ConfigError("REDIS_STREAM_PREFIX: 1 to 64 characters");
+        }
+        c.redis_stream_prefix = *s;
     }
     return c;
 }

@@ -17,6 +17,9 @@ class ConfigError : public std::runtime_error {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
+// Which parts of the service a process runs (cluster mode; embedded mode is always kAll).
+enum class Role { kAll, kApi, kWorker };
+
 struct Config {
     // §6 contract settings
     uint16_t port = 8080;
@@ -57,6 +60,20 @@ struct Config {
     int64_t drain_timeout_ms = 10000;           // DRAIN_TIMEOUT_MS: SIGTERM grace period
     int64_t commit_interval_us = 0;             // COMMIT_INTERVAL_US: extra wait to grow a batch
     int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
+
+    // Cluster mode (docs/scaling.md): both URLs set → PostgreSQL is the store and Redis Streams
+    // distribute the work; both empty → embedded SQLite. One without the other is an error.
+    std::string database_url;             // DATABASE_URL: libpq conninfo or postgresql:// URI
+    std::string redis_url;                // REDIS_URL: redis://[:password@]host[:port][/db]
+    Role role = Role::kAll;               // ROLE: all | api | worker
+    int64_t cluster_takeover_ms = 30000;  // CLUSTER_TAKEOVER_MS: a dead worker's work moves on
+    bool migrate_on_start = false;        // MIGRATE_ON_START: apply PostgreSQL migrations at start
+    std::string instance_id;              // INSTANCE_ID; empty → hostname-pid
+    std::string redis_stream_prefix = "chargegate";  // REDIS_STREAM_PREFIX: key namespace
+
+    [[nodiscard]] bool cluster() const { return !database_url.empty(); }
+    [[nodiscard]] bool runs_api() const { return role != Role::kWorker; }
+    [[nodiscard]] bool runs_workers() const { return role != Role::kApi; }
 };
 
 // Parses one environment-style file: `KEY=VALUE` lines, `#` comments, blank lines, optional

@@ -214,6 +214,7 @@ struct DeliveryEngine::Impl {
         metrics.callback_deliveries.inc(result);
         if (a.outcome == store::AttemptOutcome::kFailed) {
             metrics.dead_lettered.inc();
+            if (options.on_dead_letter) options.on_dead_letter(c.job.id, a.error);
             obs::log_warn("callback dead-lettered")
                 .kv("request_id", c.job.id)
                 .kv("driver_token", mask_token(c.job.driver_token))
@@ -329,7 +330,8 @@ struct DeliveryEngine::Impl {
         std::vector<store::DeliveryJob> due;
         try {
             if (!reader) reader = store.open_reader();
-            due = reader->load_due(clock.now_ms(), free + skip);
+            // A shared store leases what it returns: ask only for what starts now.
+            due = reader->load_due(clock.now_ms(), store.due_reads_claim() ? free : free + skip);
         } catch (const std::exception& e) {
             obs::log_error("reading due deliveries failed").kv("error", e.what());
             return;

@@ -15,6 +15,7 @@
 // their due time and read back in due-time order when due.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,9 @@ struct DeliveryOptions {
     size_t max_per_host = 32;  // CALLBACK_MAX_PER_HOST
     std::chrono::milliseconds defer_delay{250};
     std::chrono::milliseconds poll_interval{250};  // how often parked retries are checked
+    // Told about each request given up on (request id, last error), e.g. to publish it on a
+    // dead-letter stream. Called on the engine's thread; must not block.
+    std::function<void(const std::string&, const std::string&)> on_dead_letter;
 };
 
 class DeliveryEngine {

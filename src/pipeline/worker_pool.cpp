@@ -1,5 +1,6 @@
 #include "pipeline/worker_pool.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/text.hpp"
@@ -125,7 +126,9 @@ void WorkerPool::record(const std::shared_ptr<Batch>& batch) {
     for (size_t i = 0; i < batch->items.size(); ++i) {
         records.push_back({batch->items[i].seq, batch->decisions[i]});
     }
-    store_.record_decisions(std::move(records), [this, batch](bool ok) {
+    store_.record_decisions_checked(std::move(records), [this, batch](
+                                                            bool ok,
+                                                            std::vector<int64_t> superseded) {
         if (!ok && stopping_.load()) {
             // Shutting down: the requests are still queued in the store and are decided again
             // at the next start.
@@ -142,10 +145,24 @@ void WorkerPool::record(const std::shared_ptr<Batch>& batch) {
             retry_.push_back(batch);
             return;
         }
+        std::vector<int64_t> seqs;
+        seqs.reserve(batch->items.size());
+        for (const auto& item : batch->items) seqs.push_back(item.seq);
+        queue_.acknowledge(seqs);
+        if (!superseded.empty()) {
+            // Another worker took these over (this one held them past its lease) and decided
+            // them first; that worker delivers them.
+            obs::log_warn("decisions superseded by another worker; not delivered from here")
+                .kv("count", static_cast<int64_t>(superseded.size()));
+        }
         std::vector<store::DeliveryJob> jobs;
         jobs.reserve(batch->items.size());
         for (size_t i = 0; i < batch->items.size(); ++i) {
             auto& item = batch->items[i];
+            if (!superseded.empty() &&
+                std::find(superseded.begin(), superseded.end(), item.seq) != superseded.end()) {
+                continue;
+            }
             store::DeliveryJob job;
             job.seq = item.seq;
             job.id = std::move(item.id);

@@ -1,9 +1,11 @@
 #pragma once
 // The queue between accept and authorization. Embedded implementation: StoreBackedQueue
-// (SQLite rows are the queue, a bounded in-memory window in front of them). A Redis Streams
-// implementation follows behind the same interface.
+// (SQLite rows are the queue, a bounded in-memory window in front of them). Cluster mode:
+// RedisStreamQueue (queue/redis/).
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "store/records.hpp"
@@ -26,6 +28,17 @@ class WorkQueue {
     // Highest seq handed out by pop(): stored requests that are still queued at or below it are
     // being authorized.
     [[nodiscard]] virtual int64_t dispatched_up_to() const = 0;
+
+    // Tells the queue that these popped requests are decided and durably recorded: a
+    // distributed queue stops redelivering them. Thread-safe, never blocks.
+    virtual void acknowledge(const std::vector<int64_t>& seqs) { (void)seqs; }
+
+    // Publishes a request that delivery gave up on (a dead-letter stream for operators); the
+    // store already holds it as `failed`. Thread-safe, never blocks.
+    virtual void dead_lettered(const std::string& request_id, const std::string& error) {
+        (void)request_id;
+        (void)error;
+    }
 
     // Wakes every waiter; pop() returns empty from now on.
     virtual void close() = 0;

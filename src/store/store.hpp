@@ -53,6 +53,15 @@ class Store {
     // engine (no parked time) so that no poller picks it up twice.
     virtual void record_decisions(std::vector<DecisionRecord> decisions,
                                   std::function<void(bool ok)> done) = 0;
+    // Like record_decisions, and tells which requests were not moved because they were no
+    // longer queued under this process's lease (another worker took them over and decided them
+    // first); the caller must not deliver those. Only a shared store can report any.
+    virtual void record_decisions_checked(
+        std::vector<DecisionRecord> decisions,
+        std::function<void(bool ok, std::vector<int64_t> superseded)> done) {
+        record_decisions(std::move(decisions),
+                         [done = std::move(done)](bool ok) { done(ok, {}); });
+    }
     // Appends attempts to the audit log and moves each request to delivered, parked-for-retry or
     // failed.
     virtual void record_attempts(std::vector<AttemptRecord> attempts,
@@ -80,6 +89,10 @@ class Store {
 
     // Deletes idempotency keys older than `older_than_ms`. Asynchronous like the writes.
     virtual void expire_idempotency_keys(int64_t older_than_ms) = 0;
+
+    // True when StoreReader::load_due leases what it returns to this process (a shared store):
+    // the caller must then ask for no more than it will start at once.
+    [[nodiscard]] virtual bool due_reads_claim() const { return false; }
 
     // Cheap snapshot, safe from any thread (atomics).
     virtual StoreCounters counters() const = 0;

@@ -1,0 +1,68 @@
+#include "app/backends.hpp"
+
+#include <unistd.h>
+
+#include "queue/redis/redis_stream_queue.hpp"
+#include "queue/store_backed_queue.hpp"
+#include "store/postgres/pg_migrations.hpp"
+#include "store/postgres/pg_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace cg::app {
+
+std::string instance_name(const config::Config& cfg) {
+    if (!cfg.instance_id.empty()) return cfg.instance_id;
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    return std::string(host[0] ? host : "chargegate") + "-" + std::to_string(::getpid());
+}
+
+Backends open_store(const config::Config& cfg, obs::Metrics* metrics) {
+    Backends b;
+    if (cfg.cluster()) {
+        store::postgres::PgOptions o;
+        o.database_url = cfg.database_url;
+        o.owner = instance_name(cfg);
+        o.lease_ms = cfg.cluster_takeover_ms;
+        o.idempotency_ttl_ms = cfg.idempotency_ttl_ms;
+        o.migrate = cfg.migrate_on_start;
+        auto pg = store::postgres::open_pg_store(o, metrics);
+        b.ledger = pg.get();
+        b.store = std::move(pg);
+        b.store_type = "postgresql";
+        return b;
+    }
+    store::sqlite::SqliteOptions o;
+    o.data_dir = cfg.data_dir;
+    o.commit_interval_us = cfg.commit_interval_us;
+    o.idempotency_ttl_ms = cfg.idempotency_ttl_ms;
+    b.store = store::sqlite::open_sqlite_store(o, metrics);
+    b.store_type = "sqlite";
+    return b;
+}
+
+std::unique_ptr<queue::WorkQueue> open_queue(const config::Config& cfg, Backends& backends) {
+    if (!cfg.cluster()) return std::make_unique<queue::StoreBackedQueue>(*backends.store);
+    queue::redis::RedisQueueOptions o;
+    o.url = cfg.redis_url;
+    o.prefix = cfg.redis_stream_prefix;
+    o.consumer = instance_name(cfg);
+    o.takeover_ms = cfg.cluster_takeover_ms;
+    o.publish = cfg.runs_api();
+    o.consume = cfg.runs_workers();
+    auto q = std::make_unique<queue::redis::RedisStreamQueue>(o, *backends.ledger);
+    q->start();
+    return q;
+}
+
+std::string migrate(const config::Config& cfg) {
+    if (cfg.cluster()) {
+        store::postgres::migrate_pg(cfg.database_url);
+        return "database schema is up to date (version " +
+               std::to_string(store::postgres::pg_schema_version(cfg.database_url)) + ")";
+    }
+    store::sqlite::migrate_sqlite(cfg.data_dir);
+    return "store in " + cfg.data_dir + " is up to date";
+}
+
+}  // namespace cg::app

@@ -1,0 +1,35 @@
+#pragma once
+// Picks the storage and queue backends from the configuration: embedded (SQLite, the store's
+// rows as the queue) or cluster (PostgreSQL + Redis Streams).
+#include <memory>
+#include <string>
+
+#include "config/config.hpp"
+#include "obs/metrics.hpp"
+#include "queue/work_queue.hpp"
+#include "store/dispatch_ledger.hpp"
+#include "store/store.hpp"
+
+namespace cg::app {
+
+struct Backends {
+    std::unique_ptr<store::Store> store;
+    store::DispatchLedger* ledger = nullptr;  // cluster mode only; owned by `store`
+    std::string store_type;                   // "sqlite" or "postgresql"
+};
+
+// The name this process uses in leases and as its Redis consumer (INSTANCE_ID or hostname-pid).
+std::string instance_name(const config::Config& cfg);
+
+// Opens the store (migrating the embedded one; the cluster one when MIGRATE_ON_START). Throws
+// StoreError with a one-line message.
+Backends open_store(const config::Config& cfg, obs::Metrics* metrics);
+
+// The work queue over `backends`: StoreBackedQueue, or a started RedisStreamQueue.
+std::unique_ptr<queue::WorkQueue> open_queue(const config::Config& cfg, Backends& backends);
+
+// Creates or upgrades the schema of the configured store (`chargegate migrate`); returns a line
+// for the operator. Throws StoreError.
+std::string migrate(const config::Config& cfg);
+
+}  // namespace cg::app

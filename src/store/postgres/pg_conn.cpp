@@ -1,0 +1,173 @@
+#include "store/postgres/pg_conn.hpp"
+
+#include <charconv>
+
+namespace cg::store::postgres {
+
+bool PgError::environmental() const {
+    if (sqlstate_.size() != 5) return true;
+    const auto cls = sqlstate_.substr(0, 2);
+    return cls == "08" || cls == "57" || cls == "53" || cls == "58";
+}
+
+std::string PgResult::text(int row, int col) const {
+    return {PQgetvalue(r_.get(), row, col),
+            static_cast<size_t>(PQgetlength(r_.get(), row, col))};
+}
+
+int64_t PgResult::int64(int row, int col) const {
+    const char* v = PQgetvalue(r_.get(), row, col);
+    const auto len = static_cast<size_t>(PQgetlength(r_.get(), row, col));
+    int64_t out = 0;
+    const auto [p, ec] = std::from_chars(v, v + len, out);
+    if (ec != std::errc() || p != v + len) {
+        throw PgError("unexpected non-integer value from the database", "XX000");
+    }
+    return out;
+}
+
+std::optional<int64_t> PgResult::opt_int64(int row, int col) const {
+    if (is_null(row, col)) return std::nullopt;
+    return int64(row, col);
+}
+
+std::optional<std::string> PgResult::opt_text(int row, int col) const {
+    if (is_null(row, col)) return std::nullopt;
+    return text(row, col);
+}
+
+std::string PgResult::bytes(int row, int col) const {
+    const std::string t = text(row, col);
+    std::string out;
+    if (t.size() < 2 || t[0] != '\\' || t[1] != 'x') return out;
+    auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    for (size_t i = 2; i + 1 < t.size(); i += 2) {
+        const int hi = nibble(t[i]);
+        const int lo = nibble(t[i + 1]);
+        if (hi < 0 || lo < 0) return {};
+        out.push_back(static_cast<char>(hi * 16 + lo));
+    }
+    return out;
+}
+
+int64_t PgResult::affected() const {
+    const char* n = PQcmdTuples(r_.get());
+    int64_t out = 0;
+    std::from_chars(n, n + std::char_traits<char>::length(n), out);
+    return out;
+}
+
+PgConnection::PgConnection(std::string conninfo)
+    : conninfo_(std::move(conninfo)), conn_(nullptr, &PQfinish) {
+    connect();
+}
+
+void PgConnection::connect() {
+    // connect_timeout bounds how long a dead server can hold a caller; keepalives notice a
+    // server that vanished without closing the socket.
+    const char* keys[] = {"dbname", "connect_timeout", "keepalives_idle", "keepalives_interval",
+                          "keepalives_count", "application_name", nullptr};
+    const char* values[] = {conninfo_.c_str(), "3", "5", "2", "3", "chargegate", nullptr};
+    conn_.reset(PQconnectdbParams(keys, values, 1));
+    if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
+        std::string msg = conn_ ? PQerrorMessage(conn_.get()) : "out of memory";
+        while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+        for (auto& c : msg) {
+            if (c == '\n') c = ' ';
+        }
+        conn_.reset();
+        throw PgError("cannot connect to PostgreSQL: " + msg, "08006");
+    }
+    // Errors and notices go to exceptions and nowhere else.
+    PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
+}
+
+bool PgConnection::ok() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
+
+void PgConnection::exec_script(std::string_view sql) {
+    if (!ok()) connect();
+    const std::string text(sql);
+    check(PQexec(conn_.get(), text.c_str()));
+}
+
+PgResult PgConnection::exec(std::string_view sql, const std::vector<Param>& params) {
+    if (!ok()) connect();
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    const std::string text(sql);
+    return check(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(values.size()), nullptr,
+                              values.data(), nullptr, nullptr, 0));
+}
+
+PgResult PgConnection::check(PGresult* raw) {
+    const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return PgResult(raw);
+    std::string state;
+    std::string msg;
+    if (raw) {
+        if (const char* s = PQresultErrorField(raw, PG_DIAG_SQLSTATE)) state = s;
+        if (const char* m = PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY)) msg = m;
+        PQclear(raw);
+    }
+    if (msg.empty()) msg = PQerrorMessage(conn_.get());
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    for (auto& c : msg) {
+        if (c == '\n') c = ' ';
+    }
+    // A connection that broke is dropped here, so the next exec() opens a new one.
+    if (PQstatus(conn_.get()) != CONNECTION_OK) conn_.reset();
+    throw PgError("PostgreSQL: " + msg, state);
+}
+
+namespace {
+void append_quoted(std::string& out, const std::string& v) {
+    out.push_back('"');
+    for (const char c : v) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+    }
+    out.push_back('"');
+}
+}  // namespace
+
+std::string text_array(const std::vector<Param>& items) {
+    std::string out = "{";
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i) out.push_back(',');
+        if (items[i]) {
+            append_quoted(out, *items[i]);
+        } else {
+            out += "NULL";
+        }
+    }
+    out.push_back('}');
+    return out;
+}
+
+std::string int_array(const std::vector<int64_t>& items) {
+    std::string out = "{";
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i) out.push_back(',');
+        out += std::to_string(items[i]);
+    }
+    out.push_back('}');
+    return out;
+}
+
+std::string bytea_hex(const uint8_t* data, size_t size) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out = "\\x";
+    for (size_t i = 0; i < size; ++i) {
+        out.push_back(kHex[data[i] >> 4]);
+        out.push_back(kHex[data[i] & 15]);
+    }
+    return out;
+}
+
+}  // namespace cg::store::postgres

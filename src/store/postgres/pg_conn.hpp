@@ -1,0 +1,81 @@
+#pragma once
+// A thin RAII layer over libpq: one connection, parameterized statements in text format, results
+// read by row and column, errors as PgError with the server's SQLSTATE. libpq itself does the
+// protocol; this only manages lifetimes and turns error codes into exceptions.
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cg::store::postgres {
+
+class PgError : public std::runtime_error {
+  public:
+    PgError(const std::string& message, std::string sqlstate)
+        : std::runtime_error(message), sqlstate_(std::move(sqlstate)) {}
+    [[nodiscard]] const std::string& sqlstate() const { return sqlstate_; }
+    // The connection or server failed (not the statement): the same work may succeed on a new
+    // connection. Classes 08 (connection), 57 (shutdown, cancel), 53 (resources), 58 (system),
+    // and errors without a SQLSTATE (libpq could not reach the server).
+    [[nodiscard]] bool environmental() const;
+
+  private:
+    std::string sqlstate_;
+};
+
+// A statement parameter: text, or SQL NULL.
+using Param = std::optional<std::string>;
+
+class PgResult {
+  public:
+    explicit PgResult(PGresult* r) : r_(r, &PQclear) {}
+    [[nodiscard]] int rows() const { return PQntuples(r_.get()); }
+    [[nodiscard]] bool is_null(int row, int col) const { return PQgetisnull(r_.get(), row, col); }
+    [[nodiscard]] std::string text(int row, int col) const;
+    [[nodiscard]] int64_t int64(int row, int col) const;
+    [[nodiscard]] std::optional<int64_t> opt_int64(int row, int col) const;
+    [[nodiscard]] std::optional<std::string> opt_text(int row, int col) const;
+    // bytea in hex output format ("\x0a1b...") decoded to bytes.
+    [[nodiscard]] std::string bytes(int row, int col) const;
+    // Rows changed by an INSERT/UPDATE/DELETE without RETURNING.
+    [[nodiscard]] int64_t affected() const;
+
+  private:
+    std::unique_ptr<PGresult, void (*)(PGresult*)> r_;
+};
+
+class PgConnection {
+  public:
+    // Connects at once; throws PgError (environmental) when the server cannot be reached.
+    explicit PgConnection(std::string conninfo);
+    PgConnection(const PgConnection&) = delete;
+    PgConnection& operator=(const PgConnection&) = delete;
+
+    // Runs one statement; reconnects first if the connection was lost. Throws PgError.
+    PgResult exec(std::string_view sql, const std::vector<Param>& params = {});
+    // Runs a script of several statements without parameters (migrations). Throws PgError.
+    void exec_script(std::string_view sql);
+    // Whether the last failure left the connection unusable (it is re-opened on the next exec).
+    [[nodiscard]] bool ok() const;
+
+  private:
+    void connect();
+    // Wraps a successful result; throws PgError (dropping a broken connection) otherwise.
+    PgResult check(PGresult* raw);
+    std::string conninfo_;
+    std::unique_ptr<PGconn, void (*)(PGconn*)> conn_;
+};
+
+// PostgreSQL array literal of text elements ('{"a","b",NULL}'), each element quoted and escaped,
+// for `unnest($1::text[])`-style batch statements.
+std::string text_array(const std::vector<Param>& items);
+std::string int_array(const std::vector<int64_t>& items);
+// bytea hex input format.
+std::string bytea_hex(const uint8_t* data, size_t size);
+
+}  // namespace cg::store::postgres

@@ -1,0 +1,139 @@
+#include "store/postgres/pg_reader.hpp"
+
+#include "store/sqlite/sqlite_reader.hpp"  // stations_from_json: one JSON form in both stores
+
+namespace cg::store::postgres {
+
+PgReader::PgReader(std::string database_url, std::string owner, int64_t lease_ms)
+    : url_(std::move(database_url)), owner_(std::move(owner)), lease_ms_(lease_ms) {}
+
+PgConnection& PgReader::conn() {
+    if (!conn_) conn_ = std::make_unique<PgConnection>(url_);
+    return *conn_;
+}
+
+std::optional<RequestView> PgReader::find_request(std::string_view request_id) {
+    auto& c = conn();
+    // A queued request under a live lease is being authorized.
+    const auto r = c.exec(
+        "SELECT seq, id, station_id, driver_token, callback_url,"
+        " CASE WHEN state = 0 AND lease_until >= cg_now_ms() THEN 1 ELSE state END,"
+        " created_at, decision_status, decision_reason, decided_at, attempts,"
+        " last_status_code, last_error, CASE WHEN state = 2 THEN next_attempt_at END,"
+        " delivered_at FROM requests WHERE id = $1",
+        {std::string(request_id)});
+    if (r.rows() == 0) return std::nullopt;
+    RequestView v;
+    v.seq = r.int64(0, 0);
+    v.id = r.text(0, 1);
+    v.station_id = r.text(0, 2);
+    v.driver_token = r.text(0, 3);
+    v.callback_url = r.text(0, 4);
+    v.state = static_cast<RequestState>(r.int64(0, 5));
+    v.created_at_ms = r.int64(0, 6);
+    if (!r.is_null(0, 7)) {
+        Decision d;
+        d.status = static_cast<DecisionStatus>(r.int64(0, 7));
+        d.reason = r.text(0, 8);
+        d.decided_at_ms = r.int64(0, 9);
+        v.decision = std::move(d);
+    }
+    v.attempts = static_cast<int>(r.int64(0, 10));
+    if (auto code = r.opt_int64(0, 11)) v.last_status_code = static_cast<int>(*code);
+    v.last_error = r.opt_text(0, 12);
+    v.next_attempt_at_ms = r.opt_int64(0, 13);
+    v.delivered_at_ms = r.opt_int64(0, 14);
+    const auto a = c.exec(
+        "SELECT attempt_no, started_at, duration_ms, http_status, error FROM ("
+        " SELECT * FROM delivery_attempts WHERE request_seq = $1"
+        " ORDER BY attempt_no DESC LIMIT 100) t ORDER BY attempt_no",
+        {std::to_string(v.seq)});
+    for (int i = 0; i < a.rows(); ++i) {
+        AttemptView av;
+        av.attempt_no = static_cast<int>(a.int64(i, 0));
+        av.started_at_ms = a.int64(i, 1);
+        av.duration_ms = a.int64(i, 2);
+        av.http_status = static_cast<int>(a.opt_int64(i, 3).value_or(0));
+        av.error = a.opt_text(i, 4).value_or("");
+        v.attempt_log.push_back(std::move(av));
+    }
+    return v;
+}
+
+std::vector<QueuedRequest> PgReader::load_queued(int64_t after_seq, size_t limit) {
+    const auto r = conn().exec(
+        "SELECT seq, id, station_id, driver_token, callback_url, traceparent, created_at"
+        " FROM requests WHERE state = 0 AND seq > $1 ORDER BY seq LIMIT $2",
+        {std::to_string(after_seq), std::to_string(limit)});
+    std::vector<QueuedRequest> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        QueuedRequest q;
+        q.seq = r.int64(i, 0);
+        q.id = r.text(i, 1);
+        q.station_id = r.text(i, 2);
+        q.driver_token = r.text(i, 3);
+        q.callback_url = r.text(i, 4);
+        q.traceparent = r.text(i, 5);
+        q.created_at_ms = r.int64(i, 6);
+        out.push_back(std::move(q));
+    }
+    return out;
+}
+
+std::vector<DeliveryJob> PgReader::load_due(int64_t, size_t limit) {
+    std::vector<DeliveryJob> out;
+    if (limit == 0) return out;
+    // Due by the database's clock; leased to this process for the attempt (next_attempt_at
+    // moves to the lease's end, so a worker that dies mid-attempt hands it on).
+    const auto r = conn().exec(
+        "UPDATE requests r SET next_attempt_at = cg_now_ms() + $1, lease_owner = $2"
+        " FROM (SELECT seq FROM requests WHERE state = 2 AND next_attempt_at <= cg_now_ms()"
+        " ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) d WHERE r.seq = d.seq"
+        " RETURNING r.seq, r.id, r.station_id, r.driver_token, r.callback_url, r.traceparent,"
+        " r.decision_status, r.decision_reason, r.decided_at, r.attempts, r.round_attempts",
+        {std::to_string(lease_ms_), owner_, std::to_string(limit)});
+    for (int i = 0; i < r.rows(); ++i) {
+        DeliveryJob j;
+        j.seq = r.int64(i, 0);
+        j.id = r.text(i, 1);
+        j.station_id = r.text(i, 2);
+        j.driver_token = r.text(i, 3);
+        j.callback_url = r.text(i, 4);
+        j.traceparent = r.text(i, 5);
+        j.decision.status = static_cast<DecisionStatus>(r.opt_int64(i, 6).value_or(2));
+        j.decision.reason = r.opt_text(i, 7).value_or("authorizer_error");
+        j.decision.decided_at_ms = r.opt_int64(i, 8).value_or(0);
+        j.attempts = static_cast<int>(r.int64(i, 9));
+        j.round_attempts = static_cast<int>(r.int64(i, 10));
+        out.push_back(std::move(j));
+    }
+    return out;
+}
+
+std::optional<AclEntry> PgReader::find_acl(std::string_view driver_token) {
+    const auto r = conn().exec(
+        "SELECT status, stations, expires_at, updated_at FROM acl WHERE driver_token = $1",
+        {std::string(driver_token)});
+    if (r.rows() == 0) return std::nullopt;
+    AclEntry e;
+    e.driver_token = std::string(driver_token);
+    e.status = r.int64(0, 0) == 0 ? AclStatus::kAllowed : AclStatus::kBlocked;
+    e.stations = sqlite::stations_from_json(r.opt_text(0, 1));
+    e.expires_at_ms = r.opt_int64(0, 2);
+    e.updated_at_ms = r.int64(0, 3);
+    return e;
+}
+
+std::optional<StationEntry> PgReader::find_station(std::string_view station_id) {
+    const auto r = conn().exec("SELECT active, updated_at FROM stations WHERE station_id = $1",
+                               {std::string(station_id)});
+    if (r.rows() == 0) return std::nullopt;
+    return StationEntry{std::string(station_id), r.text(0, 0) == "t", r.int64(0, 1)};
+}
+
+std::optional<int64_t> PgReader::next_due_at() {
+    const auto r = conn().exec("SELECT min(next_attempt_at) FROM requests WHERE state = 2");
+    return r.opt_int64(0, 0);
+}
+
+}  // namespace cg::store::postgres

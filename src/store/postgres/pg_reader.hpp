@@ -1,0 +1,33 @@
+#pragma once
+// Reads of the cluster store, one PostgreSQL connection per reader (per thread). load_due leases
+// what it returns to this process (Store::due_reads_claim), so two workers never start the same
+// due delivery.
+#include <memory>
+#include <string>
+
+#include "store/postgres/pg_conn.hpp"
+#include "store/store.hpp"
+
+namespace cg::store::postgres {
+
+class PgReader final : public StoreReader {
+  public:
+    PgReader(std::string database_url, std::string owner, int64_t lease_ms);
+
+    std::optional<RequestView> find_request(std::string_view request_id) override;
+    std::vector<QueuedRequest> load_queued(int64_t after_seq, size_t limit) override;
+    std::vector<DeliveryJob> load_due(int64_t now_ms, size_t limit) override;
+    std::optional<AclEntry> find_acl(std::string_view driver_token) override;
+    std::optional<StationEntry> find_station(std::string_view station_id) override;
+    std::optional<int64_t> next_due_at() override;
+
+  private:
+    PgConnection& conn();  // connects lazily, so a reader can be made while the server is down
+
+    std::string url_;
+    std::string owner_;
+    int64_t lease_ms_;
+    std::unique_ptr<PgConnection> conn_;
+};
+
+}  // namespace cg::store::postgres

@@ -1,0 +1,729 @@
+#include "store/postgres/pg_store.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "obs/log.hpp"
+#include "store/postgres/pg_conn.hpp"
+#include "store/postgres/pg_migrations.hpp"
+#include "store/postgres/pg_reader.hpp"
+#include "store/sqlite/sqlite_reader.hpp"  // stations_to_json: one JSON form in both stores
+
+namespace cg::store::postgres {
+
+namespace {
+
+std::string num(int64_t v) { return std::to_string(v); }
+
+Param opt_num(std::optional<int64_t> v) {
+    if (!v) return std::nullopt;
+    return std::to_string(*v);
+}
+
+// One queued write. The writer groups a batch's operations by kind and writes each kind with
+// one statement; `complete` runs after the transaction's end, `committed` telling its fate.
+struct Op {
+    enum class Kind { kAccept, kDecide, kAttempts, kDefer, kRedeliver, kAcl, kDeleteAcl, kStation,
+                      kExpire };
+    explicit Op(Kind k) : kind(k) {}
+    Kind kind;
+
+    // kAccept
+    NewRequest request;
+    std::function<void(AcceptResult)> on_accept;
+    AcceptResult accept_result;
+    bool insert_request = false;  // set while writing: the key claim let it through
+
+    // kDecide
+    std::vector<DecisionRecord> decisions;
+    std::function<void(bool, std::vector<int64_t>)> on_decide;
+    std::vector<int64_t> superseded;
+
+    // kAttempts / kDefer
+    std::vector<AttemptRecord> attempts;
+    std::vector<DeferRecord> deferrals;
+    std::function<void(bool)> on_done;
+
+    // kRedeliver / kDeleteAcl
+    std::string key;  // request id or driver token
+    int64_t at_ms = 0;
+    std::function<void(RedeliverStatus)> on_redeliver;
+    RedeliverStatus redeliver_status = RedeliverStatus::kUnavailable;
+
+    // kAcl / kStation / kDeleteAcl
+    std::vector<AclEntry> acl;
+    StationEntry station;
+    std::function<void(WriteStatus)> on_write;
+    WriteStatus write_status = WriteStatus::kOk;
+
+    void complete(bool committed) {
+        switch (kind) {
+            case Kind::kAccept:
+                if (!committed) {
+                    accept_result = AcceptResult{AcceptStatus::kUnavailable, {}, 0,
+                                                 "storage unavailable"};
+                }
+                on_accept(std::move(accept_result));
+                break;
+            case Kind::kDecide:
+                on_decide(committed, committed ? std::move(superseded) : std::vector<int64_t>{});
+                break;
+            case Kind::kAttempts:
+            case Kind::kDefer:
+                on_done(committed);
+                break;
+            case Kind::kExpire:
+                if (on_done) on_done(committed);
+                break;
+            case Kind::kRedeliver:
+                on_redeliver(committed ? redeliver_status : RedeliverStatus::kUnavailable);
+                break;
+            case Kind::kAcl:
+            case Kind::kDeleteAcl:
+            case Kind::kStation:
+                on_write(committed ? write_status : WriteStatus::kUnavailable);
+                break;
+        }
+    }
+};
+
+// Writes one batch inside an open transaction. Throws PgError.
+class BatchWriter {
+  public:
+    BatchWriter(PgConnection& c, const PgOptions& o) : c_(c), o_(o) {}
+
+    void write(std::vector<std::unique_ptr<Op>>& batch) {
+        std::vector<Op*> accepts;
+        std::vector<Op*> decides;
+        std::vector<Op*> attempts;
+        std::vector<Op*> defers;
+        for (auto& op : batch) {
+            switch (op->kind) {
+                case Op::Kind::kAccept:
+                    accepts.push_back(op.get());
+                    break;
+                case Op::Kind::kDecide:
+                    decides.push_back(op.get());
+                    break;
+                case Op::Kind::kAttempts:
+                    attempts.push_back(op.get());
+                    break;
+                case Op::Kind::kDefer:
+                    defers.push_back(op.get());
+                    break;
+                default:
+                    single(*op);
+            }
+        }
+        if (!accepts.empty()) accept(accepts);
+        if (!decides.empty()) decide(decides);
+        if (!attempts.empty()) record_attempts(attempts);
+        if (!defers.empty()) defer(defers);
+    }
+
+  private:
+    void accept(const std::vector<Op*>& ops) {
+        for (Op* op : ops) {
+            op->insert_request = true;
+            if (op->request.idempotency) claim_key(*op);
+        }
+        std::vector<Param> ids, stations, tokens, callbacks, traces;
+        std::vector<int64_t> created;
+        std::unordered_map<std::string, Op*> by_id;
+        for (Op* op : ops) {
+            if (!op->insert_request) continue;
+            const auto& r = op->request;
+            ids.emplace_back(r.id);
+            stations.emplace_back(r.station_id);
+            tokens.emplace_back(r.driver_token);
+            callbacks.emplace_back(r.callback_url);
+            traces.emplace_back(r.traceparent);
+            created.push_back(r.created_at_ms);
+            by_id[r.id] = op;
+        }
+        if (ids.empty()) return;
+        const auto res = c_.exec(
+            "INSERT INTO requests (id, station_id, driver_token, callback_url, traceparent, state,"
+            " created_at, published_at)"
+            " SELECT u.id, u.st, u.tok, u.cb, u.tp, 0, u.ca, u.ca FROM unnest($1::text[],"
+            " $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])"
+            " AS u(id, st, tok, cb, tp, ca) RETURNING seq, id",
+            {text_array(ids), text_array(stations), text_array(tokens), text_array(callbacks),
+             text_array(traces), int_array(created)});
+        for (int i = 0; i < res.rows(); ++i) {
+            auto it = by_id.find(res.text(i, 1));
+            if (it == by_id.end()) continue;
+            auto& out = it->second->accept_result;
+            out.status = AcceptStatus::kStored;
+            out.request_id = it->first;
+            out.seq = res.int64(i, 0);
+        }
+    }
+
+    // Takes the idempotency key for this request, or answers from the request that holds it.
+    void claim_key(Op& op) {
+        const auto& r = op.request;
+        const auto& k = *r.idempotency;
+        const auto hash = bytea_hex(k.body_hash.data(), k.body_hash.size());
+        // Inserts the key, or takes over an expired one; a live key of another request wins.
+        const auto taken = c_.exec(
+            "INSERT INTO idempotency_keys (key, body_hash, request_id, created_at)"
+            " VALUES ($1, $2::bytea, $3, $4) ON CONFLICT (key) DO UPDATE SET"
+            " body_hash = EXCLUDED.body_hash, request_id = EXCLUDED.request_id,"
+            " created_at = EXCLUDED.created_at WHERE idempotency_keys.created_at < $5"
+            " RETURNING request_id",
+            {k.key, hash, r.id, num(r.created_at_ms), num(r.created_at_ms - o_.idempotency_ttl_ms)});
+        if (taken.rows() == 1) return;
+        const auto held =
+            c_.exec("SELECT body_hash, request_id FROM idempotency_keys WHERE key = $1", {k.key});
+        op.insert_request = false;
+        if (held.rows() != 1) {  // deleted meanwhile by expiry: answer unavailable, client retries
+            throw PgError("idempotency key vanished during the claim", "40001");
+        }
+        const std::string stored = held.bytes(0, 0);
+        const bool same = stored.size() == k.body_hash.size() &&
+                          std::memcmp(stored.data(), k.body_hash.data(), stored.size()) == 0;
+        op.accept_result.status = same ? AcceptStatus::kReplayed : AcceptStatus::kKeyConflict;
+        op.accept_result.request_id = held.text(0, 1);
+    }
+
+    void decide(const std::vector<Op*>& ops) {
+        std::vector<int64_t> seqs, statuses, at;
+        std::vector<Param> reasons;
+        for (Op* op : ops) {
+            for (const auto& d : op->decisions) {
+                seqs.push_back(d.seq);
+                statuses.push_back(static_cast<int64_t>(d.decision.status));
+                reasons.emplace_back(d.decision.reason);
+                at.push_back(d.decision.decided_at_ms);
+            }
+        }
+        // The delivery is leased to this process from here on: next_attempt_at is the lease's
+        // end, so if this process dies before the first attempt is recorded, another worker
+        // sends it once the lease ran out.
+        const auto res = c_.exec(
+            "UPDATE requests r SET state = 2, decision_status = d.st, decision_reason = d.reason,"
+            " decided_at = d.at, round_attempts = 0, next_attempt_at = cg_now_ms() + $5,"
+            " lease_owner = $6, lease_until = NULL"
+            " FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::bigint[])"
+            " AS d(seq, st, reason, at)"
+            " WHERE r.seq = d.seq AND r.state = 0 AND r.lease_owner = $6 RETURNING r.seq",
+            {int_array(seqs), int_array(statuses), text_array(reasons), int_array(at),
+             num(o_.lease_ms), o_.owner});
+        std::unordered_set<int64_t> applied;
+        for (int i = 0; i < res.rows(); ++i) applied.insert(res.int64(i, 0));
+        for (Op* op : ops) {
+            for (const auto& d : op->decisions) {
+                if (!applied.contains(d.seq)) op->superseded.push_back(d.seq);
+            }
+        }
+    }
+
+    void record_attempts(const std::vector<Op*>& ops) {
+        std::vector<int64_t> seqs, nos, started, durations, states;
+        std::vector<Param> codes, errors, next, delivered;
+        for (Op* op : ops) {
+            for (const auto& a : op->attempts) {
+                seqs.push_back(a.seq);
+                nos.push_back(a.attempt_no);
+                started.push_back(a.started_at_ms);
+                durations.push_back(a.duration_ms);
+                codes.push_back(a.http_status > 0 ? Param(num(a.http_status)) : std::nullopt);
+                errors.push_back(a.error.empty() ? std::nullopt : Param(a.error));
+                int64_t state = 2;
+                if (a.outcome == AttemptOutcome::kDelivered) state = 3;
+                if (a.outcome == AttemptOutcome::kFailed) state = 4;
+                states.push_back(state);
+                next.push_back(a.outcome == AttemptOutcome::kRetry
+                                   ? Param(num(a.next_attempt_at_ms))
+                                   : std::nullopt);
+                delivered.push_back(a.outcome == AttemptOutcome::kDelivered
+                                        ? Param(num(a.started_at_ms + a.duration_ms))
+                                        : std::nullopt);
+            }
+        }
+        // Two workers may both have sent an attempt numbered alike (a lease ran out while the
+        // first was still sending): the audit trail keeps the first record of that number.
+        c_.exec(
+            "INSERT INTO delivery_attempts (request_seq, attempt_no, started_at, duration_ms,"
+            " http_status, error, worker) SELECT u.*, $7 FROM unnest($1::bigint[], $2::int[],"
+            " $3::bigint[], $4::bigint[], $5::int[], $6::text[]) AS u ON CONFLICT DO NOTHING",
+            {int_array(seqs), int_array(nos), int_array(started), int_array(durations),
+             text_array(codes), text_array(errors), o_.owner});
+        c_.exec(
+            "UPDATE requests r SET attempts = greatest(r.attempts, a.no),"
+            " round_attempts = r.round_attempts + 1, last_status_code = a.code,"
+            " last_error = a.err, state = a.state, next_attempt_at = a.next,"
+            " delivered_at = coalesce(a.delivered, r.delivered_at), lease_owner = NULL"
+            " FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::smallint[],"
+            " $6::bigint[], $7::bigint[]) AS a(seq, no, code, err, state, next, delivered)"
+            " WHERE r.seq = a.seq AND r.state = 2",
+            {int_array(seqs), int_array(nos), text_array(codes), text_array(errors),
+             int_array(states), text_array(next), text_array(delivered)});
+    }
+
+    void defer(const std::vector<Op*>& ops) {
+        std::vector<int64_t> seqs, at;
+        for (Op* op : ops) {
+            for (const auto& d : op->deferrals) {
+                seqs.push_back(d.seq);
+                at.push_back(d.next_attempt_at_ms);
+            }
+        }
+        c_.exec(
+            "UPDATE requests r SET next_attempt_at = d.at, lease_owner = NULL"
+            " FROM unnest($1::bigint[], $2::bigint[]) AS d(seq, at)"
+            " WHERE r.seq = d.seq AND r.state = 2",
+            {int_array(seqs), int_array(at)});
+    }
+
+    void single(Op& op) {
+        switch (op.kind) {
+            case Op::Kind::kRedeliver: {
+                const auto r = c_.exec(
+                    "UPDATE requests SET state = 2, round_attempts = 0, next_attempt_at = $2,"
+                    " delivered_at = NULL, lease_owner = NULL"
+                    " WHERE id = $1 AND state IN (3, 4) RETURNING seq",
+                    {op.key, num(op.at_ms)});
+                if (r.rows() == 1) {
+                    op.redeliver_status = RedeliverStatus::kScheduled;
+                    return;
+                }
+                const auto found = c_.exec("SELECT state FROM requests WHERE id = $1", {op.key});
+                op.redeliver_status =
+                    found.rows() == 0 ? RedeliverStatus::kNotFound : RedeliverStatus::kNotFinished;
+                return;
+            }
+            case Op::Kind::kAcl: {
+                std::vector<Param> tokens, lists, expires;
+                std::vector<int64_t> statuses, updated;
+                for (const auto& e : op.acl) {
+                    tokens.emplace_back(e.driver_token);
+                    statuses.push_back(static_cast<int64_t>(e.status));
+                    lists.push_back(sqlite::stations_to_json(e.stations));
+                    expires.push_back(opt_num(e.expires_at_ms));
+                    updated.push_back(e.updated_at_ms);
+                }
+                c_.exec(
+                    "INSERT INTO acl (driver_token, status, stations, expires_at, updated_at)"
+                    " SELECT * FROM unnest($1::text[], $2::smallint[], $3::text[], $4::bigint[],"
+                    " $5::bigint[]) ON CONFLICT (driver_token) DO UPDATE SET"
+                    " status = EXCLUDED.status, stations = EXCLUDED.stations,"
+                    " expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at",
+                    {text_array(tokens), int_array(statuses), text_array(lists),
+                     text_array(expires), int_array(updated)});
+                return;
+            }
+            case Op::Kind::kDeleteAcl: {
+                const auto r = c_.exec("DELETE FROM acl WHERE driver_token = $1", {op.key});
+                op.write_status = r.affected() > 0 ? WriteStatus::kOk : WriteStatus::kNotFound;
+                return;
+            }
+            case Op::Kind::kStation:
+                c_.exec(
+                    "INSERT INTO stations (station_id, active, updated_at) VALUES ($1, $2, $3)"
+                    " ON CONFLICT (station_id) DO UPDATE SET active = EXCLUDED.active,"
+                    " updated_at = EXCLUDED.updated_at",
+                    {op.station.station_id, std::string(op.station.active ? "true" : "false"),
+                     num(op.station.updated_at_ms)});
+                return;
+            case Op::Kind::kExpire:
+                c_.exec(
+                    "DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys"
+                    " WHERE created_at < $1 LIMIT 5000)",
+                    {num(op.at_ms)});
+                return;
+            default:
+                return;
+        }
+    }
+
+    PgConnection& c_;
+    const PgOptions& o_;
+};
+
+}  // namespace
+
+struct PgStore::Impl {
+    PgOptions options;
+    obs::Metrics* metrics = nullptr;
+    std::unique_ptr<PgConnection> writer_conn;
+
+    std::mutex mu;  // guards pending and closing only
+    std::condition_variable cv;       // the writer
+    std::condition_variable stop_cv;  // the monitor
+    std::vector<std::unique_ptr<Op>> pending;
+    bool closing = false;
+    std::thread writer;
+    std::thread monitor;
+
+    std::mutex ledger_mu;  // the dispatch ledger's connection (queue threads)
+    std::unique_ptr<PgConnection> ledger_conn;
+
+    std::atomic<int64_t> queued{0};
+    std::atomic<int64_t> delivering{0};
+    std::atomic<bool> write_ok{true};
+    std::atomic<bool> reachable{true};
+    mutable std::mutex error_mu;
+    std::string last_error;
+
+    void set_error(const std::string& e) {
+        std::lock_guard lock(error_mu);
+        last_error = e;
+    }
+
+    void submit(std::unique_ptr<Op> op) {
+        {
+            std::lock_guard lock(mu);
+            if (!closing) {
+                const bool was_empty = pending.empty();
+                pending.push_back(std::move(op));
+                if (was_empty) cv.notify_one();
+                return;
+            }
+        }
+        op->complete(false);
+    }
+
+    void run() {
+        std::vector<std::unique_ptr<Op>> batch;
+        for (;;) {
+            {
+                std::unique_lock lock(mu);
+                cv.wait(lock, [&] { return closing || !pending.empty(); });
+                if (pending.empty() && closing) return;
+                if (pending.size() <= options.max_batch) {
+                    batch.swap(pending);
+                } else {
+                    auto split = pending.begin() + static_cast<std::ptrdiff_t>(options.max_batch);
+                    batch.assign(std::make_move_iterator(pending.begin()),
+                                 std::make_move_iterator(split));
+                    pending.erase(pending.begin(), split);
+                }
+            }
+            commit(batch);
+            batch.clear();
+        }
+    }
+
+    // One transaction for the batch. Returns "" when committed, else the error; sets
+    // `environmental` when the connection or server failed (trying again alone would not help).
+    std::string transact(std::vector<std::unique_ptr<Op>>& ops, bool& environmental) {
+        environmental = false;
+        try {
+            if (!writer_conn) writer_conn = std::make_unique<PgConnection>(options.database_url);
+            writer_conn->exec("BEGIN");
+            try {
+                BatchWriter(*writer_conn, options).write(ops);
+                writer_conn->exec("COMMIT");
+                return {};
+            } catch (...) {
+                try {
+                    writer_conn->exec("ROLLBACK");
+                } catch (...) {  // the connection is gone; the server rolled back
+                }
+                throw;
+            }
+        } catch (const PgError& e) {
+            environmental = e.environmental();
+            return e.what();
+        } catch (const std::exception& e) {
+            return e.what();
+        }
+    }
+
+    void commit(std::vector<std::unique_ptr<Op>>& batch) {
+        const auto started = std::chrono::steady_clock::now();
+        bool environmental = false;
+        std::string error = transact(batch, environmental);
+        if (error.empty()) {
+            for (auto& op : batch) op->complete(true);
+        } else if (!environmental && batch.size() > 1) {
+            // One operation (or a deadlock with another instance) failed the batch: try each
+            // alone so only a bad one fails.
+            for (auto& op : batch) {
+                std::vector<std::unique_ptr<Op>> one;
+                one.push_back(std::move(op));
+                bool env = false;
+                const auto e = transact(one, env);
+                if (!e.empty()) {
+                    obs::log_error("store operation failed").kv("error", e);
+                    if (metrics) metrics->store_errors.inc();
+                }
+                one.front()->complete(e.empty());
+            }
+            error.clear();  // the database took writes; single operations failed on their own
+        } else {
+            for (auto& op : batch) op->complete(false);
+        }
+        if (error.empty()) {
+            if (!write_ok.exchange(true)) obs::log_info("database writable again");
+        } else {
+            set_error(error);
+            write_ok.store(false);
+            if (metrics) metrics->store_errors.inc();
+            obs::log_error("database commit failed; the batch was not stored")
+                .kv("error", error)
+                .kv("operations", static_cast<int64_t>(batch.size()));
+        }
+        if (metrics) {
+            metrics->commit_batch_size.observe(static_cast<double>(batch.size()));
+            metrics->commit_duration.observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        }
+    }
+
+    // Refreshes the queue and delivery counts once a second (they bound MAX_QUEUE_DEPTH and feed
+    // /health); a failure marks the database unreachable until the next success.
+    void watch() {
+        std::unique_ptr<PgConnection> conn;
+        for (;;) {
+            {
+                std::unique_lock lock(mu);
+                if (stop_cv.wait_for(lock, std::chrono::seconds(1), [&] { return closing; })) {
+                    return;
+                }
+            }
+            try {
+                if (!conn) conn = std::make_unique<PgConnection>(options.database_url);
+                const auto r = conn->exec(
+                    "SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 2)"
+                    " FROM requests WHERE state IN (0, 2)");
+                queued.store(r.int64(0, 0));
+                delivering.store(r.int64(0, 1));
+                if (!reachable.exchange(true)) obs::log_info("database reachable again");
+            } catch (const std::exception& e) {
+                conn.reset();
+                set_error(e.what());
+                if (reachable.exchange(false)) {
+                    obs::log_error("database unreachable").kv("error", e.what());
+                }
+            }
+        }
+    }
+};
+
+std::unique_ptr<PgStore> open_pg_store(const PgOptions& options, obs::Metrics* metrics) {
+    if (options.migrate) migrate_pg(options.database_url);
+    const int have = pg_schema_version(options.database_url);
+    const int latest = pg_migrations().back().version;
+    if (have < latest) {
+        throw StoreError("the database schema is at version " + std::to_string(have) +
+                         ", this binary needs " + std::to_string(latest) +
+                         ": run `chargegate migrate` or set MIGRATE_ON_START=true");
+    }
+    if (have > latest) {
+        throw StoreError("the database schema is at version " + std::to_string(have) +
+                         ", newer than this binary's " + std::to_string(latest));
+    }
+    auto impl = std::make_unique<PgStore::Impl>();
+    impl->options = options;
+    if (impl->options.max_batch == 0) impl->options.max_batch = 1;
+    impl->metrics = metrics;
+    try {
+        impl->writer_conn = std::make_unique<PgConnection>(options.database_url);
+        const auto r = impl->writer_conn->exec(
+            "SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 2)"
+            " FROM requests WHERE state IN (0, 2)");
+        impl->queued = r.int64(0, 0);
+        impl->delivering = r.int64(0, 1);
+    } catch (const PgError& e) {
+        throw StoreError(e.what());
+    }
+    auto* raw = impl.get();
+    impl->writer = std::thread([raw] { raw->run(); });
+    impl->monitor = std::thread([raw] { raw->watch(); });
+    return std::make_unique<PgStore>(std::move(impl));
+}
+
+PgStore::PgStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+PgStore::~PgStore() { close(); }
+
+void PgStore::accept(NewRequest request, std::function<void(AcceptResult)> done) {
+    auto op = std::make_unique<Op>(Op::Kind::kAccept);
+    op->request = std::move(request);
+    op->on_accept = std::move(done);
+    impl_->submit(std::move(op));
+}
+
+void PgStore::record_decisions(std::vector<DecisionRecord> decisions,
+                               std::function<void(bool ok)> done) {
+    record_decisions_checked(std::move(decisions),
+                             [done = std::move(done)](bool ok, std::vector<int64_t>) { done(ok); });
+}
+
+void PgStore::record_decisions_checked(
+    std::vector<DecisionRecord> decisions,
+    std::function<void(bool ok, std::vector<int64_t> superseded)> done) {
+    auto op = std::make_unique<Op>(Op::Kind::kDecide);
+    op->decisions = std::move(decisions);
+    op->on_decide = std::move(done);
+    impl_->submit(std::move(op));
+}
+
+void PgStore::record_attempts(std::vector<AttemptRecord> attempts,
+                              std::function<void(bool ok)> done) {
+    auto op = std::make_unique<Op>(Op::Kind::kAttempts);
+    op->attempts = std::move(attempts);
+    op->on_done = std::move(done);
+    impl_->submit(std::move(op));
+}
+
+void PgStore::defer_deliveries(std::vector<DeferRecord> deferrals,
+                               std::function<void(bool ok)> done) {
+    auto op = std::make_unique<Op>(Op::Kind::kDefer);
+    op->deferrals = std::move(deferrals);
+    op->on_done = std::move(done);
+    impl_->submit(std::move(op));
+}
+
+void PgStore::redeliver(std::string request_id, int64_t now_ms,
+                        std::function<void(RedeliverStatus)> done) {
+    auto op = std::make_unique<Op>(Op::Kind::kRedeliver);
+    op->key = std::move(request_id);
+    op->at_ms = now_ms;
+    op->on_redeliver = std::move(done);
+    impl_->submit(std::move(op));
+}
+
+void PgStore::put_acl(AclEntry entry, std::function<void(WriteStatus)> done) {
+    std::vector<AclEntry> one;
+    one.push_back(std::move(entry));
+    put_acl_bulk(std::move(one), std::move(done));
+}
+
+void PgStore::put_acl_bulk(std::vector<AclEntry> entries, std::function<void(WriteStatus)> done) {
+    auto op = std::make_unique<Op>(Op::Kind::kAcl);
+    op->acl = std::move(entries);
+    op->on_write = std::move(done);
+    impl_->submit(std::move(op));
+}
+
+void PgStore::delete_acl(std::string driver_token, std::function<void(WriteStatus)> done) {
+    auto op = std::make_unique<Op>(Op::Kind::kDeleteAcl);
+    op->key = std::move(driver_token);
+    op->on_write = std::move(done);
+    impl_->submit(std::move(op));
+}
+
+void PgStore::put_station(StationEntry entry, std::function<void(WriteStatus)> done) {
+    auto op = std::make_unique<Op>(Op::Kind::kStation);
+    op->station = std::move(entry);
+    op->on_write = std::move(done);
+    impl_->submit(std::move(op));
+}
+
+std::unique_ptr<StoreReader> PgStore::open_reader() {
+    return std::make_unique<PgReader>(impl_->options.database_url, impl_->options.owner,
+                                      impl_->options.lease_ms);
+}
+
+void PgStore::recover_in_flight(int64_t) {}
+
+void PgStore::expire_idempotency_keys(int64_t older_than_ms) {
+    auto op = std::make_unique<Op>(Op::Kind::kExpire);
+    op->at_ms = older_than_ms;
+    impl_->submit(std::move(op));
+}
+
+StoreCounters PgStore::counters() const {
+    StoreCounters c;
+    c.queued = impl_->queued.load();
+    c.delivering = impl_->delivering.load();
+    c.writable = impl_->write_ok.load() && impl_->reachable.load();
+    if (!c.writable) {
+        std::lock_guard lock(impl_->error_mu);
+        c.last_error = impl_->last_error;
+    }
+    return c;
+}
+
+void PgStore::close() {
+    {
+        std::lock_guard lock(impl_->mu);
+        if (impl_->closing && !impl_->writer.joinable()) return;
+        impl_->closing = true;
+    }
+    impl_->cv.notify_all();
+    impl_->stop_cv.notify_all();
+    if (impl_->writer.joinable()) impl_->writer.join();
+    if (impl_->monitor.joinable()) impl_->monitor.join();
+    impl_->writer_conn.reset();
+    std::lock_guard lock(impl_->ledger_mu);
+    impl_->ledger_conn.reset();
+}
+
+ClaimResult PgStore::claim(const std::vector<int64_t>& seqs, int64_t lease_ms) {
+    ClaimResult out;
+    if (seqs.empty()) return out;
+    std::lock_guard lock(impl_->ledger_mu);
+    try {
+        if (!impl_->ledger_conn) {
+            impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url);
+        }
+        // One statement, one snapshot: the first part leases what is free; the second lists
+        // what stays with another worker's live lease (the complement within `queued`).
+        const auto r = impl_->ledger_conn->exec(
+            "WITH c AS (UPDATE requests SET lease_owner = $2, lease_until = cg_now_ms() + $3"
+            " WHERE seq = ANY($1::bigint[]) AND state = 0"
+            " AND (lease_until IS NULL OR lease_until < cg_now_ms())"
+            " RETURNING seq, id, station_id, driver_token, callback_url, traceparent, created_at)"
+            " SELECT 1, seq, id, station_id, driver_token, callback_url, traceparent, created_at"
+            " FROM c UNION ALL SELECT 0, seq, NULL, NULL, NULL, NULL, NULL, NULL FROM requests"
+            " WHERE seq = ANY($1::bigint[]) AND state = 0 AND lease_until >= cg_now_ms()",
+            {int_array(seqs), impl_->options.owner, num(lease_ms)});
+        std::unordered_set<int64_t> open;
+        for (int i = 0; i < r.rows(); ++i) {
+            const int64_t seq = r.int64(i, 1);
+            open.insert(seq);
+            if (r.int64(i, 0) == 0) continue;
+            QueuedRequest q;
+            q.seq = seq;
+            q.id = r.text(i, 2);
+            q.station_id = r.text(i, 3);
+            q.driver_token = r.text(i, 4);
+            q.callback_url = r.text(i, 5);
+            q.traceparent = r.text(i, 6);
+            q.created_at_ms = r.int64(i, 7);
+            out.claimed.push_back(std::move(q));
+        }
+        std::sort(out.claimed.begin(), out.claimed.end(),
+                  [](const auto& a, const auto& b) { return a.seq < b.seq; });
+        for (const int64_t s : seqs) {
+            if (!open.contains(s)) out.settled.push_back(s);
+        }
+    } catch (const PgError&) {
+        if (impl_->ledger_conn && !impl_->ledger_conn->ok()) impl_->ledger_conn.reset();
+        throw;
+    }
+    return out;
+}
+
+std::vector<int64_t> PgStore::take_unpublished(int64_t older_than_ms, size_t limit) {
+    std::lock_guard lock(impl_->ledger_mu);
+    if (!impl_->ledger_conn) {
+        impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url);
+    }
+    const auto r = impl_->ledger_conn->exec(
+        "UPDATE requests r SET published_at = cg_now_ms() FROM (SELECT seq FROM requests"
+        " WHERE state = 0 AND published_at < cg_now_ms() - $1"
+        " AND (lease_until IS NULL OR lease_until < cg_now_ms())"
+        " ORDER BY published_at LIMIT $2 FOR UPDATE SKIP LOCKED) s"
+        " WHERE r.seq = s.seq RETURNING r.seq",
+        {num(older_than_ms), num(static_cast<int64_t>(limit))});
+    std::vector<int64_t> out;
+    out.reserve(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.int64(i, 0));
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace cg::store::postgres
