@@ -21,7 +21,8 @@ std::string tail(const std::string& text, size_t bytes) {
 
 }  // namespace
 
-Cluster::Cluster(Env common) : common_(std::move(common)) {}
+Cluster::Cluster(Env common, RedisServer::Options redis_options)
+    : redis_(std::move(redis_options)), common_(std::move(common)) {}
 
 Cluster::~Cluster() {
     // Service processes first: they are the clients of Redis and PostgreSQL.

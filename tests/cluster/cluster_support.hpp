@@ -22,7 +22,7 @@ class Cluster {
   public:
     // `common`: settings every process gets on top of the cluster ones (DATABASE_URL,
     // REDIS_URL, MIGRATE_ON_START=true, CLUSTER_TAKEOVER_MS=3000, loopback, private callbacks).
-    explicit Cluster(Env common = {});
+    explicit Cluster(Env common = {}, RedisServer::Options redis_options = {});
     ~Cluster();
     Cluster(const Cluster&) = delete;
     Cluster& operator=(const Cluster&) = delete;
