@@ -36,6 +36,10 @@ const std::string kUnknown = "CLUSTER-unknown-00000001";
 const std::vector<std::string> kApis = {"api-0", "api-1"};
 const std::vector<std::string> kWorkers = {"worker-0", "worker-1", "worker-2"};
 
+int64_t ms_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
+}
+
 int64_t ms_since(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
 }
@@ -166,17 +170,20 @@ TEST_F(ClusterKillTest, KillNineOfEachPartLosesNothingAcknowledged) {
     std::this_thread::sleep_for(3s);
     for (const auto& part : parts) {
         const size_t before = acknowledged_count();
+        const auto kill_at = Clock::now();
         part.kill();
         const auto killed_at = Clock::now();
         std::this_thread::sleep_for(down);
+        const auto restart_at = Clock::now();
         part.restart();
         const auto restarted_at = Clock::now();
-        const auto down_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(restarted_at - killed_at);
         const int64_t ack_ms = first_ack_after(restarted_at, 30s);
-        std::cout << "[ cluster kill ] " << part.name << ": kill -9, down " << down_ms.count()
-                  << " ms, restarted; " << (acknowledged_count() - before)
-                  << " acknowledged meanwhile; first 200 " << ack_ms << " ms after the restart\n";
+        std::cout << "[ cluster kill ] " << part.name << ": kill -9 ("
+                  << ms_between(kill_at, killed_at) << " ms), down "
+                  << ms_between(killed_at, restart_at) << " ms, restart took "
+                  << ms_between(restart_at, restarted_at) << " ms; "
+                  << (acknowledged_count() - before) << " acknowledged meanwhile; first 200 "
+                  << ack_ms << " ms after the restart\n";
         EXPECT_GE(ack_ms, 0) << "no request acknowledged within 30 s after " << part.name
                              << " came back";
         std::this_thread::sleep_for(3s);
