@@ -211,6 +211,13 @@ int serve(const config::Config& cfg) {
                  static_cast<double>(resident_bytes()), ""},
                 {"chargegate_build_info", "Build information", 1.0, "version=\"" CG_VERSION "\""},
             };
+            if (stream_queue) {
+                gauges.push_back({"broker_up", "1 while Redis answers (cluster mode)",
+                                  stream_queue->broker_up() ? 1.0 : 0.0, ""});
+                gauges.push_back({"broker_unpublished_hints",
+                                  "Accepted requests whose hint waits for Redis (cluster mode)",
+                                  static_cast<double>(stream_queue->unpublished()), ""});
+            }
             if (breaker_authorizer) {
                 gauges.push_back(
                     {"authorizer_circuit_state",

@@ -31,13 +31,9 @@ void AclAuthorizer::authorize(const AuthorizationRequest& request, DecisionCallb
     // a database restart) on its next read.
     for (int attempt = 1; attempt <= 2; ++attempt) {
         try {
-            auto& r = reader();
-            const auto entry = r.find_acl(request.driver_token);
-            std::optional<store::StationEntry> station;
             // The station is only consulted when the token rules did not decide already.
-            if (entry && entry->status == store::AclStatus::kAllowed) {
-                station = r.find_station(to_lower_ascii(request.station_id));
-            }
+            const auto [entry, station] = reader().find_acl_and_station(
+                request.driver_token, to_lower_ascii(request.station_id));
             decision = decide_by_acl(entry, station, request.station_id, clock_.now_ms());
             healthy_.store(true);
             break;

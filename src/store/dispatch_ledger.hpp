@@ -14,9 +14,10 @@ namespace cg::store {
 struct ClaimResult {
     // Requests now leased to the caller until the given time: authorize them.
     std::vector<QueuedRequest> claimed;
-    // Seqs that need no more work from this hint: decided already, or unknown. Acknowledge them.
+    // The rest: decided already, unknown, or leased to another live worker (which holds a hint
+    // of its own). Their hints can be acknowledged: should that worker die, its own hint is
+    // taken over, and the relay publishes again whatever is left queued without a lease.
     std::vector<int64_t> settled;
-    // The rest are still queued but leased to another live worker: leave their hints pending.
 };
 
 class DispatchLedger {
@@ -30,6 +31,9 @@ class DispatchLedger {
     // `older_than_ms` ago, marked as published now and returned (oldest first, at most `limit`)
     // so they can be published again. Throws on a database failure.
     virtual std::vector<int64_t> take_unpublished(int64_t older_than_ms, size_t limit) = 0;
+    // Gives up this process's leases on still-queued requests (a worker stopping with claimed
+    // requests it never started), so others may take them at once. Throws on a database failure.
+    virtual void release(const std::vector<int64_t>& seqs) = 0;
 };
 
 }  // namespace cg::store

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/records.hpp"
@@ -27,6 +28,15 @@ class StoreReader {
     virtual std::vector<DeliveryJob> load_due(int64_t now_ms, size_t limit) = 0;
     virtual std::optional<AclEntry> find_acl(std::string_view driver_token) = 0;
     virtual std::optional<StationEntry> find_station(std::string_view station_id) = 0;
+    // What an ACL decision needs: the token's entry and, when the entry allows the token, the
+    // station's registration. A shared store answers both in one round trip.
+    virtual std::pair<std::optional<AclEntry>, std::optional<StationEntry>> find_acl_and_station(
+        std::string_view driver_token, std::string_view station_id) {
+        auto entry = find_acl(driver_token);
+        std::optional<StationEntry> station;
+        if (entry && entry->status == AclStatus::kAllowed) station = find_station(station_id);
+        return {std::move(entry), std::move(station)};
+    }
     // The earliest parked delivery time, if any (lets delivery sleep until then).
     virtual std::optional<int64_t> next_due_at() = 0;
 };

@@ -141,8 +141,33 @@ void RedisStreamQueue::close() {
         closed_ = true;
     }
     cv_.notify_all();
-    pub_cv_.notify_all();
     if (consumer_.joinable()) consumer_.join();
+    // Claimed requests no worker started: give their leases back and publish them again, so
+    // other workers take them now rather than after the takeover time.
+    std::vector<int64_t> unstarted;
+    {
+        std::lock_guard lock(mu_);
+        for (const auto& q : items_) unstarted.push_back(q.seq);
+        items_.clear();
+    }
+    if (!unstarted.empty()) {
+        try {
+            ledger_.release(unstarted);
+            std::lock_guard lock(mu_);
+            to_publish_.insert(to_publish_.end(), unstarted.begin(), unstarted.end());
+            buffered_.fetch_add(static_cast<int64_t>(unstarted.size()));
+            obs::log_info("handed back claimed requests not started")
+                .kv("count", static_cast<int64_t>(unstarted.size()));
+        } catch (const std::exception& e) {
+            obs::log_warn("could not hand back claimed requests; they move on after the takeover time")
+                .kv("error", e.what());
+        }
+    }
+    {
+        std::lock_guard lock(mu_);
+        stop_publisher_ = true;
+    }
+    pub_cv_.notify_all();
     if (publisher_.joinable()) publisher_.join();
 }
 
@@ -156,8 +181,9 @@ void RedisStreamQueue::publish_loop() {
         bool closing = false;
         {
             std::unique_lock lock(mu_);
-            pub_cv_.wait(lock, [&] { return closed_ || !to_publish_.empty() || !dead_.empty(); });
-            closing = closed_;
+            pub_cv_.wait(lock,
+                         [&] { return stop_publisher_ || !to_publish_.empty() || !dead_.empty(); });
+            closing = stop_publisher_;
             const size_t n = std::min(kPublishBatch, to_publish_.size());
             seqs.assign(to_publish_.begin(), to_publish_.begin() + static_cast<long>(n));
             dead = dead_;
@@ -193,7 +219,7 @@ void RedisStreamQueue::publish_loop() {
             }
             if (closing) return;  // the relay re-publishes what is left
             std::unique_lock lock(mu_);
-            pub_cv_.wait_for(lock, backoff.next(), [&] { return closed_; });
+            pub_cv_.wait_for(lock, backoff.next(), [&] { return stop_publisher_; });
         }
     }
 }
@@ -207,6 +233,7 @@ void RedisStreamQueue::consume_loop() {
     const auto housekeeping_every =
         std::chrono::milliseconds(std::max<int64_t>(200, options_.takeover_ms / 3));
     const std::string takeover = std::to_string(options_.takeover_ms);
+    std::string autoclaim_cursor = "0-0";
 
     auto ack = [&](const std::vector<std::string>& ids) {
         if (ids.empty()) return;
@@ -286,16 +313,22 @@ void RedisStreamQueue::consume_loop() {
                         .kv("count", static_cast<int64_t>(stale.size()));
                     if (stale.size() < kRelayBatch) break;
                 }
-                // Entries a dead consumer read and never acknowledged.
-                auto r = conn.command({"XAUTOCLAIM", stream_, group_, options_.consumer, takeover,
-                                       "0-0", "COUNT", std::to_string(kReadBatch)});
-                if (r.get()->type == REDIS_REPLY_ARRAY && r.get()->elements >= 2) {
+                // Entries a dead consumer read and never acknowledged: a few pages a round, the
+                // cursor carried over to the next round.
+                for (int page = 0; page < 4; ++page) {
+                    auto r = conn.command({"XAUTOCLAIM", stream_, group_, options_.consumer,
+                                           takeover, autoclaim_cursor, "COUNT",
+                                           std::to_string(kReadBatch)});
+                    if (r.get()->type != REDIS_REPLY_ARRAY || r.get()->elements < 2) break;
+                    const auto next = text_of(r.get()->element[0]);
+                    autoclaim_cursor = next.empty() ? "0-0" : std::string(next);
                     parse_entries(r.get()->element[1], unclaimed);
                     if (!unclaimed.empty()) {
                         obs::log_info("took over stream entries of an unresponsive worker")
                             .kv("count", static_cast<int64_t>(unclaimed.size()));
                         claim(unclaimed);
                     }
+                    if (autoclaim_cursor == "0-0") break;
                 }
             }
             size_t room = 0;

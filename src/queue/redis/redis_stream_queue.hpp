@@ -81,6 +81,7 @@ class RedisStreamQueue final : public WorkQueue {
     std::deque<int64_t> to_publish_;
     std::vector<std::pair<std::string, std::string>> dead_;
     bool closed_ = false;
+    bool stop_publisher_ = false;  // set by close() once the last hints are queued
 
     std::atomic<bool> broker_up_{true};
     std::atomic<int64_t> buffered_{0};

@@ -62,8 +62,8 @@ int64_t PgResult::affected() const {
     return out;
 }
 
-PgConnection::PgConnection(std::string conninfo)
-    : conninfo_(std::move(conninfo)), conn_(nullptr, &PQfinish) {
+PgConnection::PgConnection(std::string conninfo, bool durable_commits)
+    : conninfo_(std::move(conninfo)), durable_commits_(durable_commits), conn_(nullptr, &PQfinish) {
     connect();
 }
 
@@ -85,6 +85,7 @@ void PgConnection::connect() {
     }
     // Errors and notices go to exceptions and nowhere else.
     PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
+    if (!durable_commits_) exec("SET synchronous_commit = off");
 }
 
 bool PgConnection::ok() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }

@@ -52,7 +52,9 @@ class PgResult {
 class PgConnection {
   public:
     // Connects at once; throws PgError (environmental) when the server cannot be reached.
-    explicit PgConnection(std::string conninfo);
+    // `durable_commits` false sets synchronous_commit=off for this session: for writes that may
+    // be lost in a database crash without losing anything accepted (leases, claims).
+    explicit PgConnection(std::string conninfo, bool durable_commits = true);
     PgConnection(const PgConnection&) = delete;
     PgConnection& operator=(const PgConnection&) = delete;
 
@@ -68,6 +70,7 @@ class PgConnection {
     // Wraps a successful result; throws PgError (dropping a broken connection) otherwise.
     PgResult check(PGresult* raw);
     std::string conninfo_;
+    bool durable_commits_;
     std::unique_ptr<PGconn, void (*)(PGconn*)> conn_;
 };
 

@@ -8,7 +8,9 @@ PgReader::PgReader(std::string database_url, std::string owner, int64_t lease_ms
     : url_(std::move(database_url)), owner_(std::move(owner)), lease_ms_(lease_ms) {}
 
 PgConnection& PgReader::conn() {
-    if (!conn_) conn_ = std::make_unique<PgConnection>(url_);
+    // Reads, and the leases of due deliveries: a lease lost in a database crash only means the
+    // delivery is taken again (at-least-once), so these commits need not wait for the disk.
+    if (!conn_) conn_ = std::make_unique<PgConnection>(url_, false);
     return *conn_;
 }
 
@@ -134,6 +136,30 @@ std::optional<StationEntry> PgReader::find_station(std::string_view station_id) 
 std::optional<int64_t> PgReader::next_due_at() {
     const auto r = conn().exec("SELECT min(next_attempt_at) FROM requests WHERE state = 2");
     return r.opt_int64(0, 0);
+}
+
+std::pair<std::optional<AclEntry>, std::optional<StationEntry>> PgReader::find_acl_and_station(
+    std::string_view driver_token, std::string_view station_id) {
+    const auto r = conn().exec(
+        "SELECT a.status, a.stations, a.expires_at, a.updated_at, s.active, s.updated_at"
+        " FROM (SELECT 1) one LEFT JOIN acl a ON a.driver_token = $1"
+        " LEFT JOIN stations s ON s.station_id = $2",
+        {std::string(driver_token), std::string(station_id)});
+    std::optional<AclEntry> entry;
+    std::optional<StationEntry> station;
+    if (r.rows() == 1 && !r.is_null(0, 0)) {
+        AclEntry e;
+        e.driver_token = std::string(driver_token);
+        e.status = r.int64(0, 0) == 0 ? AclStatus::kAllowed : AclStatus::kBlocked;
+        e.stations = sqlite::stations_from_json(r.opt_text(0, 1));
+        e.expires_at_ms = r.opt_int64(0, 2);
+        e.updated_at_ms = r.int64(0, 3);
+        if (e.status == AclStatus::kAllowed && !r.is_null(0, 4)) {
+            station = StationEntry{std::string(station_id), r.text(0, 4) == "t", r.int64(0, 5)};
+        }
+        entry = std::move(e);
+    }
+    return {std::move(entry), std::move(station)};
 }
 
 }  // namespace cg::store::postgres

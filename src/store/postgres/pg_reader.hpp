@@ -20,6 +20,8 @@ class PgReader final : public StoreReader {
     std::optional<AclEntry> find_acl(std::string_view driver_token) override;
     std::optional<StationEntry> find_station(std::string_view station_id) override;
     std::optional<int64_t> next_due_at() override;
+    std::pair<std::optional<AclEntry>, std::optional<StationEntry>> find_acl_and_station(
+        std::string_view driver_token, std::string_view station_id) override;
 
   private:
     PgConnection& conn();  // connects lazily, so a reader can be made while the server is down

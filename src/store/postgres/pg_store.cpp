@@ -370,6 +370,8 @@ struct PgStore::Impl {
     std::atomic<int64_t> queued{0};
     std::atomic<int64_t> delivering{0};
     std::atomic<bool> write_ok{true};
+    int64_t failed_batches = 0;  // writer thread only
+    std::chrono::steady_clock::time_point last_failure_log{};
     std::atomic<bool> reachable{true};
     mutable std::mutex error_mu;
     std::string last_error;
@@ -421,6 +423,14 @@ struct PgStore::Impl {
             if (!writer_conn) writer_conn = std::make_unique<PgConnection>(options.database_url);
             writer_conn->exec("BEGIN");
             try {
+                // Decisions, attempts and deferrals lost in a database crash only mean that work
+                // is done again (the request is still queued or due): such batches need not wait
+                // for the WAL flush. Batches with anything a client was told is stored do.
+                const bool redoable = std::all_of(ops.begin(), ops.end(), [](const auto& op) {
+                    return op->kind == Op::Kind::kDecide || op->kind == Op::Kind::kAttempts ||
+                           op->kind == Op::Kind::kDefer;
+                });
+                if (redoable) writer_conn->exec("SET LOCAL synchronous_commit = off");
                 BatchWriter(*writer_conn, options).write(ops);
                 writer_conn->exec("COMMIT");
                 return {};
@@ -469,9 +479,17 @@ struct PgStore::Impl {
             set_error(error);
             write_ok.store(false);
             if (metrics) metrics->store_errors.inc();
-            obs::log_error("database commit failed; the batch was not stored")
-                .kv("error", error)
-                .kv("operations", static_cast<int64_t>(batch.size()));
+            // While the database is down every batch fails: one line a second, with a count.
+            ++failed_batches;
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_failure_log >= std::chrono::seconds(1)) {
+                last_failure_log = now;
+                obs::log_error("database commit failed; the batch was not stored")
+                    .kv("error", error)
+                    .kv("operations", static_cast<int64_t>(batch.size()))
+                    .kv("failed_batches_since_last_line", failed_batches);
+                failed_batches = 0;
+            }
         }
         if (metrics) {
             metrics->commit_batch_size.observe(static_cast<double>(batch.size()));
@@ -499,6 +517,9 @@ struct PgStore::Impl {
                 queued.store(r.int64(0, 0));
                 delivering.store(r.int64(0, 1));
                 if (!reachable.exchange(true)) obs::log_info("database reachable again");
+                // An idle instance commits nothing that would clear a past write failure; a
+                // database that answers again is taken as writable until a write says otherwise.
+                write_ok.store(true);
             } catch (const std::exception& e) {
                 conn.reset();
                 set_error(e.what());
@@ -667,38 +688,31 @@ ClaimResult PgStore::claim(const std::vector<int64_t>& seqs, int64_t lease_ms) {
     std::lock_guard lock(impl_->ledger_mu);
     try {
         if (!impl_->ledger_conn) {
-            impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url);
+            impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
         }
-        // One statement, one snapshot: the first part leases what is free; the second lists
-        // what stays with another worker's live lease (the complement within `queued`).
         const auto r = impl_->ledger_conn->exec(
-            "WITH c AS (UPDATE requests SET lease_owner = $2, lease_until = cg_now_ms() + $3"
+            "UPDATE requests SET lease_owner = $2, lease_until = cg_now_ms() + $3"
             " WHERE seq = ANY($1::bigint[]) AND state = 0"
             " AND (lease_until IS NULL OR lease_until < cg_now_ms())"
-            " RETURNING seq, id, station_id, driver_token, callback_url, traceparent, created_at)"
-            " SELECT 1, seq, id, station_id, driver_token, callback_url, traceparent, created_at"
-            " FROM c UNION ALL SELECT 0, seq, NULL, NULL, NULL, NULL, NULL, NULL FROM requests"
-            " WHERE seq = ANY($1::bigint[]) AND state = 0 AND lease_until >= cg_now_ms()",
+            " RETURNING seq, id, station_id, driver_token, callback_url, traceparent, created_at",
             {int_array(seqs), impl_->options.owner, num(lease_ms)});
-        std::unordered_set<int64_t> open;
+        std::unordered_set<int64_t> taken;
         for (int i = 0; i < r.rows(); ++i) {
-            const int64_t seq = r.int64(i, 1);
-            open.insert(seq);
-            if (r.int64(i, 0) == 0) continue;
             QueuedRequest q;
-            q.seq = seq;
-            q.id = r.text(i, 2);
-            q.station_id = r.text(i, 3);
-            q.driver_token = r.text(i, 4);
-            q.callback_url = r.text(i, 5);
-            q.traceparent = r.text(i, 6);
-            q.created_at_ms = r.int64(i, 7);
+            q.seq = r.int64(i, 0);
+            q.id = r.text(i, 1);
+            q.station_id = r.text(i, 2);
+            q.driver_token = r.text(i, 3);
+            q.callback_url = r.text(i, 4);
+            q.traceparent = r.text(i, 5);
+            q.created_at_ms = r.int64(i, 6);
+            taken.insert(q.seq);
             out.claimed.push_back(std::move(q));
         }
         std::sort(out.claimed.begin(), out.claimed.end(),
                   [](const auto& a, const auto& b) { return a.seq < b.seq; });
         for (const int64_t s : seqs) {
-            if (!open.contains(s)) out.settled.push_back(s);
+            if (!taken.contains(s)) out.settled.push_back(s);
         }
     } catch (const PgError&) {
         if (impl_->ledger_conn && !impl_->ledger_conn->ok()) impl_->ledger_conn.reset();
@@ -710,7 +724,7 @@ ClaimResult PgStore::claim(const std::vector<int64_t>& seqs, int64_t lease_ms) {
 std::vector<int64_t> PgStore::take_unpublished(int64_t older_than_ms, size_t limit) {
     std::lock_guard lock(impl_->ledger_mu);
     if (!impl_->ledger_conn) {
-        impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url);
+        impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
     }
     const auto r = impl_->ledger_conn->exec(
         "UPDATE requests r SET published_at = cg_now_ms() FROM (SELECT seq FROM requests"
@@ -724,6 +738,18 @@ std::vector<int64_t> PgStore::take_unpublished(int64_t older_than_ms, size_t lim
     for (int i = 0; i < r.rows(); ++i) out.push_back(r.int64(i, 0));
     std::sort(out.begin(), out.end());
     return out;
+}
+
+void PgStore::release(const std::vector<int64_t>& seqs) {
+    if (seqs.empty()) return;
+    std::lock_guard lock(impl_->ledger_mu);
+    if (!impl_->ledger_conn) {
+        impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
+    }
+    impl_->ledger_conn->exec(
+        "UPDATE requests SET lease_owner = NULL, lease_until = NULL"
+        " WHERE seq = ANY($1::bigint[]) AND state = 0 AND lease_owner = $2",
+        {int_array(seqs), impl_->options.owner});
 }
 
 }  // namespace cg::store::postgres

@@ -60,6 +60,43 @@ TEST(Config, BadValuesNameTheKey) {
               std::string::npos);
 }
 
+TEST(Config, ClusterModeNeedsBothUrlsAndAKnownRole) {
+    EXPECT_FALSE(load({}, {}).cluster());
+    const auto c = load({}, {{"DATABASE_URL", "postgresql://u@127.0.0.1:5432/cg"},
+                             {"REDIS_URL", "redis://127.0.0.1:6379"},
+                             {"ROLE", "Worker"},
+                             {"CLUSTER_TAKEOVER_MS", "5000"}});
+    EXPECT_TRUE(c.cluster());
+    EXPECT_EQ(c.role, Role::kWorker);
+    EXPECT_FALSE(c.runs_api());
+    EXPECT_TRUE(c.runs_workers());
+    EXPECT_EQ(c.cluster_takeover_ms, 5000);
+    EXPECT_EQ(load({}, {}).cluster_takeover_ms, 30000);  // the "at most 30 s"
+
+    auto message_of = [](const std::map<std::string, std::string>& env) {
+        try {
+            (void)load({}, env);
+        } catch (const ConfigError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_NE(message_of({{"DATABASE_URL", "postgresql://x/y"}}).find("REDIS_URL"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"REDIS_URL", "redis://x"}}).find("DATABASE_URL"), std::string::npos);
+    EXPECT_NE(message_of({{"DATABASE_URL", "postgresql://x/y"}, {"REDIS_URL", "http://x"}})
+                  .find("REDIS_URL"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"ROLE", "api"}}).find("cluster mode"), std::string::npos);
+    EXPECT_NE(message_of({{"DATABASE_URL", "postgresql://x/y"},
+                          {"REDIS_URL", "redis://x"},
+                          {"ROLE", "boss"}})
+                  .find("ROLE"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"CLUSTER_TAKEOVER_MS", "10"}}).find("CLUSTER_TAKEOVER_MS"),
+              std::string::npos);
+}
+
 TEST(ConfigFile, ReadsKeyValueLines) {
     test::TempDir dir;
     const auto path = (dir.path() / "chargegate.env").string();
