@@ -71,6 +71,7 @@ class ClusterKillTest : public ::testing::Test {
     std::atomic<bool> stop{false};
 
     void TearDown() override {
+        for (const auto& report : cluster.sanitizer_reports()) ADD_FAILURE() << report;
         if (HasFailure()) std::cerr << cluster.logs();
     }
 

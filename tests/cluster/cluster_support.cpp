@@ -90,6 +90,24 @@ std::string Cluster::url(const std::string& name, const std::string& path) const
     return "http://127.0.0.1:" + processes_.at(name).env.at("PORT") + path;
 }
 
+std::vector<std::string> Cluster::sanitizer_reports() const {
+    std::vector<std::string> out;
+    for (const auto& [name, m] : processes_) {
+        std::istringstream log(m.process->log());
+        std::string line;
+        while (std::getline(log, line)) {
+            for (const char* marker : {"ERROR: AddressSanitizer", "WARNING: ThreadSanitizer",
+                                       "ERROR: LeakSanitizer", "runtime error:"}) {
+                if (line.find(marker) != std::string::npos) {
+                    out.push_back(name + ": " + line);
+                    break;
+                }
+            }
+        }
+    }
+    return out;
+}
+
 std::string Cluster::logs(size_t bytes_each) const {
     std::ostringstream out;
     for (const auto& [name, m] : processes_) {

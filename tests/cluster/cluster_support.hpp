@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "support/postgres_server.hpp"
 #include "support/redis_server.hpp"
@@ -48,6 +49,11 @@ class Cluster {
     [[nodiscard]] std::string database_url() const { return postgres_.url("chargegate"); }
     // The settings a `chargegate` command (e.g. migrate) needs to reach the backends.
     [[nodiscard]] Env command_env() const;
+
+    // Sanitizer findings in the processes' logs ("<name>: <line>"). A sanitized service does not
+    // stop at a ThreadSanitizer or UBSan report (the options of the test run are not its
+    // environment), so tests look for them here.
+    [[nodiscard]] std::vector<std::string> sanitizer_reports() const;
 
     // The end of every log (each process, Redis, PostgreSQL), for a failing test's output.
     [[nodiscard]] std::string logs(size_t bytes_each = 3000) const;

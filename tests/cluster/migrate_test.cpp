@@ -50,6 +50,7 @@ TEST(ClusterMigrateTest, ConcurrentMigrationsAllSucceedAndLeaveOneSchemaVersion)
     // The service starts on that schema without migrating itself, and works.
     auto& all = cluster.add("all", "all", {{"MIGRATE_ON_START", "false"}});
     EXPECT_EQ(http_get(cluster.url("all", "/health")).status, 200) << all.log();
+    for (const auto& report : cluster.sanitizer_reports()) ADD_FAILURE() << report;
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ class RedisLossTest : public ::testing::Test {
     Cluster cluster{{}, without_persistence()};
 
     void TearDown() override {
+        for (const auto& report : cluster.sanitizer_reports()) ADD_FAILURE() << report;
         if (HasFailure()) std::cerr << cluster.logs();
     }
 

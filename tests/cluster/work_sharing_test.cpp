@@ -60,6 +60,7 @@ class WorkSharingTest : public ::testing::Test {
                      {"CALLBACK_RETRY_MAX_MS", "500"}}};
 
     void TearDown() override {
+        for (const auto& report : cluster.sanitizer_reports()) ADD_FAILURE() << report;
         if (HasFailure()) std::cerr << cluster.logs();
     }
 
