@@ -1,13 +1,21 @@
 #pragma once
 // Starts the real chargegate binary on a fresh data dir and free port, with a real callback
 // receiver on loopback.
+//
+// One suite, two backends: with CG_TEST_BACKEND=cluster (ctest's `cluster.` copy of these
+// tests) every test also gets its own real Redis and PostgreSQL (fresh database), and the
+// service runs in cluster mode on them. They keep running across a restart of the service, so
+// restart tests work in both modes. Tests about the embedded SQLite store only skip there.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "support/http_client.hpp"
+#include "support/postgres_server.hpp"
+#include "support/redis_server.hpp"
 #include "support/service_process.hpp"
 #include "support/test_env.hpp"
 #include "support/test_http_server.hpp"
@@ -19,6 +27,17 @@ inline const std::string kToken = "ABCD-efgh1234567890_~valid.token";
 inline const std::string kSecret = "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=";
 
 inline std::string binary() { return CG_BINARY_PATH; }
+
+// True when this run tests cluster mode (CG_TEST_BACKEND=cluster).
+inline bool cluster_mode() {
+    const char* backend = std::getenv("CG_TEST_BACKEND");
+    return backend != nullptr && std::string(backend) == "cluster";
+}
+
+// The end of a log, for failure messages.
+inline std::string tail_of(const std::string& log, size_t bytes = 4000) {
+    return log.substr(log.size() > bytes ? log.size() - bytes : 0);
+}
 
 inline boost::json::object parse_object(const std::string& text) {
     boost::system::error_code ec;
@@ -49,14 +68,33 @@ class ServiceTest : public ::testing::Test {
                {"LOG_LEVEL", "INFO"},
                {"WORKERS", "2"},
                {"DRAIN_TIMEOUT_MS", "5000"}};
+        if (cluster_mode()) start_cluster_backend();
     }
 
     void TearDown() override {
-        if (HasFailure() && service_) {
-            const auto log = service_->log();
+        if (!HasFailure()) return;
+        if (service_) {
             std::cerr << "---- service log (last 4000 bytes) ----\n"
-                      << log.substr(log.size() > 4000 ? log.size() - 4000 : 0) << "\n";
+                      << tail_of(service_->log()) << "\n";
         }
+        if (redis_) std::cerr << "---- redis log ----\n" << tail_of(redis_->log(), 2000) << "\n";
+        if (postgres_) {
+            std::cerr << "---- postgres log ----\n" << tail_of(postgres_->log(), 2000) << "\n";
+        }
+    }
+
+    // Cluster mode: a real Redis and PostgreSQL for this test, and the settings that point the
+    // service at them. CLUSTER_TAKEOVER_MS is short so a killed worker's claims move on soon.
+    void start_cluster_backend() {
+        redis_ = std::make_unique<RedisServer>();
+        redis_->start();
+        postgres_ = std::make_unique<PostgresServer>();
+        postgres_->start();
+        postgres_->create_database("chargegate");
+        env["DATABASE_URL"] = postgres_->url("chargegate");
+        env["REDIS_URL"] = redis_->url();
+        env["MIGRATE_ON_START"] = "true";
+        env["CLUSTER_TAKEOVER_MS"] = "3000";
     }
 
     void start() {
@@ -109,6 +147,9 @@ class ServiceTest : public ::testing::Test {
     TempDir dir_;
     uint16_t port_ = 0;
     TestHttpServer receiver_;
+    // Cluster mode only; declared before service_ so they outlive it.
+    std::unique_ptr<RedisServer> redis_;
+    std::unique_ptr<PostgresServer> postgres_;
     std::unique_ptr<ServiceProcess> service_;
 };
 

@@ -31,6 +31,9 @@ std::string component_status(const std::string& health_body, const char* name) {
 class StorageFaultTest : public ServiceTest {};
 
 TEST_F(StorageFaultTest, RefusedWritesGive503AndTheServiceRecoversWithoutLoss) {
+    if (cluster_mode()) {
+        GTEST_SKIP() << "EFBIG on the SQLite data dir; cluster_tests kill PostgreSQL";
+    }
     start();
     allow(kToken);
     auto r = post_session(receiver_.url());
