@@ -34,6 +34,9 @@ struct Op {
                       kExpire };
     explicit Op(Kind k) : kind(k) {}
     Kind kind;
+    // This operation's change to the queued / delivering counts, applied once committed.
+    int64_t d_queued = 0;
+    int64_t d_delivering = 0;
 
     // kAccept
     NewRequest request;
@@ -105,6 +108,11 @@ class BatchWriter {
         std::vector<Op*> attempts;
         std::vector<Op*> defers;
         for (auto& op : batch) {
+            // An operation may be written again alone after its batch failed: start clean.
+            op->d_queued = 0;
+            op->d_delivering = 0;
+            op->superseded.clear();
+            op->accept_result = AcceptResult{};
             switch (op->kind) {
                 case Op::Kind::kAccept:
                     accepts.push_back(op.get());
@@ -161,6 +169,7 @@ class BatchWriter {
             auto it = by_id.find(res.text(i, 1));
             if (it == by_id.end()) continue;
             auto& out = it->second->accept_result;
+            it->second->d_queued = 1;
             out.status = AcceptStatus::kStored;
             out.request_id = it->first;
             out.seq = res.int64(i, 0);
@@ -223,6 +232,9 @@ class BatchWriter {
             for (const auto& d : op->decisions) {
                 if (!applied.contains(d.seq)) op->superseded.push_back(d.seq);
             }
+            const auto moved = static_cast<int64_t>(op->decisions.size() - op->superseded.size());
+            op->d_queued = -moved;
+            op->d_delivering = moved;
         }
     }
 
@@ -240,6 +252,7 @@ class BatchWriter {
                 int64_t state = 2;
                 if (a.outcome == AttemptOutcome::kDelivered) state = 3;
                 if (a.outcome == AttemptOutcome::kFailed) state = 4;
+                if (state != 2) op->d_delivering -= 1;
                 states.push_back(state);
                 next.push_back(a.outcome == AttemptOutcome::kRetry
                                    ? Param(num(a.next_attempt_at_ms))
@@ -297,6 +310,7 @@ class BatchWriter {
                     " WHERE id = $1 AND state IN (3, 4) RETURNING seq",
                     {op.key, num(op.at_ms)});
                 if (r.rows() == 1) {
+                    op.d_delivering = 1;
                     op.redeliver_status = RedeliverStatus::kScheduled;
                     return;
                 }
@@ -453,12 +467,22 @@ struct PgStore::Impl {
         }
     }
 
+    // This process's own changes count at once; the monitor replaces the counts with the
+    // database's every second (which includes every other process's changes).
+    void apply_deltas(const Op& op) {
+        if (op.d_queued != 0) queued.fetch_add(op.d_queued);
+        if (op.d_delivering != 0) delivering.fetch_add(op.d_delivering);
+    }
+
     void commit(std::vector<std::unique_ptr<Op>>& batch) {
         const auto started = std::chrono::steady_clock::now();
         bool environmental = false;
         std::string error = transact(batch, environmental);
         if (error.empty()) {
-            for (auto& op : batch) op->complete(true);
+            for (auto& op : batch) {
+                apply_deltas(*op);
+                op->complete(true);
+            }
         } else if (!environmental && batch.size() > 1) {
             // One operation (or a deadlock with another instance) failed the batch: try each
             // alone so only a bad one fails.
@@ -471,6 +495,7 @@ struct PgStore::Impl {
                     obs::log_error("store operation failed").kv("error", e);
                     if (metrics) metrics->store_errors.inc();
                 }
+                if (e.empty()) apply_deltas(*one.front());
                 one.front()->complete(e.empty());
             }
             error.clear();  // the database took writes; single operations failed on their own
