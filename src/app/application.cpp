@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "api/http_server.hpp"
+#include "app/backends.hpp"
 #include "authz/acl_authorizer.hpp"
 #include "authz/breaker_authorizer.hpp"
 #include "authz/caching_authorizer.hpp"
@@ -24,7 +25,6 @@
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
 #include "pipeline/worker_pool.hpp"
-#include "app/backends.hpp"
 #include "queue/redis/redis_stream_queue.hpp"
 
 namespace cg::app {
@@ -165,8 +165,7 @@ int serve(const config::Config& cfg) {
             } catch (const std::exception& e) {
                 reader.reset();
                 decision_cache.invalidate_all();  // cannot tell: assume it changed
-                obs::log_warn("reading the authorization generation failed")
-                    .kv("error", e.what());
+                obs::log_warn("reading the authorization generation failed").kv("error", e.what());
             }
         };
     }

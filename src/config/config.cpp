@@ -277,7 +277,8 @@ Config load(const std::map<std::string, std::string>& file_values,
             throw ConfigError("ROLE: must be all, api or worker");
         }
         if (c.role != Role::kAll && !c.cluster()) {
-            throw ConfigError("ROLE: api and worker need cluster mode (DATABASE_URL and REDIS_URL)");
+            throw ConfigError(
+                "ROLE: api and worker need cluster mode (DATABASE_URL and REDIS_URL)");
         }
     }
     if (auto* s = get("CLUSTER_TAKEOVER_MS")) {

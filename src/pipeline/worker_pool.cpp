@@ -127,56 +127,55 @@ void WorkerPool::record(const std::shared_ptr<Batch>& batch) {
     for (size_t i = 0; i < batch->items.size(); ++i) {
         records.push_back({batch->items[i].seq, batch->decisions[i]});
     }
-    store_.record_decisions_checked(std::move(records), [this, batch](
-                                                            bool ok,
-                                                            std::vector<int64_t> superseded) {
-        if (!ok && stopping_.load()) {
-            // Shutting down: the requests are still queued in the store and are decided again
-            // at the next start.
-            release(batch->items.size());
-            return;
-        }
-        if (!ok) {
-            // Nothing was written: the requests are still queued in the store. Keep the
-            // decisions and write them again shortly; never drop them.
-            obs::log_warn("recording decisions failed; will retry")
-                .kv("count", static_cast<int64_t>(batch->items.size()));
-            batch->retry_at = std::chrono::steady_clock::now() + 500ms;
-            std::lock_guard lock(mu_);
-            retry_.push_back(batch);
-            return;
-        }
-        std::vector<int64_t> seqs;
-        seqs.reserve(batch->items.size());
-        for (const auto& item : batch->items) seqs.push_back(item.seq);
-        queue_.acknowledge(seqs);
-        if (!superseded.empty()) {
-            // Another worker took these over (this one held them past its lease) and decided
-            // them first; that worker delivers them.
-            obs::log_warn("decisions superseded by another worker; not delivered from here")
-                .kv("count", static_cast<int64_t>(superseded.size()));
-        }
-        std::vector<store::DeliveryJob> jobs;
-        jobs.reserve(batch->items.size());
-        for (size_t i = 0; i < batch->items.size(); ++i) {
-            auto& item = batch->items[i];
-            if (!superseded.empty() &&
-                std::find(superseded.begin(), superseded.end(), item.seq) != superseded.end()) {
-                continue;
+    store_.record_decisions_checked(
+        std::move(records), [this, batch](bool ok, std::vector<int64_t> superseded) {
+            if (!ok && stopping_.load()) {
+                // Shutting down: the requests are still queued in the store and are decided again
+                // at the next start.
+                release(batch->items.size());
+                return;
             }
-            store::DeliveryJob job;
-            job.seq = item.seq;
-            job.id = std::move(item.id);
-            job.station_id = std::move(item.station_id);
-            job.driver_token = std::move(item.driver_token);
-            job.callback_url = std::move(item.callback_url);
-            job.traceparent = std::move(item.traceparent);
-            job.decision = std::move(batch->decisions[i]);
-            jobs.push_back(std::move(job));
-        }
-        delivery_.submit(std::move(jobs));
-        release(batch->items.size());
-    });
+            if (!ok) {
+                // Nothing was written: the requests are still queued in the store. Keep the
+                // decisions and write them again shortly; never drop them.
+                obs::log_warn("recording decisions failed; will retry")
+                    .kv("count", static_cast<int64_t>(batch->items.size()));
+                batch->retry_at = std::chrono::steady_clock::now() + 500ms;
+                std::lock_guard lock(mu_);
+                retry_.push_back(batch);
+                return;
+            }
+            std::vector<int64_t> seqs;
+            seqs.reserve(batch->items.size());
+            for (const auto& item : batch->items) seqs.push_back(item.seq);
+            queue_.acknowledge(seqs);
+            if (!superseded.empty()) {
+                // Another worker took these over (this one held them past its lease) and decided
+                // them first; that worker delivers them.
+                obs::log_warn("decisions superseded by another worker; not delivered from here")
+                    .kv("count", static_cast<int64_t>(superseded.size()));
+            }
+            std::vector<store::DeliveryJob> jobs;
+            jobs.reserve(batch->items.size());
+            for (size_t i = 0; i < batch->items.size(); ++i) {
+                auto& item = batch->items[i];
+                if (!superseded.empty() &&
+                    std::find(superseded.begin(), superseded.end(), item.seq) != superseded.end()) {
+                    continue;
+                }
+                store::DeliveryJob job;
+                job.seq = item.seq;
+                job.id = std::move(item.id);
+                job.station_id = std::move(item.station_id);
+                job.driver_token = std::move(item.driver_token);
+                job.callback_url = std::move(item.callback_url);
+                job.traceparent = std::move(item.traceparent);
+                job.decision = std::move(batch->decisions[i]);
+                jobs.push_back(std::move(job));
+            }
+            delivery_.submit(std::move(jobs));
+            release(batch->items.size());
+        });
 }
 
 void WorkerPool::release(size_t n) {

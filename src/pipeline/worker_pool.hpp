@@ -6,10 +6,10 @@
 // recorded decision, and no batch is taken while delivery has no capacity, so memory stays
 // bounded and a backlog stays on disk.
 #include <atomic>
-#include <functional>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>

@@ -73,8 +73,7 @@ class Store {
     virtual void record_decisions_checked(
         std::vector<DecisionRecord> decisions,
         std::function<void(bool ok, std::vector<int64_t> superseded)> done) {
-        record_decisions(std::move(decisions),
-                         [done = std::move(done)](bool ok) { done(ok, {}); });
+        record_decisions(std::move(decisions), [done = std::move(done)](bool ok) { done(ok, {}); });
     }
     // Appends attempts to the audit log and moves each request to delivered, parked-for-retry or
     // failed.

@@ -1,7 +1,8 @@
 #include "queue/redis/redis_conn.hpp"
 
-#include <boost/url/parse.hpp>
 #include <sys/time.h>
+
+#include <boost/url/parse.hpp>
 
 namespace cg::queue::redis {
 
@@ -20,9 +21,8 @@ RedisAddress parse_redis_url(const std::string& url) {
         throw std::invalid_argument("REDIS_URL: expected redis://[:password@]host[:port][/db]");
     }
     RedisAddress a;
-    if (!parsed->host().empty()) a.host = std::string(parsed->host_name().empty()
-                                                          ? parsed->host()
-                                                          : parsed->host_name());
+    if (!parsed->host().empty())
+        a.host = std::string(parsed->host_name().empty() ? parsed->host() : parsed->host_name());
     if (parsed->has_port()) {
         const auto p = parsed->port_number();
         if (p == 0) throw std::invalid_argument("REDIS_URL: bad port");
@@ -108,7 +108,8 @@ Reply RedisConnection::command(const std::vector<std::string>& argv) {
     return reply;
 }
 
-std::vector<Reply> RedisConnection::pipeline(const std::vector<std::vector<std::string>>& commands) {
+std::vector<Reply> RedisConnection::pipeline(
+    const std::vector<std::vector<std::string>>& commands) {
     if (!ctx_) connect();
     for (const auto& c : commands) append(c);
     std::vector<Reply> out;

@@ -159,7 +159,8 @@ void RedisStreamQueue::close() {
             obs::log_info("handed back claimed requests not started")
                 .kv("count", static_cast<int64_t>(unstarted.size()));
         } catch (const std::exception& e) {
-            obs::log_warn("could not hand back claimed requests; they move on after the takeover time")
+            obs::log_warn(
+                "could not hand back claimed requests; they move on after the takeover time")
                 .kv("error", e.what());
         }
     }
@@ -192,7 +193,8 @@ void RedisStreamQueue::publish_loop() {
         std::vector<std::vector<std::string>> cmds;
         cmds.reserve(seqs.size() + dead.size());
         for (const int64_t s : seqs) {
-            cmds.push_back({"XADD", stream_, "MAXLEN", "~", max_len, "*", "seq", std::to_string(s)});
+            cmds.push_back(
+                {"XADD", stream_, "MAXLEN", "~", max_len, "*", "seq", std::to_string(s)});
         }
         for (const auto& [id, error] : dead) {
             cmds.push_back({"XADD", dead_stream_, "MAXLEN", "~", "100000", "*", "request_id", id,
@@ -204,8 +206,8 @@ void RedisStreamQueue::publish_loop() {
                 std::lock_guard lock(mu_);
                 // Only this thread removes from the fronts; producers only append.
                 to_publish_.erase(to_publish_.begin(),
-                                  to_publish_.begin() + static_cast<long>(
-                                                            std::min(seqs.size(), to_publish_.size())));
+                                  to_publish_.begin() +
+                                      static_cast<long>(std::min(seqs.size(), to_publish_.size())));
                 dead_.erase(dead_.begin(),
                             dead_.begin() + static_cast<long>(std::min(dead.size(), dead_.size())));
             }
@@ -316,9 +318,9 @@ void RedisStreamQueue::consume_loop() {
                 // Entries a dead consumer read and never acknowledged: a few pages a round, the
                 // cursor carried over to the next round.
                 for (int page = 0; page < 4; ++page) {
-                    auto r = conn.command({"XAUTOCLAIM", stream_, group_, options_.consumer,
-                                           takeover, autoclaim_cursor, "COUNT",
-                                           std::to_string(kReadBatch)});
+                    auto r =
+                        conn.command({"XAUTOCLAIM", stream_, group_, options_.consumer, takeover,
+                                      autoclaim_cursor, "COUNT", std::to_string(kReadBatch)});
                     if (r.get()->type != REDIS_REPLY_ARRAY || r.get()->elements < 2) break;
                     const auto next = text_of(r.get()->element[0]);
                     autoclaim_cursor = next.empty() ? "0-0" : std::string(next);

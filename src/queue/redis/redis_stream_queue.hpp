@@ -73,8 +73,8 @@ class RedisStreamQueue final : public WorkQueue {
     std::string group_;
 
     std::mutex mu_;
-    std::condition_variable cv_;       // pop() waiters
-    std::condition_variable pub_cv_;   // the publisher
+    std::condition_variable cv_;      // pop() waiters
+    std::condition_variable pub_cv_;  // the publisher
     std::deque<store::QueuedRequest> items_;
     std::unordered_map<int64_t, std::string> entry_of_;  // claimed seq → stream entry id
     std::vector<std::string> to_ack_;

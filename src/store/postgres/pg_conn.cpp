@@ -11,8 +11,7 @@ bool PgError::environmental() const {
 }
 
 std::string PgResult::text(int row, int col) const {
-    return {PQgetvalue(r_.get(), row, col),
-            static_cast<size_t>(PQgetlength(r_.get(), row, col))};
+    return {PQgetvalue(r_.get(), row, col), static_cast<size_t>(PQgetlength(r_.get(), row, col))};
 }
 
 int64_t PgResult::int64(int row, int col) const {
@@ -73,9 +72,9 @@ void PgConnection::connect() {
     // The server-side timeouts turn any wait that should never last (a lock held by a stuck
     // session, a statement that does not return) into an error the caller retries, instead of a
     // thread blocked for good.
-    const char* keys[] = {"dbname",           "connect_timeout", "keepalives_idle",
-                          "keepalives_interval", "keepalives_count", "application_name",
-                          "options",          nullptr};
+    const char* keys[] = {
+        "dbname",           "connect_timeout",  "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "application_name", "options",         nullptr};
     const char* values[] = {conninfo_.c_str(),
                             "3",
                             "5",
@@ -96,7 +95,8 @@ void PgConnection::connect() {
         throw PgError("cannot connect to PostgreSQL: " + msg, "08006");
     }
     // Errors and notices go to exceptions and nowhere else.
-    PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_.get(), [](void*, const char*) {}, nullptr);
     if (!durable_commits_) exec("SET synchronous_commit = off");
 }
 

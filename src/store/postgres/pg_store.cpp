@@ -30,8 +30,17 @@ Param opt_num(std::optional<int64_t> v) {
 // One queued write. The writer groups a batch's operations by kind and writes each kind with
 // one statement; `complete` runs after the transaction's end, `committed` telling its fate.
 struct Op {
-    enum class Kind { kAccept, kDecide, kAttempts, kDefer, kRedeliver, kAcl, kDeleteAcl, kStation,
-                      kExpire };
+    enum class Kind {
+        kAccept,
+        kDecide,
+        kAttempts,
+        kDefer,
+        kRedeliver,
+        kAcl,
+        kDeleteAcl,
+        kStation,
+        kExpire
+    };
     explicit Op(Kind k) : kind(k) {}
     Kind kind;
     // This operation's change to the queued / delivering counts, applied once committed.
@@ -70,8 +79,8 @@ struct Op {
         switch (kind) {
             case Kind::kAccept:
                 if (!committed) {
-                    accept_result = AcceptResult{AcceptStatus::kUnavailable, {}, 0,
-                                                 "storage unavailable"};
+                    accept_result =
+                        AcceptResult{AcceptStatus::kUnavailable, {}, 0, "storage unavailable"};
                 }
                 on_accept(std::move(accept_result));
                 break;
@@ -188,7 +197,8 @@ class BatchWriter {
             " body_hash = EXCLUDED.body_hash, request_id = EXCLUDED.request_id,"
             " created_at = EXCLUDED.created_at WHERE idempotency_keys.created_at < $5"
             " RETURNING request_id",
-            {k.key, hash, r.id, num(r.created_at_ms), num(r.created_at_ms - o_.idempotency_ttl_ms)});
+            {k.key, hash, r.id, num(r.created_at_ms),
+             num(r.created_at_ms - o_.idempotency_ttl_ms)});
         if (taken.rows() == 1) return;
         const auto held =
             c_.exec("SELECT body_hash, request_id FROM idempotency_keys WHERE key = $1", {k.key});
@@ -374,7 +384,7 @@ struct PgStore::Impl {
     obs::Metrics* metrics = nullptr;
     std::unique_ptr<PgConnection> writer_conn;
 
-    std::mutex mu;  // guards pending and closing only
+    std::mutex mu;                    // guards pending and closing only
     std::condition_variable cv;       // the writer
     std::condition_variable stop_cv;  // the monitor
     std::vector<std::unique_ptr<Op>> pending;

@@ -88,11 +88,11 @@ TEST(Config, ClusterModeNeedsBothUrlsAndAKnownRole) {
                   .find("REDIS_URL"),
               std::string::npos);
     EXPECT_NE(message_of({{"ROLE", "api"}}).find("cluster mode"), std::string::npos);
-    EXPECT_NE(message_of({{"DATABASE_URL", "postgresql://x/y"},
-                          {"REDIS_URL", "redis://x"},
-                          {"ROLE", "boss"}})
-                  .find("ROLE"),
-              std::string::npos);
+    EXPECT_NE(
+        message_of(
+            {{"DATABASE_URL", "postgresql://x/y"}, {"REDIS_URL", "redis://x"}, {"ROLE", "boss"}})
+            .find("ROLE"),
+        std::string::npos);
     EXPECT_NE(message_of({{"CLUSTER_TAKEOVER_MS", "10"}}).find("CLUSTER_TAKEOVER_MS"),
               std::string::npos);
 }
