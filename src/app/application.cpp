@@ -279,6 +279,13 @@ int serve(const config::Config& cfg) {
     if (cfg.admin_token.empty()) {
         obs::log_warn("ADMIN_TOKEN is not set: the admin API answers loopback clients only");
     }
+    if (cfg.cluster() && cfg.cluster_takeover_ms <= cfg.callback_timeout_ms) {
+        obs::log_warn(
+            "CLUSTER_TAKEOVER_MS is not above CALLBACK_TIMEOUT_MS: a slow callback attempt may be "
+            "taken over and sent again by another worker while it is still running")
+            .kv("cluster_takeover_ms", cfg.cluster_takeover_ms)
+            .kv("callback_timeout_ms", cfg.callback_timeout_ms);
+    }
     if (cfg.callback_allow_private_networks) {
         obs::log_warn("CALLBACK_ALLOW_PRIVATE_NETWORKS is on: the SSRF guard is off");
     }
