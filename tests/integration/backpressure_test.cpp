@@ -85,17 +85,31 @@ class RawConnection {
     bool connected_ = false;
 };
 
-class BackpressureTest : public ServiceTest {};
+class BackpressureTest : public ServiceTest {
+  protected:
+    // Opens `n` connections the service has admitted. The start-up readiness probes' connections
+    // are released by the service only once it has seen them close, so a slot may still be taken
+    // for a moment: a refused connection is dropped and opened again (bounded).
+    std::vector<std::unique_ptr<RawConnection>> hold(int n, const char* source = nullptr) {
+        std::vector<std::unique_ptr<RawConnection>> held;
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (static_cast<int>(held.size()) < n && std::chrono::steady_clock::now() < end) {
+            auto c = std::make_unique<RawConnection>(port_, source);
+            if (c->connected() && c->admitted()) {
+                held.push_back(std::move(c));
+            } else {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+        }
+        return held;
+    }
+};
 
 TEST_F(BackpressureTest, OneClientCannotTakeEveryConnection) {
     env["MAX_CONNECTIONS_PER_CLIENT"] = "4";
     start();
-    std::vector<std::unique_ptr<RawConnection>> held;
-    for (int i = 0; i < 4; ++i) {
-        held.push_back(std::make_unique<RawConnection>(port_, "127.0.0.1"));
-        ASSERT_TRUE(held.back()->connected());
-        ASSERT_TRUE(held.back()->admitted());
-    }
+    auto held = hold(4, "127.0.0.1");
+    ASSERT_EQ(held.size(), 4u);
     RawConnection fifth(port_, "127.0.0.1");
     bool closed = false;
     const auto answer = fifth.read_all(std::chrono::seconds(3), &closed);
@@ -130,11 +144,8 @@ TEST_F(BackpressureTest, TotalConnectionLimitAnswers503) {
     env["MAX_CONNECTIONS"] = "3";
     env["MAX_CONNECTIONS_PER_CLIENT"] = "0";
     start();
-    std::vector<std::unique_ptr<RawConnection>> held;
-    for (int i = 0; i < 3; ++i) {
-        held.push_back(std::make_unique<RawConnection>(port_));
-        ASSERT_TRUE(held.back()->admitted());
-    }
+    const auto held = hold(3);
+    ASSERT_EQ(held.size(), 3u);
     RawConnection fourth(port_, "127.0.0.3");
     const auto answer = fourth.read_all(std::chrono::seconds(3));
     EXPECT_TRUE(answer.starts_with("HTTP/1.1 503")) << answer;

@@ -4,6 +4,18 @@
 
 namespace cg::store::postgres {
 
+QueuedRequest queued_request_at(const PgResult& r, int row, int first) {
+    QueuedRequest q;
+    q.seq = r.int64(row, first);
+    q.id = r.text(row, first + 1);
+    q.station_id = r.text(row, first + 2);
+    q.driver_token = r.text(row, first + 3);
+    q.callback_url = r.text(row, first + 4);
+    q.traceparent = r.text(row, first + 5);
+    q.created_at_ms = r.int64(row, first + 6);
+    return q;
+}
+
 PgReader::PgReader(std::string database_url, std::string owner, int64_t lease_ms)
     : url_(std::move(database_url)), owner_(std::move(owner)), lease_ms_(lease_ms) {}
 
@@ -69,15 +81,7 @@ std::vector<QueuedRequest> PgReader::load_queued(int64_t after_seq, size_t limit
         {std::to_string(after_seq), std::to_string(limit)});
     std::vector<QueuedRequest> out;
     for (int i = 0; i < r.rows(); ++i) {
-        QueuedRequest q;
-        q.seq = r.int64(i, 0);
-        q.id = r.text(i, 1);
-        q.station_id = r.text(i, 2);
-        q.driver_token = r.text(i, 3);
-        q.callback_url = r.text(i, 4);
-        q.traceparent = r.text(i, 5);
-        q.created_at_ms = r.int64(i, 6);
-        out.push_back(std::move(q));
+        out.push_back(queued_request_at(r, i));
     }
     return out;
 }

@@ -10,6 +10,10 @@
 
 namespace cg::store::postgres {
 
+// A queued request from a row whose columns are, from `first`: seq, id, station_id, driver_token,
+// callback_url, traceparent, created_at (the order every query of them selects).
+QueuedRequest queued_request_at(const PgResult& r, int row, int first = 0);
+
 class PgReader final : public StoreReader {
   public:
     PgReader(std::string database_url, std::string owner, int64_t lease_ms);

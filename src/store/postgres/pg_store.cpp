@@ -737,14 +737,7 @@ ClaimResult PgStore::claim(const std::vector<int64_t>& seqs, int64_t lease_ms) {
             {int_array(seqs), impl_->options.owner, num(lease_ms)});
         std::unordered_set<int64_t> taken;
         for (int i = 0; i < r.rows(); ++i) {
-            QueuedRequest q;
-            q.seq = r.int64(i, 0);
-            q.id = r.text(i, 1);
-            q.station_id = r.text(i, 2);
-            q.driver_token = r.text(i, 3);
-            q.callback_url = r.text(i, 4);
-            q.traceparent = r.text(i, 5);
-            q.created_at_ms = r.int64(i, 6);
+            auto q = queued_request_at(r, i);
             taken.insert(q.seq);
             out.claimed.push_back(std::move(q));
         }
