@@ -144,6 +144,18 @@ TEST_F(ClusterKillTest, KillNineOfEachPartLosesNothingAcknowledged) {
     const auto load_start = Clock::now();
     const auto interval = std::chrono::microseconds(1'000'000LL * clients / rate);
     std::vector<std::thread> threads;
+    // Stops and joins the clients however this scope is left: a restart that throws must not
+    // destroy joinable threads (std::terminate would leave every server of the test running).
+    struct JoinClients {
+        std::atomic<bool>& stop;
+        std::vector<std::thread>& threads;
+        ~JoinClients() {
+            stop = true;
+            for (auto& t : threads) {
+                if (t.joinable()) t.join();
+            }
+        }
+    } join_clients{stop, threads};
     for (int i = 0; i < clients; ++i) {
         threads.emplace_back([this, i, interval] { client(i, interval); });
     }
