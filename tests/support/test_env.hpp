@@ -19,7 +19,14 @@ class TempDir {
     std::filesystem::path path_;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+// A TCP port on 127.0.0.1 for a server a test is about to start.
+//
+// It is taken below the kernel's ephemeral range (net.ipv4.ip_local_port_range), so no
+// outgoing connection (a service's own connection to PostgreSQL, a client's socket) can be
+// handed the same number between this call and the server's bind: port 0's answer is an
+// ephemeral port and raced exactly that way. It was free a moment ago, and a reservation file
+// under $TMPDIR/chargegate-test-ports keeps other test processes from picking it for ten
+// minutes. Falls back to the kernel's choice when that range is too small.
 uint16_t free_port();
 
 }  // namespace cg::test
