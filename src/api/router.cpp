@@ -75,6 +75,20 @@ std::optional<Response> Router::admin_refusal(const Request& req,
     return res;
 }
 
+std::optional<Response> Router::client_refusal(const Request& req, std::string& client_id) const {
+    const auto* authenticator = ctx_.services.authenticator;
+    if (authenticator == nullptr || !authenticator->required()) return std::nullopt;
+    auto result = authenticator->authenticate(req[http::field::authorization], req["X-API-Key"],
+                                              ctx_.services.clock.now_ms() / 1000);
+    if (result.ok) {
+        client_id = std::move(result.client_id);
+        return std::nullopt;
+    }
+    auto res = error_response(401, "Invalid credentials.");
+    res.set(http::field::www_authenticate, R"(Bearer realm="chargegate")");
+    return res;
+}
+
 void Router::handle(const Request& req, const boost::asio::ip::address& peer, Reply reply) {
     const auto method = req.method();
     const auto segs = segments_of(req.target());
@@ -113,11 +127,19 @@ void Router::handle(const Request& req, const boost::asio::ip::address& peer, Re
     if (api && s[2] == "charging-session") {
         if (n == 3) {
             if (method != http::verb::post) return counted(method_not_allowed("POST"));
-            return create_charging_session(ctx_, req, std::move(counted));
+            std::string client_id;
+            if (auto refusal = client_refusal(req, client_id)) {
+                return counted(std::move(*refusal));
+            }
+            return create_charging_session(ctx_, req, std::move(client_id), std::move(counted));
         }
         if (n == 4) {
             if (method != http::verb::get) return counted(method_not_allowed("GET"));
-            return get_charging_session(ctx_, s[3], std::move(counted));
+            std::string client_id;
+            if (auto refusal = client_refusal(req, client_id)) {
+                return counted(std::move(*refusal));
+            }
+            return get_charging_session(ctx_, s[3], std::move(client_id), std::move(counted));
         }
         if (n == 5 && s[4] == "redeliver") {
             if (method != http::verb::post) return counted(method_not_allowed("POST"));

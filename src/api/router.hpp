@@ -25,6 +25,9 @@ class Router {
     // Nullopt when the caller may use the admin API; otherwise the refusal to send.
     std::optional<Response> admin_refusal(const Request& req,
                                           const boost::asio::ip::address& peer) const;
+    // Nullopt when the caller may use §1/§3 (`client_id` then names it, empty while
+    // authentication is off); otherwise the 401 to send.
+    std::optional<Response> client_refusal(const Request& req, std::string& client_id) const;
 
     HandlerContext& ctx_;
 };

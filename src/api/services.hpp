@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "auth/authenticator.hpp"
 #include "config/config.hpp"
 #include "obs/metrics.hpp"
 #include "queue/work_queue.hpp"
@@ -36,6 +37,8 @@ struct ApiServices {
     std::function<std::vector<HealthComponent>()> health;
     // Gauges added to /metrics at scrape time (queue depth, in-flight work, ...).
     std::function<std::vector<obs::GaugeSample>()> gauges;
+    // Who may call §1 and §3; null: anyone (API_AUTH off).
+    const auth::Authenticator* authenticator = nullptr;
 };
 
 }  // namespace cg::api

@@ -68,7 +68,8 @@ boost::json::value time_or_null(const std::optional<int64_t>& ms) {
 
 }  // namespace
 
-void create_charging_session(HandlerContext& ctx, const Request& req, Reply reply) {
+void create_charging_session(HandlerContext& ctx, const Request& req, std::string client_id,
+                             Reply reply) {
     auto& svc = ctx.services;
     const auto started = std::chrono::steady_clock::now();
     if (!is_json_content_type(req[http::field::content_type])) {
@@ -112,6 +113,11 @@ void create_charging_session(HandlerContext& ctx, const Request& req, Reply repl
     const std::string_view incoming_trace = req["traceparent"];
     nr.traceparent = delivery::trace_id_of(incoming_trace).empty() ? delivery::make_traceparent("")
                                                                    : std::string(incoming_trace);
+    if (key && !client_id.empty()) {
+        // Each client has its own key space: the same key from two clients is two requests,
+        // and one client can never be handed another's request id.
+        key = client_id + '\n' + *key;
+    }
     if (key) {
         if (!ctx.pending_keys.try_add(*key)) {
             svc.metrics.charging_requests.inc("conflict");
@@ -123,13 +129,15 @@ void create_charging_session(HandlerContext& ctx, const Request& req, Reply repl
     nr.station_id = std::move(v.station_id);
     nr.driver_token = std::move(v.driver_token);
     nr.callback_url = std::move(v.callback_url);
+    nr.client_id = std::move(client_id);
     store::QueuedRequest queued{0,
                                 nr.id,
                                 nr.station_id,
                                 nr.driver_token,
                                 nr.callback_url,
                                 nr.traceparent,
-                                nr.created_at_ms};
+                                nr.created_at_ms,
+                                nr.client_id};
     svc.store.accept(std::move(nr), [&ctx, key, started, queued = std::move(queued),
                                      reply = std::move(reply)](store::AcceptResult r) mutable {
         auto& s = ctx.services;
@@ -162,12 +170,12 @@ void create_charging_session(HandlerContext& ctx, const Request& req, Reply repl
     });
 }
 
-void get_charging_session(HandlerContext& ctx, std::string id, Reply reply) {
+void get_charging_session(HandlerContext& ctx, std::string id, std::string client_id, Reply reply) {
     if (!is_canonical_uuid(id)) {
         reply(error_response(404, "No such request."));
         return;
     }
-    ctx.readers.run([&ctx, id = to_lower_ascii(id),
+    ctx.readers.run([&ctx, id = to_lower_ascii(id), client_id = std::move(client_id),
                      reply = std::move(reply)](store::StoreReader* reader) {
         std::optional<store::RequestView> v;
         try {
@@ -178,7 +186,10 @@ void get_charging_session(HandlerContext& ctx, std::string id, Reply reply) {
             reply(unavailable("Storage is unavailable; retry later."));
             return;
         }
-        if (!v) {
+        // While authentication is on, a request is only its own client's to see (one sent while
+        // it was off belongs to nobody); anything else looks exactly like an unknown id.
+        const bool authenticated = !client_id.empty();
+        if (!v || (authenticated && v->client_id != client_id)) {
             reply(error_response(404, "No such request."));
             return;
         }

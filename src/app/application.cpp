@@ -14,6 +14,8 @@
 
 #include "api/http_server.hpp"
 #include "app/backends.hpp"
+#include "auth/authenticator.hpp"
+#include "auth/credential_directory.hpp"
 #include "authz/acl_authorizer.hpp"
 #include "authz/breaker_authorizer.hpp"
 #include "authz/caching_authorizer.hpp"
@@ -89,6 +91,12 @@ int serve(const config::Config& cfg) {
     auto backends = open_store(cfg, &metrics);
     auto& store = backends.store;
     store->recover_in_flight(clock.now_ms());
+
+    // API keys and clients' webhook secrets, re-read every API_KEYS_REFRESH_MS.
+    auth::CredentialDirectory credentials([&cfg] { return open_credentials(cfg, false); },
+                                          Ms(cfg.api_keys_refresh_ms));
+    credentials.start();
+    auth::Authenticator authenticator(cfg.api_auth, &credentials, {});
 
     auto queue_ptr = open_queue(cfg, backends);
     auto* stream_queue = dynamic_cast<queue::redis::RedisStreamQueue*>(queue_ptr.get());
@@ -248,6 +256,7 @@ int serve(const config::Config& cfg) {
             }
             return gauges;
         },
+        &authenticator,
     };
 
     api::ServerOptions server_options;
@@ -278,6 +287,15 @@ int serve(const config::Config& cfg) {
         .kv("queued", store->counters().queued);
     if (cfg.admin_token.empty()) {
         obs::log_warn("ADMIN_TOKEN is not set: the admin API answers loopback clients only");
+    }
+    if (cfg.runs_api() && !cfg.api_auth) {
+        obs::log_warn(
+            "API AUTHENTICATION IS OFF: anyone who can reach this port can start charging "
+            "sessions and read their status. Set API_AUTH=on and create API keys "
+            "(chargegate api-key create) or configure JWTs before exposing it "
+            "(docs/security.md)");
+    } else if (cfg.runs_api()) {
+        obs::log_info("API authentication is on").kv("api_keys", credentials.active_keys());
     }
     if (cfg.cluster() && cfg.cluster_takeover_ms <= cfg.callback_timeout_ms) {
         obs::log_warn(

@@ -4,8 +4,10 @@
 
 #include "queue/redis/redis_stream_queue.hpp"
 #include "queue/store_backed_queue.hpp"
+#include "store/postgres/pg_credentials.hpp"
 #include "store/postgres/pg_migrations.hpp"
 #include "store/postgres/pg_store.hpp"
+#include "store/sqlite/sqlite_credentials.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace cg::app {
@@ -53,6 +55,11 @@ std::unique_ptr<queue::WorkQueue> open_queue(const config::Config& cfg, Backends
     auto q = std::make_unique<queue::redis::RedisStreamQueue>(o, *backends.ledger);
     q->start();
     return q;
+}
+
+std::unique_ptr<store::CredentialStore> open_credentials(const config::Config& cfg, bool writable) {
+    if (cfg.cluster()) return std::make_unique<store::postgres::PgCredentials>(cfg.database_url);
+    return std::make_unique<store::sqlite::SqliteCredentials>(cfg.data_dir, writable);
 }
 
 std::string migrate(const config::Config& cfg) {

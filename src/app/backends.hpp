@@ -7,6 +7,7 @@
 #include "config/config.hpp"
 #include "obs/metrics.hpp"
 #include "queue/work_queue.hpp"
+#include "store/credential_store.hpp"
 #include "store/dispatch_ledger.hpp"
 #include "store/store.hpp"
 
@@ -27,6 +28,10 @@ Backends open_store(const config::Config& cfg, obs::Metrics* metrics);
 
 // The work queue over `backends`: StoreBackedQueue, or a started RedisStreamQueue.
 std::unique_ptr<queue::WorkQueue> open_queue(const config::Config& cfg, Backends& backends);
+
+// The API clients' credentials in the configured store. `writable` (the CLI) creates and migrates
+// the embedded store if needed. Throws StoreError.
+std::unique_ptr<store::CredentialStore> open_credentials(const config::Config& cfg, bool writable);
 
 // Creates or upgrades the schema of the configured store (`chargegate migrate`); returns a line
 // for the operator. Throws StoreError.

@@ -10,12 +10,13 @@
 #include <sstream>
 
 #include "app/application.hpp"
+#include "app/backends.hpp"
 #include "cli/acl_import.hpp"
+#include "cli/client_commands.hpp"
 #include "common/clock.hpp"
 #include "config/config.hpp"
 #include "loadtest/loadtest.hpp"
 #include "obs/log.hpp"
-#include "app/backends.hpp"
 
 namespace cg::cli {
 
@@ -59,8 +60,8 @@ int import_acl(const config::Config& cfg, const std::string& path, const std::st
                             [&result](store::WriteStatus s) { result.set_value(s); });
         if (result.get_future().get() != store::WriteStatus::kOk) {
             store->close();
-            throw std::runtime_error("writing to the store failed after " +
-                                     std::to_string(done) + " entries");
+            throw std::runtime_error("writing to the store failed after " + std::to_string(done) +
+                                     " entries");
         }
         done += n;
         if (entries.size() > kChunk) {
@@ -162,6 +163,49 @@ int run(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     import->add_option("--data-dir", data_dir, "Overrides DATA_DIR");
 
+    // Store options shared by the credential commands.
+    auto store_options = [&](CLI::App* cmd) {
+        cmd->add_option("-c,--config", config_file, "KEY=VALUE settings file")
+            ->check(CLI::ExistingFile);
+        cmd->add_option("--data-dir", data_dir, "Overrides DATA_DIR");
+    };
+    auto* api_key = app.add_subcommand(
+        "api-key",
+        "Manage API keys for the public API (API_AUTH=on). Keys are stored hashed; a running "
+        "service applies changes within API_KEYS_REFRESH_MS.");
+    api_key->require_subcommand(1);
+    std::string client_id;
+    std::string key_label;
+    std::string key_id;
+    auto* key_create = api_key->add_subcommand(
+        "create", "Create a key for a client and print it (shown this once only).");
+    key_create->add_option("--client", client_id, "Client id the key speaks for")->required();
+    key_create->add_option("--label", key_label, "Free text shown by list");
+    store_options(key_create);
+    auto* key_list = api_key->add_subcommand("list", "List keys (never their secrets).");
+    store_options(key_list);
+    auto* key_revoke = api_key->add_subcommand("revoke", "Revoke a key by its id.");
+    key_revoke->add_option("key_id", key_id, "The key's id (from create or list)")->required();
+    store_options(key_revoke);
+
+    auto* secrets_cmd = app.add_subcommand(
+        "client-secrets",
+        "Manage a client's own webhook signing secrets (used instead of "
+        "CALLBACK_SIGNING_SECRET for its callbacks; every secret signs, for rotation).");
+    secrets_cmd->require_subcommand(1);
+    std::vector<std::string> secrets;
+    auto* secrets_set =
+        secrets_cmd->add_subcommand("set", "Replace the client's secrets with the given ones.");
+    secrets_set->add_option("--client", client_id, "Client id")->required();
+    secrets_set->add_option("secrets", secrets, "whsec_<base64> secrets")->required();
+    store_options(secrets_set);
+    auto* secrets_clear = secrets_cmd->add_subcommand("clear", "Remove the client's secrets.");
+    secrets_clear->add_option("--client", client_id, "Client id")->required();
+    store_options(secrets_clear);
+    auto* secrets_list = secrets_cmd->add_subcommand(
+        "list", "List clients with their own secrets (how many, never the secrets).");
+    store_options(secrets_list);
+
     loadtest::LoadOptions load;
     std::string load_url = "http://127.0.0.1:8080";
     std::string load_json;
@@ -197,6 +241,7 @@ int run(int argc, char** argv) {
         ->check(CLI::Range(1, 10000000));
     lt->add_flag("--seed-acl", load.seed_acl, "Allow every token in the ACL before the run");
     lt->add_option("--admin-token", load.admin_token, "Bearer token for --seed-acl");
+    lt->add_option("--api-key", load.api_key, "API key for a service with API_AUTH=on");
     lt->add_option("--json", load_json, "Also write the results as JSON to this file");
     lt->add_flag("-q,--quiet", quiet, "No progress lines");
 
@@ -216,6 +261,12 @@ int run(int argc, char** argv) {
             return 0;
         }
         if (import->parsed()) return import_acl(cfg, import_path, import_format);
+        if (key_create->parsed()) return create_api_key(cfg, client_id, key_label);
+        if (key_list->parsed()) return list_api_keys(cfg);
+        if (key_revoke->parsed()) return revoke_api_key(cfg, key_id);
+        if (secrets_set->parsed()) return set_client_secrets(cfg, client_id, secrets);
+        if (secrets_clear->parsed()) return clear_client_secrets(cfg, client_id);
+        if (secrets_list->parsed()) return list_client_secrets(cfg);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "chargegate: error: %s\n", e.what());
         return 1;

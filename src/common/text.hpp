@@ -32,6 +32,9 @@ bool is_canonical_uuid(std::string_view s);
 
 std::string to_lower_ascii(std::string_view s);
 
+// `s` without leading and trailing spaces and tabs.
+std::string_view trim_ascii(std::string_view s);
+
 // Constant-time equality for secrets (length may leak).
 bool constant_time_equals(std::string_view a, std::string_view b);
 

@@ -52,7 +52,9 @@ constexpr const char* kKnownKeys[] = {"PORT",
                                       "CLUSTER_TAKEOVER_MS",
                                       "MIGRATE_ON_START",
                                       "INSTANCE_ID",
-                                      "REDIS_STREAM_PREFIX"};
+                                      "REDIS_STREAM_PREFIX",
+                                      "API_AUTH",
+                                      "API_KEYS_REFRESH_MS"};
 
 std::string trim(std::string_view s) {
     const auto b = s.find_first_not_of(" \t\r");
@@ -296,6 +298,10 @@ Config load(const std::map<std::string, std::string>& file_values,
             throw ConfigError("REDIS_STREAM_PREFIX: 1 to 64 characters");
         }
         c.redis_stream_prefix = *s;
+    }
+    if (auto* s = get("API_AUTH")) c.api_auth = parse_bool("API_AUTH", *s);
+    if (auto* s = get("API_KEYS_REFRESH_MS")) {
+        c.api_keys_refresh_ms = parse_int("API_KEYS_REFRESH_MS", *s, 100, 3'600'000);
     }
     return c;
 }

@@ -71,6 +71,11 @@ struct Config {
     std::string instance_id;              // INSTANCE_ID; empty → hostname-pid
     std::string redis_stream_prefix = "chargegate";  // REDIS_STREAM_PREFIX: key namespace
 
+    // Client authentication of the public API (docs/security.md). Off by default only so the
+    // quick start works; `serve` warns loudly while it is off.
+    bool api_auth = false;               // API_AUTH: on → §1 and §3 need an API key or a JWT
+    int64_t api_keys_refresh_ms = 2000;  // API_KEYS_REFRESH_MS: how soon key changes apply
+
     [[nodiscard]] bool cluster() const { return !database_url.empty(); }
     [[nodiscard]] bool runs_api() const { return role != Role::kWorker; }
     [[nodiscard]] bool runs_workers() const { return role != Role::kApi; }

@@ -136,6 +136,7 @@ awaitable<void> client(Shared& sh, ClientStats& stats, int index, double per_con
     http::request<http::string_body> req{http::verb::post, "/api/v1/charging-session", 11};
     req.set(http::field::host, sh.o.host);
     req.set(http::field::content_type, "application/json");
+    if (!sh.o.api_key.empty()) req.set("X-API-Key", sh.o.api_key);
     req.keep_alive(true);
     for (;;) {
         int64_t t0 = now_ns();

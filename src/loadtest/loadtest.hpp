@@ -31,6 +31,7 @@ struct LoadOptions {
     int station_count = 1000;
     bool seed_acl = false;    // PUT an `allowed` ACL entry for every token first
     std::string admin_token;  // for seed_acl when the service has ADMIN_TOKEN set
+    std::string api_key;      // sent as X-API-Key when the service has API_AUTH=on
     bool progress = true;     // a line per second on stderr
 };
 

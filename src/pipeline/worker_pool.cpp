@@ -170,6 +170,7 @@ void WorkerPool::record(const std::shared_ptr<Batch>& batch) {
                 job.driver_token = std::move(item.driver_token);
                 job.callback_url = std::move(item.callback_url);
                 job.traceparent = std::move(item.traceparent);
+                job.client_id = std::move(item.client_id);
                 job.decision = std::move(batch->decisions[i]);
                 jobs.push_back(std::move(job));
             }

@@ -26,6 +26,7 @@ struct NewRequest {
     std::string traceparent;  // may be empty
     int64_t created_at_ms = 0;
     std::optional<IdempotencyClaim> idempotency;
+    std::string client_id;  // the authenticated client; empty while API authentication is off
 };
 
 enum class AcceptStatus {
@@ -51,6 +52,7 @@ struct QueuedRequest {
     std::string callback_url;
     std::string traceparent;
     int64_t created_at_ms = 0;
+    std::string client_id;  // empty: none (API authentication was off)
 };
 
 struct DecisionRecord {
@@ -69,6 +71,7 @@ struct DeliveryJob {
     Decision decision;
     int attempts = 0;        // attempts made so far, over the request's whole life
     int round_attempts = 0;  // attempts made in this delivery round (redeliver starts a new one)
+    std::string client_id;   // empty: none; else its own signing secrets may apply
 };
 
 enum class AttemptOutcome {
@@ -118,6 +121,7 @@ struct RequestView {
     std::optional<int64_t> next_attempt_at_ms;
     std::optional<int64_t> delivered_at_ms;
     std::vector<AttemptView> attempt_log;  // oldest first, at most the last 100
+    std::string client_id;                 // empty: sent while API authentication was off
 };
 
 enum class AclStatus : uint8_t { kAllowed = 0, kBlocked = 1 };

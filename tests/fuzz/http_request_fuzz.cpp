@@ -169,6 +169,7 @@ struct Service {
                 return out;
             },
             [] { return std::vector<cg::obs::GaugeSample>{}; },
+            nullptr,  // authenticator: API_AUTH off
         });
         readers = std::make_unique<cg::api::ReaderPool>(*store, 1);
         ctx.reset(new cg::api::HandlerContext{*services, *readers, pending_keys, draining});

@@ -13,6 +13,7 @@ QueuedRequest queued_request_at(const PgResult& r, int row, int first) {
     q.callback_url = r.text(row, first + 4);
     q.traceparent = r.text(row, first + 5);
     q.created_at_ms = r.int64(row, first + 6);
+    q.client_id = r.opt_text(row, first + 7).value_or("");
     return q;
 }
 
@@ -34,7 +35,7 @@ std::optional<RequestView> PgReader::find_request(std::string_view request_id) {
         " CASE WHEN state = 0 AND lease_until >= cg_now_ms() THEN 1 ELSE state END,"
         " created_at, decision_status, decision_reason, decided_at, attempts,"
         " last_status_code, last_error, CASE WHEN state = 2 THEN next_attempt_at END,"
-        " delivered_at FROM requests WHERE id = $1",
+        " delivered_at, client_id FROM requests WHERE id = $1",
         {std::string(request_id)});
     if (r.rows() == 0) return std::nullopt;
     RequestView v;
@@ -57,6 +58,7 @@ std::optional<RequestView> PgReader::find_request(std::string_view request_id) {
     v.last_error = r.opt_text(0, 12);
     v.next_attempt_at_ms = r.opt_int64(0, 13);
     v.delivered_at_ms = r.opt_int64(0, 14);
+    v.client_id = r.opt_text(0, 15).value_or("");
     const auto a = c.exec(
         "SELECT attempt_no, started_at, duration_ms, http_status, error FROM ("
         " SELECT * FROM delivery_attempts WHERE request_seq = $1"
@@ -76,8 +78,8 @@ std::optional<RequestView> PgReader::find_request(std::string_view request_id) {
 
 std::vector<QueuedRequest> PgReader::load_queued(int64_t after_seq, size_t limit) {
     const auto r = conn().exec(
-        "SELECT seq, id, station_id, driver_token, callback_url, traceparent, created_at"
-        " FROM requests WHERE state = 0 AND seq > $1 ORDER BY seq LIMIT $2",
+        "SELECT seq, id, station_id, driver_token, callback_url, traceparent, created_at,"
+        " client_id FROM requests WHERE state = 0 AND seq > $1 ORDER BY seq LIMIT $2",
         {std::to_string(after_seq), std::to_string(limit)});
     std::vector<QueuedRequest> out;
     for (int i = 0; i < r.rows(); ++i) {
@@ -96,7 +98,8 @@ std::vector<DeliveryJob> PgReader::load_due(int64_t, size_t limit) {
         " FROM (SELECT seq FROM requests WHERE state = 2 AND next_attempt_at <= cg_now_ms()"
         " ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) d WHERE r.seq = d.seq"
         " RETURNING r.seq, r.id, r.station_id, r.driver_token, r.callback_url, r.traceparent,"
-        " r.decision_status, r.decision_reason, r.decided_at, r.attempts, r.round_attempts",
+        " r.decision_status, r.decision_reason, r.decided_at, r.attempts, r.round_attempts,"
+        " r.client_id",
         {std::to_string(lease_ms_), owner_, std::to_string(limit)});
     for (int i = 0; i < r.rows(); ++i) {
         DeliveryJob j;
@@ -111,6 +114,7 @@ std::vector<DeliveryJob> PgReader::load_due(int64_t, size_t limit) {
         j.decision.decided_at_ms = r.opt_int64(i, 8).value_or(0);
         j.attempts = static_cast<int>(r.int64(i, 9));
         j.round_attempts = static_cast<int>(r.int64(i, 10));
+        j.client_id = r.opt_text(i, 11).value_or("");
         out.push_back(std::move(j));
     }
     return out;

@@ -151,7 +151,7 @@ class BatchWriter {
             op->insert_request = true;
             if (op->request.idempotency) claim_key(*op);
         }
-        std::vector<Param> ids, stations, tokens, callbacks, traces;
+        std::vector<Param> ids, stations, tokens, callbacks, traces, clients;
         std::vector<int64_t> created;
         std::unordered_map<std::string, Op*> by_id;
         for (Op* op : ops) {
@@ -162,18 +162,19 @@ class BatchWriter {
             tokens.emplace_back(r.driver_token);
             callbacks.emplace_back(r.callback_url);
             traces.emplace_back(r.traceparent);
+            clients.emplace_back(r.client_id);
             created.push_back(r.created_at_ms);
             by_id[r.id] = op;
         }
         if (ids.empty()) return;
         const auto res = c_.exec(
             "INSERT INTO requests (id, station_id, driver_token, callback_url, traceparent, state,"
-            " created_at, published_at)"
-            " SELECT u.id, u.st, u.tok, u.cb, u.tp, 0, u.ca, u.ca FROM unnest($1::text[],"
-            " $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])"
-            " AS u(id, st, tok, cb, tp, ca) RETURNING seq, id",
+            " created_at, published_at, client_id)"
+            " SELECT u.id, u.st, u.tok, u.cb, u.tp, 0, u.ca, u.ca, NULLIF(u.cl, '')"
+            " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+            " $6::bigint[], $7::text[]) AS u(id, st, tok, cb, tp, ca, cl) RETURNING seq, id",
             {text_array(ids), text_array(stations), text_array(tokens), text_array(callbacks),
-             text_array(traces), int_array(created)});
+             text_array(traces), int_array(created), text_array(clients)});
         for (int i = 0; i < res.rows(); ++i) {
             auto it = by_id.find(res.text(i, 1));
             if (it == by_id.end()) continue;
@@ -733,7 +734,8 @@ ClaimResult PgStore::claim(const std::vector<int64_t>& seqs, int64_t lease_ms) {
             "UPDATE requests SET lease_owner = $2, lease_until = cg_now_ms() + $3"
             " WHERE seq = ANY($1::bigint[]) AND state = 0"
             " AND (lease_until IS NULL OR lease_until < cg_now_ms())"
-            " RETURNING seq, id, station_id, driver_token, callback_url, traceparent, created_at",
+            " RETURNING seq, id, station_id, driver_token, callback_url, traceparent, created_at,"
+            " client_id",
             {int_array(seqs), impl_->options.owner, num(lease_ms)});
         std::unordered_set<int64_t> taken;
         for (int i = 0; i < r.rows(); ++i) {

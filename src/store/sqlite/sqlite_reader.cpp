@@ -33,7 +33,7 @@ SqliteReader::SqliteReader(const std::string& path) : db_(path) {
         Statement(h,
                   "SELECT seq, id, station_id, driver_token, callback_url, state, created_at,"
                   " decision_status, decision_reason, decided_at, attempts,"
-                  " last_status_code, last_error, next_attempt_at, delivered_at"
+                  " last_status_code, last_error, next_attempt_at, delivered_at, client_id"
                   " FROM requests WHERE id = ?");
     attempts_ = Statement(h,
                           "SELECT attempt_no, started_at, duration_ms, http_status, error"
@@ -41,12 +41,12 @@ SqliteReader::SqliteReader(const std::string& path) : db_(path) {
                           " ORDER BY attempt_no DESC LIMIT 100");
     queued_ = Statement(h,
                         "SELECT seq, id, station_id, driver_token, callback_url, traceparent,"
-                        " created_at FROM requests WHERE state = 0 AND seq > ?"
+                        " created_at, client_id FROM requests WHERE state = 0 AND seq > ?"
                         " ORDER BY seq LIMIT ?");
     due_ = Statement(h,
                      "SELECT seq, id, station_id, driver_token, callback_url, traceparent,"
-                     " decision_status, decision_reason, decided_at, attempts, round_attempts"
-                     " FROM requests WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?"
+                     " decision_status, decision_reason, decided_at, attempts, round_attempts,"
+                     " client_id FROM requests WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?"
                      " ORDER BY next_attempt_at, seq LIMIT ?");
     acl_ = Statement(h,
                      "SELECT status, stations, expires_at, updated_at FROM acl"
@@ -82,6 +82,7 @@ std::optional<RequestView> SqliteReader::find_request(std::string_view request_i
         v.last_error = request_.opt_text(12);
         v.next_attempt_at_ms = request_.opt_int64(13);
         v.delivered_at_ms = request_.opt_int64(14);
+        v.client_id = request_.opt_text(15).value_or("");
     }
     Reset guard(attempts_);
     attempts_.bind(1, v.seq);
@@ -111,6 +112,7 @@ std::vector<QueuedRequest> SqliteReader::load_queued(int64_t after_seq, size_t l
         r.callback_url = queued_.text(4);
         r.traceparent = queued_.text(5);
         r.created_at_ms = queued_.int64(6);
+        r.client_id = queued_.opt_text(7).value_or("");
         out.push_back(std::move(r));
     }
     return out;
@@ -133,6 +135,7 @@ std::vector<DeliveryJob> SqliteReader::load_due(int64_t now_ms, size_t limit) {
         j.decision.decided_at_ms = due_.opt_int64(8).value_or(0);
         j.attempts = static_cast<int>(due_.int64(9));
         j.round_attempts = static_cast<int>(due_.int64(10));
+        j.client_id = due_.opt_text(11).value_or("");
         out.push_back(std::move(j));
     }
     return out;

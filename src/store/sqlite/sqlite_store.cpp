@@ -28,7 +28,7 @@ struct WriteStatements {
                   "created_at) VALUES (?, ?, ?, ?)"),
           insert_request(h,
                          "INSERT INTO requests (id, station_id, driver_token, callback_url, "
-                         "traceparent, state, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)"),
+                         "traceparent, state, created_at, client_id) VALUES (?, ?, ?, ?, ?, 0, ?, ?)"),
           decide(h,
                  "UPDATE requests SET state = 2, decision_status = ?, decision_reason = ?, "
                  "decided_at = ?, round_attempts = 0, next_attempt_at = NULL "
@@ -118,6 +118,11 @@ class AcceptOp final : public Op {
                 .bind(4, req_.callback_url)
                 .bind(5, req_.traceparent)
                 .bind(6, req_.created_at_ms);
+            if (req_.client_id.empty()) {
+                ins.bind_null(7);
+            } else {
+                ins.bind(7, req_.client_id);
+            }
             ins.run();
         }
         result_.status = AcceptStatus::kStored;

@@ -97,6 +97,16 @@ TEST(Config, ClusterModeNeedsBothUrlsAndAKnownRole) {
               std::string::npos);
 }
 
+TEST(Config, ApiAuthIsOffByDefaultAndTakesABoolean) {
+    EXPECT_FALSE(load({}, {}).api_auth);
+    EXPECT_EQ(load({}, {}).api_keys_refresh_ms, 2000);
+    const auto c = load({}, {{"API_AUTH", "on"}, {"API_KEYS_REFRESH_MS", "250"}});
+    EXPECT_TRUE(c.api_auth);
+    EXPECT_EQ(c.api_keys_refresh_ms, 250);
+    EXPECT_THROW((void)load({}, {{"API_AUTH", "sometimes"}}), ConfigError);
+    EXPECT_THROW((void)load({}, {{"API_KEYS_REFRESH_MS", "5"}}), ConfigError);
+}
+
 TEST(ConfigFile, ReadsKeyValueLines) {
     test::TempDir dir;
     const auto path = (dir.path() / "chargegate.env").string();

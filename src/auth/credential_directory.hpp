@@ -1,0 +1,67 @@
+#pragma once
+// What the API needs to know about clients, kept in memory so that checking a key never waits
+// on storage: every API key (by key id) and every client's own webhook secrets. A thread
+// re-reads both tables every API_KEYS_REFRESH_MS, so a key created or revoked with the CLI (in
+// any process, any instance) applies within that time. Readers take an immutable snapshot;
+// no lock is held while a request is checked.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "store/credential_store.hpp"
+
+namespace cg::auth {
+
+class CredentialDirectory {
+  public:
+    using Opener = std::function<std::unique_ptr<store::CredentialStore>()>;
+
+    CredentialDirectory(Opener open, std::chrono::milliseconds refresh);
+    ~CredentialDirectory();
+    CredentialDirectory(const CredentialDirectory&) = delete;
+    CredentialDirectory& operator=(const CredentialDirectory&) = delete;
+
+    // Loads both tables once (throws StoreError when that fails) and starts refreshing.
+    void start();
+    void stop();
+
+    // The client a presented API key speaks for; nullopt for an unknown, revoked or wrong key.
+    [[nodiscard]] std::optional<std::string> client_for_key(std::string_view key) const;
+    // A client's own webhook secrets (space-separated `whsec_...`); empty when it has none.
+    [[nodiscard]] std::string secrets_of(std::string_view client_id) const;
+    // Number of keys that are not revoked (for the start-up log and /health).
+    [[nodiscard]] size_t active_keys() const;
+    // Loads both tables now; false (and the last good snapshot kept) when storage fails.
+    bool refresh();
+
+  private:
+    struct Snapshot {
+        std::unordered_map<std::string, store::ApiKeyRecord> keys;  // by key id
+        std::unordered_map<std::string, std::string> secrets;       // by client id
+        size_t active = 0;
+    };
+    [[nodiscard]] std::shared_ptr<const Snapshot> snapshot() const;
+    // Reads both tables (opening the store first if needed); throws StoreError.
+    std::shared_ptr<const Snapshot> load();
+    void run();
+
+    Opener open_;
+    std::chrono::milliseconds refresh_;
+    std::unique_ptr<store::CredentialStore> store_;  // refresher thread only (after start)
+    std::atomic<std::shared_ptr<const Snapshot>> snap_;
+    bool failing_ = false;  // refresher thread only: logs one line per outage
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace cg::auth
