@@ -29,15 +29,22 @@ copy idempotency_keys "key, body_hash, request_id, created_at" \
 # that were in flight become due at once.
 copy requests "seq, id, station_id, driver_token, callback_url, traceparent, state, created_at,
   published_at, decision_status, decision_reason, decided_at, attempts, round_attempts,
-  last_status_code, last_error, next_attempt_at, delivered_at" \
+  last_status_code, last_error, next_attempt_at, delivered_at, client_id" \
   "SELECT seq, id, station_id, driver_token, callback_url, traceparent, state, created_at,
      created_at, decision_status, decision_reason, decided_at, attempts, round_attempts,
      last_status_code, last_error,
-     CASE WHEN state = 2 THEN coalesce(next_attempt_at, 0) END, delivered_at FROM requests"
+     CASE WHEN state = 2 THEN coalesce(next_attempt_at, 0) END, delivered_at, client_id
+     FROM requests"
+copy api_keys "key_id, client_id, secret_hash, label, created_at, revoked_at" \
+  "SELECT key_id, client_id, '\\x' || lower(hex(secret_hash)), label, created_at, revoked_at
+     FROM api_keys"
+copy client_webhook_secrets "client_id, secrets, updated_at" \
+  "SELECT client_id, secrets, updated_at FROM client_webhook_secrets"
 copy delivery_attempts "request_seq, attempt_no, started_at, duration_ms, http_status, error" \
   "SELECT request_seq, attempt_no, started_at, duration_ms, http_status, error
      FROM delivery_attempts"
 psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q -At -c \
   "SELECT setval(pg_get_serial_sequence('requests', 'seq'), greatest(1, (SELECT max(seq) FROM requests)))" >/dev/null
 echo "copied: $(psql "$DATABASE_URL" -At -c "SELECT count(*) FROM requests") requests," \
-  "$(psql "$DATABASE_URL" -At -c "SELECT count(*) FROM acl") ACL entries"
+  "$(psql "$DATABASE_URL" -At -c "SELECT count(*) FROM acl") ACL entries," \
+  "$(psql "$DATABASE_URL" -At -c "SELECT count(*) FROM api_keys") API keys"
