@@ -1,4 +1,8 @@
 // Contract §4: decision rules of the built-in ACL, admin protection, remote authorizer.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
 #include <atomic>
 
 #include "service_fixture.hpp"
@@ -113,6 +117,35 @@ TEST_F(AuthorizationTest, AdminTokenIsRequiredWhenSet) {
         json);
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(service_->log().find("s3cret-admin-token"), std::string::npos);
+}
+
+// An IPv4 address of this machine that is not loopback, or empty.
+std::string non_loopback_ipv4() {
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) return {};
+    std::string found;
+    for (const ifaddrs* i = list; i != nullptr && found.empty(); i = i->ifa_next) {
+        if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+        const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+        if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) continue;
+        char text[INET_ADDRSTRLEN] = {};
+        if (::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text)) found = text;
+    }
+    ::freeifaddrs(list);
+    return found;
+}
+
+TEST_F(AuthorizationTest, WithoutAdminTokenTheAdminApiAnswersLoopbackOnly) {
+    const std::string address = non_loopback_ipv4();
+    if (address.empty()) GTEST_SKIP() << "this machine has no non-loopback IPv4 address";
+    env["BIND_ADDRESS"] = "0.0.0.0";
+    start();
+    const std::string path = "/api/v1/acl/" + kToken;
+    const auto remote =
+        http_get("http://" + address + ":" + std::to_string(port_) + path);  // peer: not loopback
+    EXPECT_EQ(remote.status, 403) << remote.body;
+    EXPECT_EQ(str(parse_object(remote.body), "status"), "error");
+    EXPECT_EQ(http_get(url(path)).status, 404);  // loopback: served (no such entry)
 }
 
 class RemoteAuthorizerTest : public AuthorizationTest {
