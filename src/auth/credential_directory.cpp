@@ -6,8 +6,23 @@
 
 namespace cg::auth {
 
+namespace {
+std::atomic<uint64_t> next_directory_id{1};
+}  // namespace
+
 CredentialDirectory::CredentialDirectory(Opener open, std::chrono::milliseconds refresh)
-    : open_(std::move(open)), refresh_(refresh), snap_(std::make_shared<const Snapshot>()) {}
+    : open_(std::move(open)),
+      refresh_(refresh),
+      snap_(std::make_shared<const Snapshot>()),
+      id_(next_directory_id.fetch_add(1)) {}
+
+void CredentialDirectory::publish(std::shared_ptr<const Snapshot> fresh) {
+    {
+        std::lock_guard lock(snap_mu_);
+        snap_ = std::move(fresh);
+    }
+    version_.fetch_add(1, std::memory_order_release);
+}
 
 CredentialDirectory::~CredentialDirectory() { stop(); }
 
@@ -23,7 +38,7 @@ std::shared_ptr<const CredentialDirectory::Snapshot> CredentialDirectory::load()
 }
 
 void CredentialDirectory::start() {
-    snap_.store(load());
+    publish(load());
     thread_ = std::thread([this] { run(); });
 }
 
@@ -38,7 +53,7 @@ void CredentialDirectory::stop() {
 
 bool CredentialDirectory::refresh() {
     try {
-        snap_.store(load());
+        publish(load());
         if (failing_) obs::log_info("API keys and client secrets are read again");
         failing_ = false;
         return true;
@@ -65,7 +80,20 @@ void CredentialDirectory::run() {
 }
 
 std::shared_ptr<const CredentialDirectory::Snapshot> CredentialDirectory::snapshot() const {
-    return snap_.load();
+    struct Cached {
+        uint64_t directory = 0;
+        uint64_t version = 0;
+        std::shared_ptr<const Snapshot> snap;
+    };
+    thread_local Cached cached;
+    const uint64_t version = version_.load(std::memory_order_acquire);
+    if (cached.directory != id_ || cached.version != version || !cached.snap) {
+        std::lock_guard lock(snap_mu_);
+        cached.snap = snap_;
+        cached.directory = id_;
+        cached.version = version;
+    }
+    return cached.snap;
 }
 
 std::optional<std::string> CredentialDirectory::client_for_key(std::string_view key) const {

@@ -2,8 +2,9 @@
 // What the API needs to know about clients, kept in memory so that checking a key never waits
 // on storage: every API key (by key id) and every client's own webhook secrets. A thread
 // re-reads both tables every API_KEYS_REFRESH_MS, so a key created or revoked with the CLI (in
-// any process, any instance) applies within that time. Readers take an immutable snapshot;
-// no lock is held while a request is checked.
+// any process, any instance) applies within that time. Readers use an immutable snapshot that
+// each thread keeps and swaps only when a refresh published a new one (a version number), so a
+// request's check takes no lock.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -38,7 +39,8 @@ class CredentialDirectory {
     [[nodiscard]] std::string secrets_of(std::string_view client_id) const;
     // Number of keys that are not revoked (for the start-up log and /health).
     [[nodiscard]] size_t active_keys() const;
-    // Loads both tables now; false (and the last good snapshot kept) when storage fails.
+    // Loads both tables now; false (and the last good snapshot kept) when storage fails. The
+    // refresher thread calls it; call it from elsewhere only while that is stopped.
     bool refresh();
 
   private:
@@ -55,7 +57,13 @@ class CredentialDirectory {
     Opener open_;
     std::chrono::milliseconds refresh_;
     std::unique_ptr<store::CredentialStore> store_;  // refresher thread only (after start)
-    std::atomic<std::shared_ptr<const Snapshot>> snap_;
+    // The published snapshot. Written by the refresher under snap_mu_, read under it only when
+    // `version_` moved since the reading thread last looked.
+    mutable std::mutex snap_mu_;
+    std::shared_ptr<const Snapshot> snap_;
+    std::atomic<uint64_t> version_{1};
+    const uint64_t id_;  // tells thread-local caches of different directories apart
+    void publish(std::shared_ptr<const Snapshot> fresh);
     bool failing_ = false;  // refresher thread only: logs one line per outage
 
     std::mutex mu_;
