@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -52,7 +53,10 @@ constexpr const char* kKnownKeys[] = {"PORT",
                                       "CLUSTER_TAKEOVER_MS",
                                       "MIGRATE_ON_START",
                                       "INSTANCE_ID",
-                                      "REDIS_STREAM_PREFIX"};
+                                      "REDIS_STREAM_PREFIX",
+                                      "TLS_CERT_FILE",
+                                      "TLS_KEY_FILE",
+                                      "CALLBACK_CA_FILE"};
 
 std::string trim(std::string_view s) {
     const auto b = s.find_first_not_of(" \t\r");
@@ -89,6 +93,21 @@ LogLevel parse_level(const std::string& value) {
     if (v == "warn" || v == "warning") return LogLevel::kWarn;
     if (v == "error") return LogLevel::kError;
     throw ConfigError("LOG_LEVEL: expected DEBUG, INFO, WARN or ERROR, got \"" + value + "\"");
+}
+
+// A file setting: empty means unset; otherwise the file must exist and be readable now, so a
+// typo is a start-up error rather than a failure at the first connection.
+std::string readable_file(const std::string& key, const std::string& path) {
+    if (path.empty()) return path;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw ConfigError(key + ": " + path + " is not a file");
+    }
+    std::ifstream in(path);
+    if (!in || in.peek() == std::ifstream::traits_type::eof()) {
+        throw ConfigError(key + ": " + path + " cannot be read or is empty");
+    }
+    return path;
 }
 
 int cores() {
@@ -296,6 +315,14 @@ Config load(const std::map<std::string, std::string>& file_values,
             throw ConfigError("REDIS_STREAM_PREFIX: 1 to 64 characters");
         }
         c.redis_stream_prefix = *s;
+    }
+    if (auto* s = get("TLS_CERT_FILE")) c.tls_cert_file = readable_file("TLS_CERT_FILE", *s);
+    if (auto* s = get("TLS_KEY_FILE")) c.tls_key_file = readable_file("TLS_KEY_FILE", *s);
+    if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+        throw ConfigError("TLS_CERT_FILE and TLS_KEY_FILE: HTTPS needs both (plain HTTP neither)");
+    }
+    if (auto* s = get("CALLBACK_CA_FILE")) {
+        c.callback_ca_file = readable_file("CALLBACK_CA_FILE", *s);
     }
     return c;
 }
