@@ -5,6 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <cerrno>
 #include <fstream>
 
@@ -118,6 +121,48 @@ TEST_F(TlsTest, SigtermStopsAnHttpsServiceCleanly) {
     ASSERT_EQ(https("GET", "/health").status, 200);
     service_->terminate();
     EXPECT_EQ(service_->wait_exit(), 0) << service_->log();
+}
+
+// MAX_CONNECTIONS_PER_CLIENT holds for HTTPS: past it a connection is closed (no plain-text 503
+// on a TLS port) and counted; a freed slot is usable again.
+TEST_F(TlsTest, ConnectionLimitsHoldForHttps) {
+    serve_https();
+    env["MAX_CONNECTIONS_PER_CLIENT"] = "3";
+    start();
+    namespace asio = boost::asio;
+    asio::io_context ioc;
+    asio::ssl::context client_ctx(asio::ssl::context::tls_client);
+    client_ctx.load_verify_file(ca_->ca_file());
+    client_ctx.set_verify_mode(asio::ssl::verify_peer);
+    using Held = asio::ssl::stream<asio::ip::tcp::socket>;
+    std::vector<std::unique_ptr<Held>> held;
+    const asio::ip::tcp::endpoint service(asio::ip::make_address("127.0.0.1"), port_);
+    // Each is admitted once its handshake is done (the readiness probes' slots are released
+    // when their connection closes, so a refused attempt is retried).
+    for (int attempt = 0; attempt < 50 && held.size() < 3; ++attempt) {
+        auto s = std::make_unique<Held>(ioc, client_ctx);
+        boost::system::error_code ec;
+        s->next_layer().connect(service, ec);
+        if (!ec) s->handshake(asio::ssl::stream_base::client, ec);
+        if (!ec) {
+            held.push_back(std::move(s));
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+    ASSERT_EQ(held.size(), 3u);
+    const auto refused = https("GET", "/health/live");
+    EXPECT_EQ(refused.status, 0) << refused.body;
+    held.clear();  // closes them
+    HttpResult metrics;
+    for (int attempt = 0; attempt < 50 && metrics.status != 200; ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        metrics = https("GET", "/metrics");
+    }
+    ASSERT_EQ(metrics.status, 200);
+    EXPECT_NE(metrics.body.find(R"(http_connections_refused_total{reason="per_client"} 1)"),
+              std::string::npos)
+        << metrics.body;
 }
 
 TEST_F(TlsTest, Tls11ClientsAreRefused) {
