@@ -36,7 +36,7 @@ std::optional<asio::ip::address> peer_of(const tcp::socket& socket) {
 struct Loop {
     asio::io_context ioc{1};
     std::optional<tcp::acceptor> acceptor;
-    std::vector<std::weak_ptr<HttpSession>> sessions;  // this loop's thread only
+    std::vector<std::weak_ptr<Session>> sessions;  // this loop's thread only
     std::thread thread;
 };
 
@@ -68,10 +68,13 @@ struct HttpServer::Impl {
                  limiter,
                  pending,
                  options.idle_timeout,
-                 options.request_timeout} {}
+                 options.request_timeout,
+                 options.tls.get()} {}
 
     // Answers a connection over the limits with 503 and closes it. The answer is a few bytes
     // on a fresh socket, so a non-blocking write completes or is dropped; never waited for.
+    // An HTTPS connection is only closed: a TLS handshake for one answer would cost the CPU the
+    // limit is there to protect, and plain bytes would be garbage to a TLS client.
     void refuse(tcp::socket& socket, const char* why) {
         static constexpr std::string_view kAnswer =
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
@@ -79,10 +82,17 @@ struct HttpServer::Impl {
             R"({"status":"error","message":"Too many connections."})";
         boost::system::error_code ignored;
         socket.non_blocking(true, ignored);
-        socket.write_some(asio::buffer(kAnswer), ignored);
+        if (!options.tls) socket.write_some(asio::buffer(kAnswer), ignored);
         socket.shutdown(tcp::socket::shutdown_both, ignored);
         socket.close(ignored);
         services.metrics.connections_refused.inc(why);
+    }
+
+    template <class Stream>
+    void start_session(Loop& loop, tcp::socket socket, const asio::ip::address& peer) {
+        auto session = std::make_shared<HttpSession<Stream>>(std::move(socket), peer, shared);
+        loop.sessions.push_back(session);
+        session->start();
     }
 
     void do_accept(Loop& loop) {
@@ -102,12 +112,14 @@ struct HttpServer::Impl {
                 refuse(socket, verdict == ConnectionLimiter::Verdict::kTooManyTotal ? "total"
                                                                                     : "per_client");
             } else {
-                auto session = std::make_shared<HttpSession>(std::move(socket), *peer, shared);
                 if (loop.sessions.size() > 64 && loop.sessions.size() % 64 == 0) {
                     std::erase_if(loop.sessions, [](const auto& w) { return w.expired(); });
                 }
-                loop.sessions.push_back(session);
-                session->start();
+                if (shared.tls != nullptr) {
+                    start_session<TlsStream>(loop, std::move(socket), *peer);
+                } else {
+                    start_session<PlainStream>(loop, std::move(socket), *peer);
+                }
             }
             if (loop.acceptor->is_open()) do_accept(loop);
         });

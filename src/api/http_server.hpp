@@ -3,6 +3,7 @@
 // with its own io_context and SO_REUSEPORT acceptor, no thread per request or connection.
 // Handlers never block an event-loop thread: durable writes complete through the store's
 // writer, reads run on a small reader pool, and answers are posted back to the connection.
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -20,6 +21,8 @@ struct ServerOptions {
     ConnectionLimits limits;
     std::chrono::milliseconds idle_timeout{60000};     // HTTP_IDLE_TIMEOUT_MS
     std::chrono::milliseconds request_timeout{10000};  // HTTP_REQUEST_TIMEOUT_MS
+    // Set: the listener serves HTTPS only (make_server_tls_context). Null: plain HTTP.
+    std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 class HttpServer {

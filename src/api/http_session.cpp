@@ -5,8 +5,10 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <chrono>
+#include <type_traits>
 
 #include "api/session_rules.hpp"
+#include "obs/log.hpp"
 
 namespace cg::api {
 
@@ -16,26 +18,67 @@ using namespace std::chrono_literals;
 
 namespace {
 constexpr auto kWriteTimeout = 10s;
+
+PlainStream make_stream(boost::asio::ip::tcp::socket socket, PlainStream*, SessionShared&) {
+    return PlainStream(std::move(socket));
+}
+
+TlsStream make_stream(boost::asio::ip::tcp::socket socket, TlsStream*, SessionShared& shared) {
+    return TlsStream(std::move(socket), *shared.tls);
+}
 }  // namespace
 
-HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, boost::asio::ip::address peer,
-                         SessionShared& shared)
-    : stream_(std::move(socket)), shared_(shared), peer_(std::move(peer)) {
+template <class Stream>
+HttpSession<Stream>::HttpSession(boost::asio::ip::tcp::socket socket, boost::asio::ip::address peer,
+                                 SessionShared& shared)
+    : stream_(make_stream(std::move(socket), static_cast<Stream*>(nullptr), shared)),
+      shared_(shared),
+      peer_(std::move(peer)) {
     beast::error_code ec;
-    stream_.socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    tcp().socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
 }
 
-HttpSession::~HttpSession() { shared_.limiter.release(peer_); }
-
-void HttpSession::start() {
-    boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+template <class Stream>
+HttpSession<Stream>::~HttpSession() {
+    shared_.limiter.release(peer_);
 }
 
-void HttpSession::close_if_idle() {
+template <class Stream>
+void HttpSession<Stream>::start() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+        // A client that connects and never completes the handshake (or speaks plain HTTP to
+        // this port) holds the connection at most the request timeout, then it is closed.
+        boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+            self->tcp().expires_after(self->shared_.request_timeout);
+            self->stream_.async_handshake(boost::asio::ssl::stream_base::server,
+                                          [self](beast::error_code ec) { self->on_handshake(ec); });
+        });
+    } else {
+        boost::asio::dispatch(stream_.get_executor(),
+                              [self = shared_from_this()] { self->do_read(); });
+    }
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_handshake(beast::error_code ec) {
+    if (ec) {
+        shared_.metrics.tls_handshake_failures.inc();
+        obs::log_debug("TLS handshake failed")
+            .kv("peer", peer_.to_string())
+            .kv("error", ec.message());
+        close();
+        return;
+    }
+    do_read();
+}
+
+template <class Stream>
+void HttpSession<Stream>::close_if_idle() {
     if (!busy_) close();
 }
 
-void HttpSession::do_read() {
+template <class Stream>
+void HttpSession<Stream>::do_read() {
     if (shared_.draining.load()) {
         close();
         return;
@@ -47,14 +90,15 @@ void HttpSession::do_read() {
         return;
     }
     // Wait for the first byte under the idle timeout; the request's own clock starts then.
-    stream_.expires_after(shared_.idle_timeout);
+    tcp().expires_after(shared_.idle_timeout);
     stream_.async_read_some(buffer_.prepare(4096),
                             [self = shared_from_this()](beast::error_code ec, size_t n) {
                                 self->on_first_bytes(ec, n);
                             });
 }
 
-void HttpSession::on_first_bytes(beast::error_code ec, size_t n) {
+template <class Stream>
+void HttpSession<Stream>::on_first_bytes(beast::error_code ec, size_t n) {
     buffer_.commit(n);
     if (ec) {
         close();
@@ -63,14 +107,16 @@ void HttpSession::on_first_bytes(beast::error_code ec, size_t n) {
     read_header();
 }
 
-void HttpSession::read_header() {
-    stream_.expires_after(shared_.request_timeout);
+template <class Stream>
+void HttpSession<Stream>::read_header() {
+    tcp().expires_after(shared_.request_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
 }
 
-void HttpSession::on_header(beast::error_code ec) {
+template <class Stream>
+void HttpSession<Stream>::on_header(beast::error_code ec) {
     const ReadStep step = after_header(*parser_, ec);
     if (step.action == ReadStep::Action::kClose) {
         close();
@@ -87,7 +133,8 @@ void HttpSession::on_header(beast::error_code ec) {
         [self = shared_from_this()](beast::error_code e, size_t) { self->on_read(e); });
 }
 
-void HttpSession::on_read(beast::error_code ec) {
+template <class Stream>
+void HttpSession<Stream>::on_read(beast::error_code ec) {
     const ReadStep step = after_body(ec);
     if (step.action == ReadStep::Action::kClose) {
         close();
@@ -100,13 +147,14 @@ void HttpSession::on_read(beast::error_code ec) {
     dispatch();
 }
 
-void HttpSession::dispatch() {
+template <class Stream>
+void HttpSession<Stream>::dispatch() {
     auto req = parser_->release();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     head_ = req.method() == http::verb::head;
     shared_.pending.fetch_add(1);
-    stream_.expires_never();  // the handler's answer may take a commit; no read is pending
+    tcp().expires_never();  // the handler's answer may take a commit; no read is pending
     auto executor = stream_.get_executor();
     // The reply may run on any thread: it posts the answer back to this session's loop.
     Reply reply = [self = shared_from_this(), executor](Response res) {
@@ -118,18 +166,20 @@ void HttpSession::dispatch() {
     shared_.router.handle(req, peer_, std::move(reply));
 }
 
-void HttpSession::write(Response res) {
+template <class Stream>
+void HttpSession<Stream>::write(Response res) {
     const bool close_after = !keep_alive_ || shared_.draining.load();
     finish_response(res, version_, !close_after, head_);
     auto msg = std::make_shared<Response>(std::move(res));
-    stream_.expires_after(kWriteTimeout);
+    tcp().expires_after(kWriteTimeout);
     http::async_write(stream_, *msg,
                       [self = shared_from_this(), msg, close_after](beast::error_code ec, size_t) {
                           self->on_write(close_after, ec);
                       });
 }
 
-void HttpSession::on_write(bool close_after, beast::error_code ec) {
+template <class Stream>
+void HttpSession<Stream>::on_write(bool close_after, beast::error_code ec) {
     busy_ = false;
     if (ec || close_after) {
         close();
@@ -138,7 +188,8 @@ void HttpSession::on_write(bool close_after, beast::error_code ec) {
     do_read();
 }
 
-void HttpSession::fail_and_close(unsigned status, std::string_view message) {
+template <class Stream>
+void HttpSession<Stream>::fail_and_close(unsigned status, std::string_view message) {
     // Answered before routing: counted here so that /metrics shows refused requests too.
     shared_.metrics.http_requests.inc("other", static_cast<int>(status));
     if (status == 413 && parser_ && Router::is_charging_session_target(parser_->get().target())) {
@@ -151,10 +202,16 @@ void HttpSession::fail_and_close(unsigned status, std::string_view message) {
     write(error_response(status, message));
 }
 
-void HttpSession::close() {
+template <class Stream>
+void HttpSession<Stream>::close() {
+    // A TLS connection is closed without a close_notify: every answer carries its length, so
+    // the client cannot mistake a cut answer for a whole one.
     beast::error_code ec;
-    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    tcp().socket().close(ec);
 }
+
+template class HttpSession<PlainStream>;
+template class HttpSession<TlsStream>;
 
 }  // namespace cg::api

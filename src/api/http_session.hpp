@@ -2,11 +2,14 @@
 // One HTTP/1.1 connection (Beast's session shape). A session lives on one event-loop thread,
 // so it needs no strand: answers computed on other threads are posted back to it.
 // One request is processed at a time; pipelined requests wait in the buffer and are answered
-// in order.
+// in order. The same session serves plain HTTP (PlainStream) and HTTPS (TlsStream): the only
+// difference is the TLS handshake before the first read.
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -28,20 +31,38 @@ struct SessionShared {
     std::chrono::milliseconds idle_timeout;
     // From its first byte, a request (header and body) must arrive in full within this, so a
     // client trickling bytes (slowloris) holds a connection at most this long per request.
+    // The TLS handshake must also complete within it.
     std::chrono::milliseconds request_timeout;
+    // HTTPS only: the server's certificate and settings; null for plain HTTP.
+    boost::asio::ssl::context* tls = nullptr;
 };
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+using PlainStream = boost::beast::tcp_stream;
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+// What the event loop needs of a session of either kind.
+class Session {
   public:
-    // `peer` was admitted by shared.limiter; the session releases it when destroyed.
+    virtual ~Session() = default;
+    // Closes the connection if no request is in progress (drain). Event-loop thread only.
+    virtual void close_if_idle() = 0;
+};
+
+template <class Stream>
+class HttpSession final : public Session, public std::enable_shared_from_this<HttpSession<Stream>> {
+  public:
+    // `peer` was admitted by shared.limiter; the session releases it when destroyed. A TLS
+    // session needs shared.tls.
     HttpSession(boost::asio::ip::tcp::socket socket, boost::asio::ip::address peer,
                 SessionShared& shared);
-    ~HttpSession();
+    ~HttpSession() override;
     void start();
-    // Closes the connection if no request is in progress (drain). Event-loop thread only.
-    void close_if_idle();
+    void close_if_idle() override;
 
   private:
+    using std::enable_shared_from_this<HttpSession<Stream>>::shared_from_this;
+    boost::beast::tcp_stream& tcp() { return boost::beast::get_lowest_layer(stream_); }
+    void on_handshake(boost::beast::error_code ec);
     void do_read();
     void on_first_bytes(boost::beast::error_code ec, size_t n);
     void read_header();
@@ -53,7 +74,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     void fail_and_close(unsigned status, std::string_view message);
     void close();
 
-    boost::beast::tcp_stream stream_;
+    Stream stream_;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     SessionShared& shared_;
@@ -63,5 +84,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     unsigned version_ = 11;
     bool head_ = false;  // the request being answered is a HEAD: its answer has no body
 };
+
+extern template class HttpSession<PlainStream>;
+extern template class HttpSession<TlsStream>;
 
 }  // namespace cg::api

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "api/http_server.hpp"
+#include "api/tls_context.hpp"
 #include "app/backends.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/credential_directory.hpp"
@@ -80,6 +81,11 @@ void wait_until(const std::function<bool()>& done, std::chrono::steady_clock::ti
 int serve(const config::Config& cfg) {
     const sigset_t stop_signals = block_stop_signals();
     obs::init_logging(cfg.log_level);
+    // Loaded before anything is opened: a bad certificate or key stops the start at once.
+    std::shared_ptr<boost::asio::ssl::context> tls;
+    if (!cfg.tls_cert_file.empty()) {
+        tls = api::make_server_tls_context(cfg.tls_cert_file, cfg.tls_key_file);
+    }
     SystemClock clock;
     obs::Metrics metrics;
 
@@ -106,6 +112,7 @@ int serve(const config::Config& cfg) {
     callback_http_options.max_connections_per_host = static_cast<size_t>(cfg.callback_max_per_host);
     callback_http_options.max_total_connections =
         static_cast<size_t>(cfg.callback_max_concurrency) * 2;
+    callback_http_options.ca_bundle = cfg.callback_ca_file;
     delivery::CurlHttpClient callback_http(callback_http_options);
 
     std::unique_ptr<delivery::CurlHttpClient> authorizer_http;
@@ -266,6 +273,7 @@ int serve(const config::Config& cfg) {
     server_options.limits = {cfg.max_connections, cfg.max_connections_per_client};
     server_options.idle_timeout = Ms(cfg.http_idle_timeout_ms);
     server_options.request_timeout = Ms(cfg.http_request_timeout_ms);
+    server_options.tls = tls;
     api::HttpServer server(server_options, services);
 
     if (cfg.runs_workers()) {
@@ -275,6 +283,7 @@ int serve(const config::Config& cfg) {
     server.start();
     obs::log_info("chargegate ready")
         .kv("port", static_cast<int64_t>(server.port()))
+        .kv("scheme", tls ? "https" : "http")
         .kv("bind_address", cfg.bind_address)
         .kv("store", backends.store_type)
         .kv("role", cfg.role == config::Role::kAll   ? "all"

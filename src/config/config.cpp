@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -54,7 +55,10 @@ constexpr const char* kKnownKeys[] = {"PORT",
                                       "INSTANCE_ID",
                                       "REDIS_STREAM_PREFIX",
                                       "API_AUTH",
-                                      "API_KEYS_REFRESH_MS"};
+                                      "API_KEYS_REFRESH_MS",
+                                      "TLS_CERT_FILE",
+                                      "TLS_KEY_FILE",
+                                      "CALLBACK_CA_FILE"};
 
 std::string trim(std::string_view s) {
     const auto b = s.find_first_not_of(" \t\r");
@@ -91,6 +95,21 @@ LogLevel parse_level(const std::string& value) {
     if (v == "warn" || v == "warning") return LogLevel::kWarn;
     if (v == "error") return LogLevel::kError;
     throw ConfigError("LOG_LEVEL: expected DEBUG, INFO, WARN or ERROR, got \"" + value + "\"");
+}
+
+// A file setting: empty means unset; otherwise the file must exist and be readable now, so a
+// typo is a start-up error rather than a failure at the first connection.
+std::string readable_file(const std::string& key, const std::string& path) {
+    if (path.empty()) return path;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw ConfigError(key + ": " + path + " is not a file");
+    }
+    std::ifstream in(path);
+    if (!in || in.peek() == std::ifstream::traits_type::eof()) {
+        throw ConfigError(key + ": " + path + " cannot be read or is empty");
+    }
+    return path;
 }
 
 int cores() {
@@ -302,6 +321,14 @@ Config load(const std::map<std::string, std::string>& file_values,
     if (auto* s = get("API_AUTH")) c.api_auth = parse_bool("API_AUTH", *s);
     if (auto* s = get("API_KEYS_REFRESH_MS")) {
         c.api_keys_refresh_ms = parse_int("API_KEYS_REFRESH_MS", *s, 100, 3'600'000);
+    }
+    if (auto* s = get("TLS_CERT_FILE")) c.tls_cert_file = readable_file("TLS_CERT_FILE", *s);
+    if (auto* s = get("TLS_KEY_FILE")) c.tls_key_file = readable_file("TLS_KEY_FILE", *s);
+    if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+        throw ConfigError("TLS_CERT_FILE and TLS_KEY_FILE: HTTPS needs both (plain HTTP neither)");
+    }
+    if (auto* s = get("CALLBACK_CA_FILE")) {
+        c.callback_ca_file = readable_file("CALLBACK_CA_FILE", *s);
     }
     return c;
 }

@@ -37,6 +37,12 @@ struct Config {
     LogLevel log_level = LogLevel::kInfo;
     int workers = 0;  // 0 before load(): replaced by the number of cores
 
+    // HTTPS (README): both set → the listener serves HTTPS only with this PEM certificate chain
+    // and private key; both empty → plain HTTP. Each must be a readable file.
+    std::string tls_cert_file;     // TLS_CERT_FILE
+    std::string tls_key_file;      // TLS_KEY_FILE
+    std::string callback_ca_file;  // CALLBACK_CA_FILE: PEM CAs for https callbacks; empty: system
+
     // Tuning (documented in the README)
     int http_threads = 0;                 // HTTP_THREADS; 0 → min(cores, 4)
     int callback_max_concurrency = 256;   // CALLBACK_MAX_CONCURRENCY: callbacks in flight

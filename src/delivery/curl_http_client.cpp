@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <deque>
@@ -37,6 +38,9 @@ struct Transfer {
     CURL* easy = nullptr;
     std::string host;         // connection pool key (scheme://host:port)
     bool holds_slot = false;  // counted in its host's active transfers
+    // curl's detailed reason for a failure ("SSL certificate problem: ..."), often more useful
+    // to a receiver's operator than curl_easy_strerror's summary.
+    std::array<char, CURL_ERROR_SIZE> error_buffer{};
 };
 
 // The key of the connections a URL can use: scheme, host and port.
@@ -278,6 +282,11 @@ struct CurlHttpClient::Impl {
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are never followed
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        // No proxy, whatever http_proxy/https_proxy/all_proxy say: through a proxy the address
+        // open_socket() checks would be the proxy's, and the receiver's would go unchecked.
+        curl_easy_setopt(e, CURLOPT_PROXY, "");
+        raw->error_buffer[0] = '\0';
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, raw->error_buffer.data());
         curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -393,8 +402,10 @@ struct CurlHttpClient::Impl {
                     t->response.status = static_cast<int>(status);
                 } else {
                     t->response.status = 0;
-                    t->response.error_message =
-                        t->blocked ? "address not allowed" : curl_easy_strerror(code);
+                    t->response.error_message = t->blocked ? "address not allowed"
+                                                : t->error_buffer[0] != '\0'
+                                                    ? std::string(t->error_buffer.data())
+                                                    : std::string(curl_easy_strerror(code));
                 }
                 finish(std::move(t));
             }

@@ -170,6 +170,9 @@ std::string Metrics::render(const std::vector<GaugeSample>& gauges) const {
            "Deliveries parked without an attempt because their receiver was at its limit",
            "counter");
     out += fmt::format("callback_deferred_total {}\n", callback_deferred.value());
+    header(out, "tls_handshake_failures_total",
+           "HTTPS connections closed because the TLS handshake failed or timed out", "counter");
+    out += fmt::format("tls_handshake_failures_total {}\n", tls_handshake_failures.value());
     header(out, "callback_dead_lettered_total", "Requests that ended failed", "counter");
     out += fmt::format("callback_dead_lettered_total {}\n", dead_lettered.value());
     header(out, "callback_retries_scheduled_total", "Callback retries scheduled", "counter");

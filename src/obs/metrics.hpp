@@ -92,6 +92,7 @@ struct Metrics {
     Counter retries_scheduled;       // callback_retries_scheduled_total
     Counter callback_deferred;       // callback_deferred_total (receiver at its limit)
     CounterVec connections_refused;  // http_connections_refused_total{reason}
+    Counter tls_handshake_failures;  // tls_handshake_failures_total (HTTPS only)
 
     // Renders every series plus `gauges` (computed by the caller at scrape time).
     [[nodiscard]] std::string render(const std::vector<GaugeSample>& gauges) const;

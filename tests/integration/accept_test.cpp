@@ -85,7 +85,17 @@ TEST_F(AcceptTest, PrivateCallbackAddressesAreRefusedByDefault) {
     start();
     for (const std::string cb :
          {"http://127.0.0.1:9/cb", "http://localhost/cb", "http://169.254.169.254/latest",
-          "http://[::1]/cb", "http://10.1.2.3/cb", "http://2130706433/cb"}) {
+          "http://[::1]/cb", "http://10.1.2.3/cb", "http://2130706433/cb",
+          // IPv4-mapped IPv6, in both spellings
+          "http://[::ffff:127.0.0.1]/cb", "http://[::ffff:7f00:1]/cb",
+          // octal and hex IPv4, short forms
+          "http://0177.0.0.1/cb", "http://0x7f.1/cb", "https://0x7f000001/cb",
+          // "this host"
+          "http://0.0.0.0/cb", "http://[::]/cb",
+          // cloud metadata, IPv4 and AWS's IPv6 address
+          "http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/latest",
+          // a trailing dot is still localhost
+          "http://localhost./cb", "https://127.0.0.1.:8443/cb"}) {
         const auto r = post_json(url("/api/v1/charging-session"), body(kStation, kToken, cb));
         ASSERT_EQ(r.status, 400) << cb;
         const auto o = parse_object(r.body);

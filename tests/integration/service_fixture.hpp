@@ -100,6 +100,7 @@ class ServiceTest : public ::testing::Test {
     void start() {
         service_ =
             std::make_unique<ServiceProcess>(binary(), env, (dir_.path() / "service.log").string());
+        if (!tls_ca_file_.empty()) service_->use_tls(tls_ca_file_);
         service_->start();
         ASSERT_TRUE(service_->wait_ready()) << service_->log();
     }
@@ -146,6 +147,9 @@ class ServiceTest : public ::testing::Test {
 
     TempDir dir_;
     uint16_t port_ = 0;
+    // Set when the service serves HTTPS (TLS_CERT_FILE): readiness is polled over https and the
+    // server verified against this CA.
+    std::string tls_ca_file_;
     TestHttpServer receiver_;
     // Cluster mode only; declared before service_ so they outlive it.
     std::unique_ptr<RedisServer> redis_;

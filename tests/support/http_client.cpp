@@ -31,7 +31,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 namespace {
 // Runs one request on `e`, which keeps its connection cache between calls.
 HttpResult perform(CURL* e, const std::string& method, const std::string& url,
-                   const Headers& headers, const std::string& body, long timeout_ms) {
+                   const Headers& headers, const std::string& body, long timeout_ms,
+                   const std::string& ca_file = {}) {
     HttpResult r;
     curl_slist* list = nullptr;
     for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
@@ -49,6 +50,7 @@ HttpResult perform(CURL* e, const std::string& method, const std::string& url,
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    if (!ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file.c_str());
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &r.body);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -66,9 +68,9 @@ HttpResult perform(CURL* e, const std::string& method, const std::string& url,
 }  // namespace
 
 HttpResult http_request(const std::string& method, const std::string& url, const Headers& headers,
-                        const std::string& body, long timeout_ms) {
+                        const std::string& body, long timeout_ms, const std::string& ca_file) {
     CURL* e = curl_easy_init();
-    HttpResult r = perform(e, method, url, headers, body, timeout_ms);
+    HttpResult r = perform(e, method, url, headers, body, timeout_ms, ca_file);
     curl_easy_cleanup(e);
     return r;
 }

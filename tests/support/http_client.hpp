@@ -20,9 +20,11 @@ struct HttpResult {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// An https:// URL's server is verified (name and chain) against `ca_file` when it is given,
+// else against the system's CAs.
 HttpResult http_request(const std::string& method, const std::string& url,
                         const Headers& headers = {}, const std::string& body = {},
-                        long timeout_ms = 5000);
+                        long timeout_ms = 5000, const std::string& ca_file = {});
 
 // One keep-alive connection for one thread: requests reuse the connection while the server
 // keeps it open and reconnect transparently after it was closed. Not thread-safe.

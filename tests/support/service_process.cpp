@@ -103,7 +103,9 @@ ServiceProcess::~ServiceProcess() {
 
 void ServiceProcess::start() { pid_ = spawn(binary_, {"serve"}, env_, log_path_, log_path_); }
 
-std::string ServiceProcess::base_url() const { return "http://127.0.0.1:" + env_.at("PORT"); }
+std::string ServiceProcess::base_url() const {
+    return (tls_ca_file_.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") + env_.at("PORT");
+}
 
 bool ServiceProcess::wait_ready(std::chrono::milliseconds timeout) {
     const auto end = std::chrono::steady_clock::now() + timeout;
@@ -113,7 +115,8 @@ bool ServiceProcess::wait_ready(std::chrono::milliseconds timeout) {
             pid_ = -1;
             return false;
         }
-        if (http_request("GET", base_url() + "/health/ready", {}, {}, 500).status == 200) {
+        if (http_request("GET", base_url() + "/health/ready", {}, {}, 500, tls_ca_file_).status ==
+            200) {
             return true;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

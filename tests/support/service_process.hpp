@@ -31,6 +31,9 @@ class ServiceProcess {
     ServiceProcess& operator=(const ServiceProcess&) = delete;
 
     void start();
+    // The service serves HTTPS (TLS_CERT_FILE): base_url() is https:// and wait_ready() verifies
+    // the server against `ca_file`. Call before start().
+    void use_tls(std::string ca_file) { tls_ca_file_ = std::move(ca_file); }
     // Polls GET /health/ready until 200; false on timeout or if the process exited.
     bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(15));
     void kill9();
@@ -47,6 +50,7 @@ class ServiceProcess {
     std::string binary_;
     Env env_;
     std::string log_path_;
+    std::string tls_ca_file_;  // empty: plain HTTP
     pid_t pid_ = -1;
 };
 

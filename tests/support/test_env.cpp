@@ -2,10 +2,12 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -13,6 +15,7 @@
 #include <random>
 #include <stdexcept>
 #include <system_error>
+#include <vector>
 
 namespace cg::test {
 
@@ -96,6 +99,37 @@ uint16_t free_port() {
         if (try_bind(port) == port && reserve(dir, port)) return port;
     }
     throw std::runtime_error("no free loopback port below the ephemeral range after 200 tries");
+}
+
+std::string loopback_host_name() {
+    std::vector<std::string> candidates;
+    std::array<char, 256> name{};
+    if (::gethostname(name.data(), name.size() - 1) == 0 && name[0] != '\0') {
+        candidates.emplace_back(name.data());
+    }
+    candidates.emplace_back("ip6-localhost");
+    for (const auto& host : candidates) {
+        if (host == "localhost") continue;
+        addrinfo hints{};
+        hints.ai_socktype = SOCK_STREAM;
+        addrinfo* res = nullptr;
+        if (::getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0) continue;
+        bool all_loopback = res != nullptr;
+        for (auto* a = res; a != nullptr; a = a->ai_next) {
+            if (a->ai_family == AF_INET) {
+                const auto* in4 = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
+                all_loopback = all_loopback && (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+            } else if (a->ai_family == AF_INET6) {
+                const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
+                all_loopback = all_loopback && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+            } else {
+                all_loopback = false;
+            }
+        }
+        ::freeaddrinfo(res);
+        if (all_loopback) return host;
+    }
+    return {};
 }
 
 }  // namespace cg::test

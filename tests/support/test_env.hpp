@@ -29,4 +29,9 @@ class TempDir {
 // minutes. Falls back to the kernel's choice when that range is too small.
 uint16_t free_port();
 
+// A host name (not "localhost", which curl resolves by itself) that the system resolver maps
+// to loopback addresses only: the machine's own name (Debian's /etc/hosts lists it as
+// 127.0.1.1) or ip6-localhost. Empty when none does. For tests of the connect-time SSRF check.
+std::string loopback_host_name();
+
 }  // namespace cg::test

@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
@@ -18,6 +19,16 @@ namespace cg::test {
 namespace http = boost::beast::http;
 
 TestHttpServer::TestHttpServer() : handler_([](const Recorded&) { return Reply{}; }) {
+    port_ = listen_on(0);
+    acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+TestHttpServer::TestHttpServer(const CertFiles& tls)
+    : handler_([](const Recorded&) { return Reply{}; }) {
+    tls_ = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+    SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);
+    tls_->use_certificate_chain_file(tls.cert);
+    tls_->use_private_key_file(tls.key, boost::asio::ssl::context::pem);
     port_ = listen_on(0);
     acceptor_ = std::thread([this] { accept_loop(); });
 }
@@ -46,7 +57,11 @@ uint16_t TestHttpServer::listen_on(uint16_t port) {
 TestHttpServer::~TestHttpServer() { stop(); }
 
 std::string TestHttpServer::url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return url_for_host("127.0.0.1", path);
+}
+
+std::string TestHttpServer::url_for_host(const std::string& host, const std::string& path) const {
+    return (tls_ ? "https://" : "http://") + host + ":" + std::to_string(port_) + path;
 }
 
 void TestHttpServer::set_handler(std::function<Reply(const Recorded&)> handler) {
@@ -99,11 +114,35 @@ void TestHttpServer::serve(int fd, int connection) {
         ::close(fd);
         return;
     }
+    if (tls_) {
+        boost::asio::ssl::stream<boost::asio::ip::tcp::socket&> stream(socket, *tls_);
+        stream.handshake(boost::asio::ssl::stream_base::server, ec);
+        if (ec) {
+            failed_handshakes_.fetch_add(1);
+        } else {
+            serve_requests(stream, connection);
+        }
+    } else {
+        serve_requests(socket, connection);
+    }
+    socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    {
+        // Forget the descriptor before closing it, so drop_connections() never shuts down a
+        // descriptor number that has meanwhile been reused elsewhere in the process.
+        std::lock_guard lock(mu_);
+        std::erase(fds_, fd);
+    }
+    socket.close(ec);
+}
+
+template <class Stream>
+void TestHttpServer::serve_requests(Stream& stream, int connection) {
+    boost::system::error_code ec;
     boost::beast::flat_buffer buffer;
     const auto ending = [this] { return stopping_.load() || down_.load(); };
     while (!ending()) {
         http::request<http::string_body> req;
-        http::read(socket, buffer, req, ec);
+        http::read(stream, buffer, req, ec);
         if (ec) break;
         Recorded r;
         r.method = std::string(req.method_string());
@@ -140,17 +179,9 @@ void TestHttpServer::serve(int fd, int connection) {
         res.body() = reply.body;
         res.keep_alive(req.keep_alive());
         res.prepare_payload();
-        http::write(socket, res, ec);
+        http::write(stream, res, ec);
         if (ec || !req.keep_alive()) break;
     }
-    socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
-    {
-        // Forget the descriptor before closing it, so drop_connections() never shuts down a
-        // descriptor number that has meanwhile been reused elsewhere in the process.
-        std::lock_guard lock(mu_);
-        std::erase(fds_, fd);
-    }
-    socket.close(ec);
 }
 
 void TestHttpServer::drop_connections() {

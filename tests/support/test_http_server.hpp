@@ -1,8 +1,10 @@
 #pragma once
 // An HTTP/1.1 server on 127.0.0.1 for tests: the callback receiver and the fake authorizer.
 // Each connection is served by its own thread (test code: simplicity over scale), with
-// keep-alive, so a slow answer on one connection never delays another.
+// keep-alive, so a slow answer on one connection never delays another. With a certificate it
+// serves HTTPS only (TLS 1.2+), like a callback receiver on the internet.
 #include <atomic>
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -11,6 +13,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "support/test_ca.hpp"
 
 namespace cg::test {
 
@@ -41,12 +45,19 @@ struct Reply {
 class TestHttpServer {
   public:
     TestHttpServer();
+    // HTTPS with this certificate and key (e.g. from TestCa::issue).
+    explicit TestHttpServer(const CertFiles& tls);
     ~TestHttpServer();
     TestHttpServer(const TestHttpServer&) = delete;
     TestHttpServer& operator=(const TestHttpServer&) = delete;
 
     [[nodiscard]] uint16_t port() const { return port_; }
     [[nodiscard]] std::string url(const std::string& path = "/cb") const;
+    // The same with `host` (a name or IP literal) in place of 127.0.0.1.
+    [[nodiscard]] std::string url_for_host(const std::string& host,
+                                           const std::string& path = "/cb") const;
+    // TLS handshakes that failed (a client that did not trust the certificate, for instance).
+    [[nodiscard]] int failed_handshakes() const { return failed_handshakes_.load(); }
 
     // Decides each answer (called on the connection's thread). Default: 200 {}.
     void set_handler(std::function<Reply(const Recorded&)> handler);
@@ -73,6 +84,8 @@ class TestHttpServer {
     uint16_t listen_on(uint16_t port);
     void accept_loop();
     void serve(int fd, int connection);
+    template <class Stream>
+    void serve_requests(Stream& stream, int connection);
     // Shuts every open connection down and joins their threads.
     void drop_connections();
 
@@ -81,6 +94,8 @@ class TestHttpServer {
     std::atomic<bool> stopping_{false};
     std::atomic<bool> down_{false};  // between close_listener() and reopen_listener()
     std::atomic<int> connections_{0};
+    std::atomic<int> failed_handshakes_{0};
+    std::shared_ptr<boost::asio::ssl::context> tls_;  // null: plain HTTP
     std::thread acceptor_;
     mutable std::mutex mu_;
     mutable std::condition_variable cv_;

@@ -107,6 +107,52 @@ TEST(Config, ApiAuthIsOffByDefaultAndTakesABoolean) {
     EXPECT_THROW((void)load({}, {{"API_KEYS_REFRESH_MS", "5"}}), ConfigError);
 }
 
+TEST(Config, TlsFilesComeInPairsAndMustBeReadable) {
+    test::TempDir dir;
+    const auto cert = (dir.path() / "cert.pem").string();
+    const auto key = (dir.path() / "key.pem").string();
+    const auto ca = (dir.path() / "ca.pem").string();
+    for (const auto& path : {cert, key, ca}) std::ofstream(path) << "-----BEGIN X-----\n";
+    const auto c = load({}, {{"TLS_CERT_FILE", cert}, {"TLS_KEY_FILE", key}});
+    EXPECT_EQ(c.tls_cert_file, cert);
+    EXPECT_EQ(c.tls_key_file, key);
+    EXPECT_TRUE(load({}, {}).tls_cert_file.empty());  // plain HTTP by default
+    EXPECT_TRUE(load({}, {{"TLS_CERT_FILE", ""}, {"TLS_KEY_FILE", ""}}).tls_cert_file.empty());
+    EXPECT_EQ(load({}, {{"CALLBACK_CA_FILE", ca}}).callback_ca_file, ca);
+    EXPECT_TRUE(load({}, {}).callback_ca_file.empty());  // the system's CAs
+
+    auto message_of = [](const std::map<std::string, std::string>& env) {
+        try {
+            (void)load({}, env);
+        } catch (const ConfigError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    const auto missing = (dir.path() / "missing.pem").string();
+    const auto empty = (dir.path() / "empty.pem").string();
+    std::ofstream{empty};
+    // One without the other.
+    EXPECT_NE(message_of({{"TLS_CERT_FILE", cert}}).find("TLS_KEY_FILE"), std::string::npos);
+    EXPECT_NE(message_of({{"TLS_KEY_FILE", key}}).find("TLS_CERT_FILE"), std::string::npos);
+    // Missing, a directory, empty.
+    EXPECT_NE(message_of({{"TLS_CERT_FILE", missing}, {"TLS_KEY_FILE", key}}).find("TLS_CERT_FILE"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"TLS_CERT_FILE", cert}, {"TLS_KEY_FILE", dir.path().string()}})
+                  .find("TLS_KEY_FILE"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"TLS_CERT_FILE", empty}, {"TLS_KEY_FILE", key}}).find("TLS_CERT_FILE"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"CALLBACK_CA_FILE", missing}}).find("CALLBACK_CA_FILE"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"CALLBACK_CA_FILE", dir.path().string()}}).find("CALLBACK_CA_FILE"),
+              std::string::npos);
+    for (const auto& m :
+         {message_of({{"TLS_CERT_FILE", cert}}), message_of({{"CALLBACK_CA_FILE", missing}})}) {
+        EXPECT_EQ(m.find('\n'), std::string::npos) << m;  // one line
+    }
+}
+
 TEST(ConfigFile, ReadsKeyValueLines) {
     test::TempDir dir;
     const auto path = (dir.path() / "chargegate.env").string();

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <future>
 
+#include "support/test_ca.hpp"
 #include "support/test_env.hpp"
 #include "support/test_http_server.hpp"
 
@@ -107,6 +109,66 @@ TEST(CurlHttpClient, TheSsrfGuardChecksTheAddressConnectedTo) {
     // ... and allowed when the guard is off.
     r = post(client, server.url(), false);
     EXPECT_EQ(r.status, 200);
+}
+
+// DNS rebinding: what is checked is the address connected to, so a public-looking name that
+// resolves to loopback is refused however it was judged when the request was accepted.
+TEST(CurlHttpClient, TheSsrfGuardChecksWhatANameResolvesTo) {
+    const auto name = test::loopback_host_name();
+    if (name.empty()) GTEST_SKIP() << "no host name here resolves to loopback only";
+    test::TestHttpServer server;
+    CurlHttpClient client({});
+    auto r = post(client, server.url_for_host(name), true);
+    EXPECT_EQ(r.error, HttpError::kBlockedAddress) << name << ": " << r.error_message;
+    EXPECT_EQ(server.count(), 0u);
+}
+
+// A proxy from the environment would be the address open_socket() checks, and the receiver's
+// address would never be judged: callbacks never use one.
+TEST(CurlHttpClient, ProxySettingsFromTheEnvironmentAreIgnored) {
+    test::TestHttpServer proxy;
+    test::TestHttpServer receiver;
+    const std::string proxy_url = "http://127.0.0.1:" + std::to_string(proxy.port());
+    for (const char* var : {"http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"}) {
+        ::setenv(var, proxy_url.c_str(), 1);
+    }
+    CurlHttpClient client({});
+    const auto r = post(client, receiver.url("/cb"), false);
+    for (const char* var : {"http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"}) {
+        ::unsetenv(var);
+    }
+    EXPECT_EQ(r.status, 200) << r.error_message;
+    EXPECT_EQ(receiver.count(), 1u);
+    EXPECT_EQ(proxy.count(), 0u);
+}
+
+// https receivers are verified (chain and name) against ca_bundle (CALLBACK_CA_FILE).
+TEST(CurlHttpClient, HttpsReceiversAreVerified) {
+    test::TempDir dir;
+    const test::TestCa ca(dir.path(), "ca");
+    const test::TestCa rogue(dir.path(), "rogue");
+    test::TestHttpServer trusted(test::localhost_cert(ca));
+    test::TestHttpServer untrusted(test::localhost_cert(rogue));
+    test::TestHttpServer wrong_name(ca.issue("other", {"other.example"}));
+
+    CurlHttpClient with_ca({32, 512, ca.ca_file()});
+    auto r = post(with_ca, trusted.url());
+    EXPECT_EQ(r.status, 200) << r.error_message;
+    EXPECT_EQ(trusted.count(), 1u);
+
+    r = post(with_ca, untrusted.url());
+    EXPECT_EQ(r.error, HttpError::kTls) << r.error_message;
+    EXPECT_NE(r.error_message.find("certificate"), std::string::npos) << r.error_message;
+    r = post(with_ca, wrong_name.url());
+    EXPECT_EQ(r.error, HttpError::kTls) << r.error_message;
+    EXPECT_NE(r.error_message.find("certificate"), std::string::npos) << r.error_message;
+
+    CurlHttpClient system_cas({});
+    r = post(system_cas, trusted.url());
+    EXPECT_EQ(r.error, HttpError::kTls) << r.error_message;
+    EXPECT_NE(r.error_message.find("certificate"), std::string::npos) << r.error_message;
+    EXPECT_EQ(untrusted.count() + wrong_name.count(), 0u);
+    EXPECT_EQ(trusted.count(), 1u);
 }
 
 TEST(CurlHttpClient, RedirectsAreNotFollowed) {

@@ -75,13 +75,31 @@ TEST(SsrfGuard, HostLiteralsInEverySpelling) {
                              "169.254.169.254",
                              "0251.0376.0251.0376",
                              "10.1",
-                             "[::ffff:a9fe:a9fe]"}) {
+                             "[::ffff:a9fe:a9fe]",
+                             "[::ffff:7f00:1]",
+                             "[::]",
+                             "0.0.0.0",
+                             "[0:0:0:0:0:ffff:127.0.0.1]",
+                             "[fd00:ec2::254]",
+                             "127.0.0.1.",
+                             "0x7f.1."}) {
         EXPECT_TRUE(host_is_blocked_literal(host)) << host;
     }
     for (const char* host : {"client.app", "example.com", "8.8.8.8", "[2606:4700::1111]",
                              "127.0.0.1.nip.example", "localhost.example.com", "1.2.3.4.5"}) {
         EXPECT_FALSE(host_is_blocked_literal(host)) << host;
     }
+}
+
+// A name is judged by the address it resolves to, at connect time (is_blocked_address in
+// curl's open-socket callback), never by its spelling: metadata.google.internal is accepted
+// here and refused when it resolves to 169.254.169.254, as it does inside Google Cloud.
+TEST(SsrfGuard, NamesAreLeftToTheConnectTimeCheck) {
+    for (const char* host : {"metadata.google.internal", "metadata", "instance-data"}) {
+        EXPECT_FALSE(host_is_blocked_literal(host)) << host;
+    }
+    EXPECT_TRUE(is_blocked_ip_text("169.254.169.254"));  // what it resolves to in the cloud
+    EXPECT_TRUE(is_blocked_ip_text("fd00:ec2::254"));    // AWS's IPv6 metadata address
 }
 
 // Found by the callback_url fuzz target: spellings longer than 64 characters were not read as
