@@ -165,6 +165,19 @@ std::string to_lower_ascii(std::string_view s) {
     return out;
 }
 
+std::vector<std::string> split_any(std::string_view s, std::string_view separators) {
+    std::vector<std::string> out;
+    size_t pos = 0;
+    while (pos <= s.size()) {
+        const auto end = s.find_first_of(separators, pos);
+        const auto item = s.substr(pos, end == std::string_view::npos ? end : end - pos);
+        if (!item.empty()) out.emplace_back(item);
+        if (end == std::string_view::npos) break;
+        pos = end + 1;
+    }
+    return out;
+}
+
 bool constant_time_equals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cg {
 
@@ -31,6 +32,10 @@ std::string new_request_id(int64_t epoch_ms);
 bool is_canonical_uuid(std::string_view s);
 
 std::string to_lower_ascii(std::string_view s);
+
+// Splits `s` at any of the characters in `separators`, dropping empty items
+// ("a, b,,c" with " ," → {"a", "b", "c"}).
+std::vector<std::string> split_any(std::string_view s, std::string_view separators);
 
 // Constant-time equality for secrets (length may leak).
 bool constant_time_equals(std::string_view a, std::string_view b);
