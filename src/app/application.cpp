@@ -139,7 +139,12 @@ int serve(const config::Config& cfg) {
     delivery_options.max_attempts = cfg.callback_max_attempts;
     delivery_options.backoff = {cfg.callback_retry_base_ms, cfg.callback_retry_max_ms};
     delivery_options.allow_private_networks = cfg.callback_allow_private_networks;
-    delivery_options.signing_secret = cfg.callback_signing_secret;
+    {
+        std::string error;
+        auto keys = delivery::SigningKeys::from_secrets(cfg.callback_signing_secrets, &error);
+        if (!keys) throw config::ConfigError("CALLBACK_SIGNING_SECRET: " + error);
+        delivery_options.signing_keys = std::move(*keys);
+    }
     delivery_options.max_in_flight = static_cast<size_t>(cfg.callback_max_concurrency);
     delivery_options.max_per_host = static_cast<size_t>(cfg.callback_max_per_host);
     delivery_options.on_dead_letter = [&queue](const std::string& id, const std::string& error) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/base64.hpp"
 #include "common/text.hpp"
 
 namespace cg::config {
@@ -91,6 +92,24 @@ LogLevel parse_level(const std::string& value) {
     throw ConfigError("LOG_LEVEL: expected DEBUG, INFO, WARN or ERROR, got \"" + value + "\"");
 }
 
+// CALLBACK_SIGNING_SECRET: secrets separated by spaces or commas. The message names a bad
+// secret by its position, never by its value.
+std::vector<std::string> parse_signing_secrets(const std::string& value) {
+    auto secrets = split_any(value, " ,\t");
+    for (size_t i = 0; i < secrets.size(); ++i) {
+        const std::string which = "CALLBACK_SIGNING_SECRET: secret " + std::to_string(i + 1) +
+                                  " of " + std::to_string(secrets.size());
+        if (secrets[i].rfind("whsec_", 0) != 0) {
+            throw ConfigError(which + " must start with whsec_");
+        }
+        const auto key = base64_decode(std::string_view(secrets[i]).substr(6));
+        if (!key || key->empty()) {
+            throw ConfigError(which + ": the part after whsec_ must be non-empty base64");
+        }
+    }
+    return secrets;
+}
+
 int cores() {
     const unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 2 : static_cast<int>(n);
@@ -174,10 +193,7 @@ Config load(const std::map<std::string, std::string>& file_values,
         c.callback_allow_private_networks = parse_bool("CALLBACK_ALLOW_PRIVATE_NETWORKS", *s);
     }
     if (auto* s = get("CALLBACK_SIGNING_SECRET")) {
-        if (!s->empty() && s->rfind("whsec_", 0) != 0) {
-            throw ConfigError("CALLBACK_SIGNING_SECRET: must start with whsec_");
-        }
-        c.callback_signing_secret = *s;
+        c.callback_signing_secrets = parse_signing_secrets(*s);
     }
     if (auto* s = get("AUTHORIZER_URL")) {
         if (!s->empty() && s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace cg::config {
 
@@ -31,9 +32,11 @@ struct Config {
     int64_t callback_retry_base_ms = 1000;
     int64_t callback_retry_max_ms = 3600000;
     bool callback_allow_private_networks = false;
-    std::string callback_signing_secret;  // "whsec_<base64>" or empty
-    std::string authorizer_url;           // empty: built-in ACL
-    std::string admin_token;              // empty: admin API on loopback only
+    // CALLBACK_SIGNING_SECRET: `whsec_<base64>` secrets separated by spaces or commas, each
+    // checked at load; callbacks carry one signature per secret, in this order. Empty: unsigned.
+    std::vector<std::string> callback_signing_secrets;
+    std::string authorizer_url;  // empty: built-in ACL
+    std::string admin_token;     // empty: admin API on loopback only
     LogLevel log_level = LogLevel::kInfo;
     int workers = 0;  // 0 before load(): replaced by the number of cores
 
