@@ -53,7 +53,14 @@ constexpr const char* kKnownKeys[] = {"PORT",
                                       "CLUSTER_TAKEOVER_MS",
                                       "MIGRATE_ON_START",
                                       "INSTANCE_ID",
-                                      "REDIS_STREAM_PREFIX"};
+                                      "REDIS_STREAM_PREFIX",
+                                      "JWT_HS256_SECRET",
+                                      "JWT_PUBLIC_KEY_FILE",
+                                      "JWT_JWKS_FILE",
+                                      "JWT_ISSUER",
+                                      "JWT_AUDIENCE",
+                                      "JWT_CLOCK_SKEW_SECONDS",
+                                      "JWT_CLIENT_CLAIM"};
 
 std::string trim(std::string_view s) {
     const auto b = s.find_first_not_of(" \t\r");
@@ -108,6 +115,31 @@ std::vector<std::string> parse_signing_secrets(const std::string& value) {
         }
     }
     return secrets;
+}
+
+// The JWT_* keys. The key files are read by auth::make_jwt_verifier, which reports their
+// errors; here only the values themselves are checked.
+template <typename Get>
+void load_jwt(Get& get, Config& c) {
+    if (auto* s = get("JWT_HS256_SECRET")) {
+        if (!s->empty() && s->size() < 32) {
+            throw ConfigError("JWT_HS256_SECRET: must be at least 32 bytes (RFC 7518 §3.2)");
+        }
+        c.jwt_hs256_secret = *s;
+    }
+    if (auto* s = get("JWT_PUBLIC_KEY_FILE")) c.jwt_public_key_file = *s;
+    if (auto* s = get("JWT_JWKS_FILE")) c.jwt_jwks_file = *s;
+    if (auto* s = get("JWT_ISSUER")) c.jwt_issuer = *s;
+    if (auto* s = get("JWT_AUDIENCE")) c.jwt_audience = *s;
+    if (auto* s = get("JWT_CLOCK_SKEW_SECONDS")) {
+        c.jwt_clock_skew_s = parse_int("JWT_CLOCK_SKEW_SECONDS", *s, 0, 600);
+    }
+    if (auto* s = get("JWT_CLIENT_CLAIM")) {
+        if (s->empty() || s->size() > 64) {
+            throw ConfigError("JWT_CLIENT_CLAIM: 1 to 64 characters");
+        }
+        c.jwt_client_claim = *s;
+    }
 }
 
 int cores() {
@@ -313,6 +345,7 @@ Config load(const std::map<std::string, std::string>& file_values,
         }
         c.redis_stream_prefix = *s;
     }
+    load_jwt(get, c);
     return c;
 }
 

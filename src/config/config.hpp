@@ -74,6 +74,20 @@ struct Config {
     std::string instance_id;              // INSTANCE_ID; empty → hostname-pid
     std::string redis_stream_prefix = "chargegate";  // REDIS_STREAM_PREFIX: key namespace
 
+    // JWT bearer tokens (src/auth/; README "JWT bearer tokens"). JWT is on when any key source
+    // is set.
+    std::string jwt_hs256_secret;          // JWT_HS256_SECRET: raw shared secret, at least 32 bytes
+    std::string jwt_public_key_file;       // JWT_PUBLIC_KEY_FILE: PEM public key, RSA or EC P-256
+    std::string jwt_jwks_file;             // JWT_JWKS_FILE: JWKS with RSA and EC P-256 keys
+    std::string jwt_issuer;                // JWT_ISSUER: required `iss` when set
+    std::string jwt_audience;              // JWT_AUDIENCE: required member of `aud` when set
+    int64_t jwt_clock_skew_s = 60;         // JWT_CLOCK_SKEW_SECONDS: leeway for exp/nbf/iat
+    std::string jwt_client_claim = "sub";  // JWT_CLIENT_CLAIM: claim holding the client id
+
+    [[nodiscard]] bool jwt_enabled() const {
+        return !jwt_hs256_secret.empty() || !jwt_public_key_file.empty() || !jwt_jwks_file.empty();
+    }
+
     [[nodiscard]] bool cluster() const { return !database_url.empty(); }
     [[nodiscard]] bool runs_api() const { return role != Role::kWorker; }
     [[nodiscard]] bool runs_workers() const { return role != Role::kApi; }

@@ -91,6 +91,39 @@ TEST(Config, SigningSecretsAreAListCheckedOneByOne) {
               std::string::npos);
 }
 
+TEST(Config, JwtSettings) {
+    const auto off = load({}, {});
+    EXPECT_FALSE(off.jwt_enabled());
+    EXPECT_EQ(off.jwt_clock_skew_s, 60);
+    EXPECT_EQ(off.jwt_client_claim, "sub");
+    EXPECT_TRUE(off.jwt_issuer.empty());
+    EXPECT_TRUE(off.jwt_audience.empty());
+    EXPECT_FALSE(load({}, {{"JWT_ISSUER", "https://idp"}}).jwt_enabled());
+    EXPECT_TRUE(load({}, {{"JWT_PUBLIC_KEY_FILE", "/k.pem"}}).jwt_enabled());
+    EXPECT_TRUE(load({}, {{"JWT_JWKS_FILE", "/k.json"}}).jwt_enabled());
+    const auto c =
+        load({{"JWT_HS256_SECRET", std::string(32, 's')}}, {{"JWT_ISSUER", "https://idp"},
+                                                            {"JWT_AUDIENCE", "chargegate"},
+                                                            {"JWT_CLOCK_SKEW_SECONDS", "600"},
+                                                            {"JWT_CLIENT_CLAIM", "azp"}});
+    EXPECT_TRUE(c.jwt_enabled());
+    EXPECT_EQ(c.jwt_hs256_secret, std::string(32, 's'));
+    EXPECT_EQ(c.jwt_issuer, "https://idp");
+    EXPECT_EQ(c.jwt_audience, "chargegate");
+    EXPECT_EQ(c.jwt_clock_skew_s, 600);
+    EXPECT_EQ(c.jwt_client_claim, "azp");
+    EXPECT_EQ(load({}, {{"JWT_CLOCK_SKEW_SECONDS", "0"}}).jwt_clock_skew_s, 0);
+
+    const auto short_secret = message_of({{"JWT_HS256_SECRET", std::string(31, 's')}});
+    EXPECT_NE(short_secret.find("JWT_HS256_SECRET"), std::string::npos);
+    EXPECT_EQ(short_secret.find(std::string(31, 's')), std::string::npos) << "secret shown";
+    EXPECT_NE(message_of({{"JWT_CLOCK_SKEW_SECONDS", "601"}}).find("JWT_CLOCK_SKEW_SECONDS"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"JWT_CLOCK_SKEW_SECONDS", "-1"}}).find("JWT_CLOCK_SKEW_SECONDS"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"JWT_CLIENT_CLAIM", ""}}).find("JWT_CLIENT_CLAIM"), std::string::npos);
+}
+
 TEST(Config, ClusterModeNeedsBothUrlsAndAKnownRole) {
     EXPECT_FALSE(load({}, {}).cluster());
     const auto c = load({}, {{"DATABASE_URL", "postgresql://u@127.0.0.1:5432/cg"},
