@@ -48,7 +48,7 @@ BENCHMARK(BM_CallbackBody);
 
 void BM_Sign(benchmark::State& state) {
     const auto signer =
-        cg::delivery::WebhookSigner::from_secret("whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=", nullptr);
+        cg::delivery::SigningKeys::from_secrets({"whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM="}, nullptr);
     const auto j = job();
     const auto body = cg::delivery::callback_body(j);
     for (auto _ : state) benchmark::DoNotOptimize(signer->sign(j.id, 1795343445, body));

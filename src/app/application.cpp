@@ -11,18 +11,21 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 
 #include "api/http_server.hpp"
 #include "api/tls_context.hpp"
 #include "app/backends.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/credential_directory.hpp"
+#include "auth/jwt_verifier.hpp"
 #include "authz/acl_authorizer.hpp"
 #include "authz/breaker_authorizer.hpp"
 #include "authz/caching_authorizer.hpp"
 #include "authz/decision_cache.hpp"
 #include "authz/remote_authorizer.hpp"
 #include "common/clock.hpp"
+#include "common/text.hpp"
 #include "delivery/curl_http_client.hpp"
 #include "delivery/delivery_engine.hpp"
 #include "obs/log.hpp"
@@ -86,6 +89,8 @@ int serve(const config::Config& cfg) {
     if (!cfg.tls_cert_file.empty()) {
         tls = api::make_server_tls_context(cfg.tls_cert_file, cfg.tls_key_file);
     }
+    // JWT keys likewise (null when no JWT key is configured).
+    const std::unique_ptr<auth::JwtVerifier> jwt = auth::make_jwt_verifier(cfg);
     SystemClock clock;
     obs::Metrics metrics;
 
@@ -102,7 +107,17 @@ int serve(const config::Config& cfg) {
     auth::CredentialDirectory credentials([&cfg] { return open_credentials(cfg, false); },
                                           Ms(cfg.api_keys_refresh_ms));
     credentials.start();
-    auth::Authenticator authenticator(cfg.api_auth, &credentials, {});
+    auth::JwtCheck jwt_check;
+    if (jwt) {
+        jwt_check = [&jwt](std::string_view token, int64_t now_s,
+                           std::string& reason) -> std::optional<std::string> {
+            auto r = jwt->verify(token, now_s);
+            if (r.ok()) return std::move(r.client_id);
+            reason = auth::to_string(r.error);
+            return std::nullopt;
+        };
+    }
+    auth::Authenticator authenticator(cfg.api_auth, &credentials, std::move(jwt_check));
 
     auto queue_ptr = open_queue(cfg, backends);
     auto* stream_queue = dynamic_cast<queue::redis::RedisStreamQueue*>(queue_ptr.get());
@@ -154,7 +169,32 @@ int serve(const config::Config& cfg) {
     delivery_options.max_attempts = cfg.callback_max_attempts;
     delivery_options.backoff = {cfg.callback_retry_base_ms, cfg.callback_retry_max_ms};
     delivery_options.allow_private_networks = cfg.callback_allow_private_networks;
-    delivery_options.signing_secret = cfg.callback_signing_secret;
+    {
+        std::string error;
+        auto keys = delivery::SigningKeys::from_secrets(cfg.callback_signing_secrets, &error);
+        if (!keys) throw config::ConfigError("CALLBACK_SIGNING_SECRET: " + error);
+        delivery_options.signing_keys = std::move(*keys);
+    }
+    // Clients' own secrets, decoded once per change (the engine calls this on its one thread).
+    delivery_options.client_signing_keys =
+        [&credentials,
+         cache = std::make_shared<std::unordered_map<
+             std::string, std::pair<std::string, std::shared_ptr<const delivery::SigningKeys>>>>()](
+            const std::string& client_id) -> std::shared_ptr<const delivery::SigningKeys> {
+        const std::string secrets = credentials.secrets_of(client_id);
+        auto& slot = (*cache)[client_id];
+        if (slot.second && slot.first == secrets) return slot.second;
+        std::string error;
+        auto keys = delivery::SigningKeys::from_secrets(split_any(secrets, " "), &error);
+        if (!keys) {
+            obs::log_warn("a client's webhook secrets are malformed; signing with the default")
+                .kv("client_id", client_id)
+                .kv("error", error);
+        }
+        slot = {secrets, std::make_shared<const delivery::SigningKeys>(
+                             keys ? std::move(*keys) : delivery::SigningKeys())};
+        return slot.second;
+    };
     delivery_options.max_in_flight = static_cast<size_t>(cfg.callback_max_concurrency);
     delivery_options.max_per_host = static_cast<size_t>(cfg.callback_max_per_host);
     delivery_options.on_dead_letter = [&queue](const std::string& id, const std::string& error) {

@@ -73,14 +73,12 @@ int set_client_secrets(const config::Config& cfg, const std::string& client_id,
                        const std::vector<std::string>& secrets) {
     check_client_id(client_id);
     if (secrets.empty()) throw std::runtime_error("give at least one whsec_ secret");
+    std::string error;
+    if (!delivery::SigningKeys::from_secrets(secrets, &error)) throw std::runtime_error(error);
     std::string joined;
-    for (size_t i = 0; i < secrets.size(); ++i) {
-        std::string error;
-        if (!delivery::WebhookSigner::from_secret(secrets[i], &error)) {
-            throw std::runtime_error("secret " + std::to_string(i + 1) + ": " + error);
-        }
+    for (const auto& s : secrets) {
         if (!joined.empty()) joined += ' ';
-        joined += secrets[i];
+        joined += s;
     }
     auto store = open(cfg);
     store->set_client_secrets(client_id, joined, now_ms());

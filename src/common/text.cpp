@@ -171,6 +171,19 @@ std::string_view trim_ascii(std::string_view s) {
     return s.substr(b, s.find_last_not_of(" \t") - b + 1);
 }
 
+std::vector<std::string> split_any(std::string_view s, std::string_view separators) {
+    std::vector<std::string> out;
+    size_t pos = 0;
+    while (pos <= s.size()) {
+        const auto end = s.find_first_of(separators, pos);
+        const auto item = s.substr(pos, end == std::string_view::npos ? end : end - pos);
+        if (!item.empty()) out.emplace_back(item);
+        if (end == std::string_view::npos) break;
+        pos = end + 1;
+    }
+    return out;
+}
+
 bool constant_time_equals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cg {
 
@@ -34,6 +35,10 @@ std::string to_lower_ascii(std::string_view s);
 
 // `s` without leading and trailing spaces and tabs.
 std::string_view trim_ascii(std::string_view s);
+
+// Splits `s` at any of the characters in `separators`, dropping empty items
+// ("a, b,,c" with " ," → {"a", "b", "c"}).
+std::vector<std::string> split_any(std::string_view s, std::string_view separators);
 
 // Constant-time equality for secrets (length may leak).
 bool constant_time_equals(std::string_view a, std::string_view b);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/base64.hpp"
 #include "common/text.hpp"
 
 namespace cg::config {
@@ -58,7 +59,14 @@ constexpr const char* kKnownKeys[] = {"PORT",
                                       "API_KEYS_REFRESH_MS",
                                       "TLS_CERT_FILE",
                                       "TLS_KEY_FILE",
-                                      "CALLBACK_CA_FILE"};
+                                      "CALLBACK_CA_FILE",
+                                      "JWT_HS256_SECRET",
+                                      "JWT_PUBLIC_KEY_FILE",
+                                      "JWT_JWKS_FILE",
+                                      "JWT_ISSUER",
+                                      "JWT_AUDIENCE",
+                                      "JWT_CLOCK_SKEW_SECONDS",
+                                      "JWT_CLIENT_CLAIM"};
 
 std::string trim(std::string_view s) {
     const auto b = s.find_first_not_of(" \t\r");
@@ -110,6 +118,49 @@ std::string readable_file(const std::string& key, const std::string& path) {
         throw ConfigError(key + ": " + path + " cannot be read or is empty");
     }
     return path;
+}
+
+// CALLBACK_SIGNING_SECRET: secrets separated by spaces or commas. The message names a bad
+// secret by its position, never by its value.
+std::vector<std::string> parse_signing_secrets(const std::string& value) {
+    auto secrets = split_any(value, " ,\t");
+    for (size_t i = 0; i < secrets.size(); ++i) {
+        const std::string which = "CALLBACK_SIGNING_SECRET: secret " + std::to_string(i + 1) +
+                                  " of " + std::to_string(secrets.size());
+        if (secrets[i].rfind("whsec_", 0) != 0) {
+            throw ConfigError(which + " must start with whsec_");
+        }
+        const auto key = base64_decode(std::string_view(secrets[i]).substr(6));
+        if (!key || key->empty()) {
+            throw ConfigError(which + ": the part after whsec_ must be non-empty base64");
+        }
+    }
+    return secrets;
+}
+
+// The JWT_* keys. The key files are read by auth::make_jwt_verifier, which reports their
+// errors; here only the values themselves are checked.
+template <typename Get>
+void load_jwt(Get& get, Config& c) {
+    if (auto* s = get("JWT_HS256_SECRET")) {
+        if (!s->empty() && s->size() < 32) {
+            throw ConfigError("JWT_HS256_SECRET: must be at least 32 bytes (RFC 7518 §3.2)");
+        }
+        c.jwt_hs256_secret = *s;
+    }
+    if (auto* s = get("JWT_PUBLIC_KEY_FILE")) c.jwt_public_key_file = *s;
+    if (auto* s = get("JWT_JWKS_FILE")) c.jwt_jwks_file = *s;
+    if (auto* s = get("JWT_ISSUER")) c.jwt_issuer = *s;
+    if (auto* s = get("JWT_AUDIENCE")) c.jwt_audience = *s;
+    if (auto* s = get("JWT_CLOCK_SKEW_SECONDS")) {
+        c.jwt_clock_skew_s = parse_int("JWT_CLOCK_SKEW_SECONDS", *s, 0, 600);
+    }
+    if (auto* s = get("JWT_CLIENT_CLAIM")) {
+        if (s->empty() || s->size() > 64) {
+            throw ConfigError("JWT_CLIENT_CLAIM: 1 to 64 characters");
+        }
+        c.jwt_client_claim = *s;
+    }
 }
 
 int cores() {
@@ -195,10 +246,7 @@ Config load(const std::map<std::string, std::string>& file_values,
         c.callback_allow_private_networks = parse_bool("CALLBACK_ALLOW_PRIVATE_NETWORKS", *s);
     }
     if (auto* s = get("CALLBACK_SIGNING_SECRET")) {
-        if (!s->empty() && s->rfind("whsec_", 0) != 0) {
-            throw ConfigError("CALLBACK_SIGNING_SECRET: must start with whsec_");
-        }
-        c.callback_signing_secret = *s;
+        c.callback_signing_secrets = parse_signing_secrets(*s);
     }
     if (auto* s = get("AUTHORIZER_URL")) {
         if (!s->empty() && s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) {
@@ -330,6 +378,7 @@ Config load(const std::map<std::string, std::string>& file_values,
     if (auto* s = get("CALLBACK_CA_FILE")) {
         c.callback_ca_file = readable_file("CALLBACK_CA_FILE", *s);
     }
+    load_jwt(get, c);
     return c;
 }
 

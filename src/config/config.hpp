@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace cg::config {
 
@@ -31,9 +32,11 @@ struct Config {
     int64_t callback_retry_base_ms = 1000;
     int64_t callback_retry_max_ms = 3600000;
     bool callback_allow_private_networks = false;
-    std::string callback_signing_secret;  // "whsec_<base64>" or empty
-    std::string authorizer_url;           // empty: built-in ACL
-    std::string admin_token;              // empty: admin API on loopback only
+    // CALLBACK_SIGNING_SECRET: `whsec_<base64>` secrets separated by spaces or commas, each
+    // checked at load; callbacks carry one signature per secret, in this order. Empty: unsigned.
+    std::vector<std::string> callback_signing_secrets;
+    std::string authorizer_url;  // empty: built-in ACL
+    std::string admin_token;     // empty: admin API on loopback only
     LogLevel log_level = LogLevel::kInfo;
     int workers = 0;  // 0 before load(): replaced by the number of cores
 
@@ -81,6 +84,20 @@ struct Config {
     // quick start works; `serve` warns loudly while it is off.
     bool api_auth = false;               // API_AUTH: on → §1 and §3 need an API key or a JWT
     int64_t api_keys_refresh_ms = 2000;  // API_KEYS_REFRESH_MS: how soon key changes apply
+
+    // JWT bearer tokens (src/auth/; README "JWT bearer tokens"). JWT is on when any key source
+    // is set.
+    std::string jwt_hs256_secret;          // JWT_HS256_SECRET: raw shared secret, at least 32 bytes
+    std::string jwt_public_key_file;       // JWT_PUBLIC_KEY_FILE: PEM public key, RSA or EC P-256
+    std::string jwt_jwks_file;             // JWT_JWKS_FILE: JWKS with RSA and EC P-256 keys
+    std::string jwt_issuer;                // JWT_ISSUER: required `iss` when set
+    std::string jwt_audience;              // JWT_AUDIENCE: required member of `aud` when set
+    int64_t jwt_clock_skew_s = 60;         // JWT_CLOCK_SKEW_SECONDS: leeway for exp/nbf/iat
+    std::string jwt_client_claim = "sub";  // JWT_CLIENT_CLAIM: claim holding the client id
+
+    [[nodiscard]] bool jwt_enabled() const {
+        return !jwt_hs256_secret.empty() || !jwt_public_key_file.empty() || !jwt_jwks_file.empty();
+    }
 
     [[nodiscard]] bool cluster() const { return !database_url.empty(); }
     [[nodiscard]] bool runs_api() const { return role != Role::kWorker; }

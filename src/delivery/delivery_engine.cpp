@@ -51,7 +51,6 @@ struct DeliveryEngine::Impl {
     HttpClient& http;
     const cg::Clock& clock;
     obs::Metrics& metrics;
-    std::optional<WebhookSigner> signer;
     SeededRandom rng{std::random_device{}()};  // engine thread only
 
     std::mutex mu;  // guards everything below; held only to move batches in or out
@@ -75,11 +74,6 @@ struct DeliveryEngine::Impl {
 
     Impl(DeliveryOptions o, store::Store& s, HttpClient& h, const cg::Clock& c, obs::Metrics& m)
         : options(std::move(o)), store(s), http(h), clock(c), metrics(m) {
-        if (!options.signing_secret.empty()) {
-            std::string error;
-            signer = WebhookSigner::from_secret(options.signing_secret, &error);
-            if (!signer) throw std::runtime_error("CALLBACK_SIGNING_SECRET: " + error);
-        }
         if (options.max_in_flight == 0) options.max_in_flight = 1;
     }
 
@@ -165,8 +159,15 @@ struct DeliveryEngine::Impl {
         req.headers.emplace_back("User-Agent", "chargegate/" CG_VERSION);
         req.headers.emplace_back("webhook-id", job.id);
         req.headers.emplace_back("webhook-timestamp", std::to_string(ts));
-        if (signer)
-            req.headers.emplace_back("webhook-signature", signer->sign(job.id, ts, req.body));
+        const SigningKeys* keys = &options.signing_keys;
+        std::shared_ptr<const SigningKeys> own;
+        if (!job.client_id.empty() && options.client_signing_keys) {
+            own = options.client_signing_keys(job.client_id);
+            if (own && !own->empty()) keys = own.get();
+        }
+        if (!keys->empty()) {
+            req.headers.emplace_back("webhook-signature", keys->sign(job.id, ts, req.body));
+        }
         req.headers.emplace_back("traceparent", make_traceparent(job.traceparent));
         http.post(std::move(req), [this, job = std::move(job), now](HttpResponse r) mutable {
             std::lock_guard lock(mu);

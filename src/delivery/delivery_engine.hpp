@@ -24,6 +24,7 @@
 #include "common/random.hpp"
 #include "delivery/backoff.hpp"
 #include "delivery/http_client.hpp"
+#include "delivery/signer.hpp"
 #include "obs/metrics.hpp"
 #include "store/store.hpp"
 
@@ -34,8 +35,14 @@ struct DeliveryOptions {
     int max_attempts = 12;                             // CALLBACK_MAX_ATTEMPTS
     BackoffPolicy backoff;                             // CALLBACK_RETRY_BASE_MS / _MAX_MS
     bool allow_private_networks = false;               // CALLBACK_ALLOW_PRIVATE_NETWORKS
-    std::string signing_secret;                        // "whsec_..." or empty
-    size_t max_in_flight = 256;                        // CALLBACK_MAX_CONCURRENCY
+    // CALLBACK_SIGNING_SECRET, decoded: one `v1,` signature per key; none: unsigned.
+    SigningKeys signing_keys;
+    // A client's own keys (`chargegate client-secrets set`), used instead of `signing_keys` for
+    // the callbacks of that client's requests; null or empty: `signing_keys`. Called on the
+    // engine's thread for each attempt of a request with a client; must be cheap.
+    std::function<std::shared_ptr<const SigningKeys>(const std::string& client_id)>
+        client_signing_keys;
+    size_t max_in_flight = 256;  // CALLBACK_MAX_CONCURRENCY
     // Attempts in flight to one receiver (scheme://host:port). Past it, that receiver's
     // deliveries wait in a per-receiver line (at most half of max_in_flight), and
     // past that they are parked in the store for `defer_delay` (plus up to as much jitter)

@@ -1,4 +1,6 @@
 // Contract §2: what the receiver gets.
+#include <algorithm>
+
 #include "service_fixture.hpp"
 #include "support/webhook_verify.hpp"
 
@@ -48,6 +50,40 @@ TEST_F(CallbackTest, BodyAndStandardWebhooksHeaders) {
     ASSERT_EQ(tp.size(), 55u) << tp;
     EXPECT_EQ(tp.substr(0, 36), incoming.substr(0, 36));    // same trace id
     EXPECT_NE(tp.substr(36, 16), incoming.substr(36, 16));  // our own span
+}
+
+// Secret rotation: with the old and the new secret configured, every callback carries a
+// signature for each, so receivers still on the old secret and those already on the new one
+// both verify it.
+TEST_F(CallbackTest, TwoSecretsSatisfyReceiversOfEither) {
+    const std::string old_secret = kSecret;
+    const std::string new_secret = "whsec_bmV3LXNlY3JldC1hZnRlci1yb3RhdGlvbg==";
+    env["CALLBACK_SIGNING_SECRET"] = old_secret + ", " + new_secret;
+    start();
+    allow(kToken);
+    const auto r = post_session(receiver_.url("/cb"));
+    ASSERT_EQ(r.status, 200);
+    const auto id = str(parse_object(r.body), "request_id");
+    ASSERT_TRUE(receiver_.wait_for_count(1, std::chrono::seconds(10)));
+    const auto cb = receiver_.requests().at(0);
+    const auto signature = cb.header("webhook-signature");
+    const auto ts = cb.header("webhook-timestamp");
+    EXPECT_EQ(std::count(signature.begin(), signature.end(), ' '), 1) << signature;
+    EXPECT_EQ(signature.rfind("v1,", 0), 0u) << signature;
+    EXPECT_TRUE(verify_webhook(old_secret, id, ts, cb.body, signature)) << signature;
+    EXPECT_TRUE(verify_webhook(new_secret, id, ts, cb.body, signature)) << signature;
+    EXPECT_FALSE(verify_webhook("whsec_b3RoZXItc2VjcmV0", id, ts, cb.body, signature));
+    // The old secret's signature comes first, as configured.
+    EXPECT_TRUE(
+        verify_webhook(old_secret, id, ts, cb.body, signature.substr(0, signature.find(' '))));
+}
+
+TEST_F(CallbackTest, AMalformedSecretStopsStartUpNamingItsPosition) {
+    env["CALLBACK_SIGNING_SECRET"] = kSecret + " whsec_abc";
+    const auto r = run_command(binary(), {"migrate"}, env);  // loads the configuration first
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("CALLBACK_SIGNING_SECRET: secret 2 of 2"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("whsec_abc"), std::string::npos) << r.err;
 }
 
 TEST_F(CallbackTest, WithoutSecretNoSignatureAndANewTrace) {

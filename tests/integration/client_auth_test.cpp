@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "service_fixture.hpp"
+#include "support/webhook_verify.hpp"
 
 namespace cg::test {
 namespace {
@@ -145,6 +146,47 @@ TEST_F(ClientAuthTest, IdempotencyKeysBelongToTheirClient) {
     const auto a2 = with(alpha);
     EXPECT_EQ(a1, a2);
     EXPECT_NE(a1, b1);  // beta never learns alpha's request id
+}
+
+TEST_F(ClientAuthTest, AClientsOwnSecretsSignItsCallbacksAndTheDefaultSignsOthers) {
+    const std::string own_old = "whsec_YWxwaGEtb2xkLXNlY3JldC0wMTIzNDU2Nzg5";
+    const std::string own_new = "whsec_YWxwaGEtbmV3LXNlY3JldC05ODc2NTQzMjEw";
+    env["CALLBACK_SIGNING_SECRET"] = kSecret;
+    start_with_auth();
+    const auto alpha = create_key("alpha");
+    const auto beta = create_key("beta");
+    const auto set = cli({"client-secrets", "set", "--client", "alpha", own_old, own_new});
+    ASSERT_EQ(set.exit_code, 0) << set.err;
+    EXPECT_NE(cli({"client-secrets", "list"}).out.find("alpha"), std::string::npos);
+    // The service reads the secrets within API_KEYS_REFRESH_MS (200 ms here).
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    ASSERT_EQ(post_session(receiver_.url("/alpha"), {{"X-API-Key", alpha}}).status, 200);
+    ASSERT_EQ(post_session(receiver_.url("/beta"), {{"X-API-Key", beta}}).status, 200);
+    ASSERT_TRUE(receiver_.wait_for_count(2, std::chrono::seconds(10)));
+    for (const auto& r : receiver_.requests()) {
+        const auto id = r.header("webhook-id");
+        const auto ts = r.header("webhook-timestamp");
+        const auto sig = r.header("webhook-signature");
+        if (r.target == "/alpha") {
+            // Either of alpha's secrets verifies (rotation); the default one does not.
+            EXPECT_TRUE(verify_webhook(own_old, id, ts, r.body, sig)) << sig;
+            EXPECT_TRUE(verify_webhook(own_new, id, ts, r.body, sig)) << sig;
+            EXPECT_FALSE(verify_webhook(kSecret, id, ts, r.body, sig)) << sig;
+        } else {
+            EXPECT_TRUE(verify_webhook(kSecret, id, ts, r.body, sig)) << sig;
+            EXPECT_FALSE(verify_webhook(own_old, id, ts, r.body, sig)) << sig;
+        }
+    }
+    // Cleared: alpha's callbacks are signed with the default again.
+    ASSERT_EQ(cli({"client-secrets", "clear", "--client", "alpha"}).exit_code, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    ASSERT_EQ(post_session(receiver_.url("/alpha-again"), {{"X-API-Key", alpha}}).status, 200);
+    ASSERT_TRUE(receiver_.wait_for_count(3, std::chrono::seconds(10)));
+    for (const auto& r : receiver_.requests()) {
+        if (r.target != "/alpha-again") continue;
+        EXPECT_TRUE(verify_webhook(kSecret, r.header("webhook-id"), r.header("webhook-timestamp"),
+                                   r.body, r.header("webhook-signature")));
+    }
 }
 
 TEST_F(ClientAuthTest, TheCliRefusesBadInputWithOneLine) {

@@ -20,7 +20,7 @@ TEST(Config, DefaultsFollowTheContract) {
     EXPECT_EQ(c.callback_retry_base_ms, 1000);
     EXPECT_EQ(c.callback_retry_max_ms, 3600000);
     EXPECT_FALSE(c.callback_allow_private_networks);
-    EXPECT_TRUE(c.callback_signing_secret.empty());
+    EXPECT_TRUE(c.callback_signing_secrets.empty());
     EXPECT_TRUE(c.authorizer_url.empty());
     EXPECT_TRUE(c.admin_token.empty());
     EXPECT_EQ(c.log_level, LogLevel::kInfo);
@@ -58,6 +58,70 @@ TEST(Config, BadValuesNameTheKey) {
     EXPECT_NE(message_of({{"CALLBACK_RETRY_BASE_MS", "5000"}, {"CALLBACK_RETRY_MAX_MS", "100"}})
                   .find("CALLBACK_RETRY_MAX_MS"),
               std::string::npos);
+}
+
+std::string message_of(std::map<std::string, std::string> env) {
+    try {
+        (void)load({}, env);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+TEST(Config, SigningSecretsAreAListCheckedOneByOne) {
+    const std::string a = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const std::string b = "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=";
+    EXPECT_EQ(load({}, {{"CALLBACK_SIGNING_SECRET", a}}).callback_signing_secrets,
+              std::vector<std::string>{a});
+    const std::vector<std::string> both{a, b};
+    EXPECT_EQ(load({}, {{"CALLBACK_SIGNING_SECRET", a + " " + b}}).callback_signing_secrets, both);
+    EXPECT_EQ(load({}, {{"CALLBACK_SIGNING_SECRET", a + "," + b}}).callback_signing_secrets, both);
+    EXPECT_EQ(load({}, {{"CALLBACK_SIGNING_SECRET", " " + a + " ,  " + b + ", "}})
+                  .callback_signing_secrets,
+              both);
+    EXPECT_TRUE(load({}, {{"CALLBACK_SIGNING_SECRET", ""}}).callback_signing_secrets.empty());
+    // A bad one is named by its position, not shown.
+    const auto second = message_of({{"CALLBACK_SIGNING_SECRET", a + " whsec_abc"}});
+    EXPECT_NE(second.find("CALLBACK_SIGNING_SECRET: secret 2 of 2"), std::string::npos) << second;
+    EXPECT_EQ(second.find("whsec_abc"), std::string::npos) << second;
+    const auto first = message_of({{"CALLBACK_SIGNING_SECRET", "plain," + b}});
+    EXPECT_NE(first.find("secret 1 of 2 must start with whsec_"), std::string::npos) << first;
+    EXPECT_NE(message_of({{"CALLBACK_SIGNING_SECRET", "whsec_"}}).find("secret 1 of 1"),
+              std::string::npos);
+}
+
+TEST(Config, JwtSettings) {
+    const auto off = load({}, {});
+    EXPECT_FALSE(off.jwt_enabled());
+    EXPECT_EQ(off.jwt_clock_skew_s, 60);
+    EXPECT_EQ(off.jwt_client_claim, "sub");
+    EXPECT_TRUE(off.jwt_issuer.empty());
+    EXPECT_TRUE(off.jwt_audience.empty());
+    EXPECT_FALSE(load({}, {{"JWT_ISSUER", "https://idp"}}).jwt_enabled());
+    EXPECT_TRUE(load({}, {{"JWT_PUBLIC_KEY_FILE", "/k.pem"}}).jwt_enabled());
+    EXPECT_TRUE(load({}, {{"JWT_JWKS_FILE", "/k.json"}}).jwt_enabled());
+    const auto c =
+        load({{"JWT_HS256_SECRET", std::string(32, 's')}}, {{"JWT_ISSUER", "https://idp"},
+                                                            {"JWT_AUDIENCE", "chargegate"},
+                                                            {"JWT_CLOCK_SKEW_SECONDS", "600"},
+                                                            {"JWT_CLIENT_CLAIM", "azp"}});
+    EXPECT_TRUE(c.jwt_enabled());
+    EXPECT_EQ(c.jwt_hs256_secret, std::string(32, 's'));
+    EXPECT_EQ(c.jwt_issuer, "https://idp");
+    EXPECT_EQ(c.jwt_audience, "chargegate");
+    EXPECT_EQ(c.jwt_clock_skew_s, 600);
+    EXPECT_EQ(c.jwt_client_claim, "azp");
+    EXPECT_EQ(load({}, {{"JWT_CLOCK_SKEW_SECONDS", "0"}}).jwt_clock_skew_s, 0);
+
+    const auto short_secret = message_of({{"JWT_HS256_SECRET", std::string(31, 's')}});
+    EXPECT_NE(short_secret.find("JWT_HS256_SECRET"), std::string::npos);
+    EXPECT_EQ(short_secret.find(std::string(31, 's')), std::string::npos) << "secret shown";
+    EXPECT_NE(message_of({{"JWT_CLOCK_SKEW_SECONDS", "601"}}).find("JWT_CLOCK_SKEW_SECONDS"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"JWT_CLOCK_SKEW_SECONDS", "-1"}}).find("JWT_CLOCK_SKEW_SECONDS"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"JWT_CLIENT_CLAIM", ""}}).find("JWT_CLIENT_CLAIM"), std::string::npos);
 }
 
 TEST(Config, ClusterModeNeedsBothUrlsAndAKnownRole) {
