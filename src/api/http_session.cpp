@@ -115,7 +115,7 @@ void HttpSession::dispatch() {
             self->write(std::move(res));
         });
     };
-    shared_.router.handle(req, peer_, std::move(reply));
+    shared_.router.handle(std::move(req), peer_, executor, std::move(reply));
 }
 
 void HttpSession::write(Response res) {

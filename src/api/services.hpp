@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "obs/metrics.hpp"
 #include "queue/work_queue.hpp"
+#include "ratelimit/rate_limiter.hpp"
 #include "store/store.hpp"
 
 namespace cg::api {
@@ -36,6 +37,9 @@ struct ApiServices {
     std::function<std::vector<HealthComponent>()> health;
     // Gauges added to /metrics at scrape time (queue depth, in-flight work, ...).
     std::function<std::vector<obs::GaugeSample>()> gauges;
+    // Per-client limit of the public charging-session routes; null when RATE_LIMIT_PER_SECOND
+    // is 0 (off). Outlives the HTTP server.
+    ratelimit::RateLimiter* rate_limiter = nullptr;
 };
 
 }  // namespace cg::api

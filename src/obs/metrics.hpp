@@ -92,6 +92,10 @@ struct Metrics {
     Counter retries_scheduled;       // callback_retries_scheduled_total
     Counter callback_deferred;       // callback_deferred_total (receiver at its limit)
     CounterVec connections_refused;  // http_connections_refused_total{reason}
+    Counter rate_limited;            // rate_limited_total: requests answered 429
+    // rate_limit_fallback_decisions_total: cluster mode, decided by the per-process fallback
+    // because Redis was down or slow (the shared limit is not enforced then)
+    Counter rate_limit_fallbacks;
 
     // Renders every series plus `gauges` (computed by the caller at scrape time).
     [[nodiscard]] std::string render(const std::vector<GaugeSample>& gauges) const;
