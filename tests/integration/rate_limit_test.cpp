@@ -77,6 +77,9 @@ TEST_F(RateLimitTest, TheFourthQuickRequestGets429UntilATokenIsBack) {
     EXPECT_NE(metrics.find(R"(http_requests_total{route="charging_session_status",code="429"} 1)"),
               std::string::npos)
         << metrics;
+    // Cluster copy: every decision came from the shared buckets in Redis, none from the
+    // per-process fallback.
+    EXPECT_NE(metrics.find("rate_limit_fallback_decisions_total 0\n"), std::string::npos);
 
     // Waiting as long as Retry-After says is enough.
     std::this_thread::sleep_for(std::chrono::seconds(std::stoi(retry_after)));
