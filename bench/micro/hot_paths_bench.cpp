@@ -103,7 +103,8 @@ BENCHMARK(BM_StoreGroupCommit)->Arg(1)->Arg(64)->Arg(1024)->UseRealTime();
 // different keys (different shards, mostly) as the event loops do.
 void BM_MemoryRateLimiterTake(benchmark::State& state) {
     static cg::SystemClock clock;
-    static cg::ratelimit::MemoryRateLimiter limiter({{1000, 1000}, 100'000, 64, 10'000}, clock);
+    static cg::ratelimit::MemoryRateLimiter limiter({{1000, 1000}, 100'000, 64, 10'000, nullptr},
+                                                    clock);
     const std::string key = "ip:10.0.0." + std::to_string(state.thread_index());
     for (auto _ : state) benchmark::DoNotOptimize(limiter.take_now(key));
 }

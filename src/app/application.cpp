@@ -186,7 +186,9 @@ int serve(const config::Config& cfg) {
             rate_limiter = std::move(redis);
         } else {
             rate_limiter = std::make_unique<ratelimit::MemoryRateLimiter>(
-                ratelimit::MemoryOptions{limits, 100'000, 64, 10'000}, clock);
+                ratelimit::MemoryOptions{limits, 100'000, 64, 10'000,
+                                         &metrics.rate_limit_overflows},
+                clock);
         }
     }
 

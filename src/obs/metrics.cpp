@@ -171,6 +171,10 @@ std::string Metrics::render(const std::vector<GaugeSample>& gauges) const {
            "Rate-limit decisions made per process because Redis was unreachable (cluster mode)",
            "counter");
     out += fmt::format("rate_limit_fallback_decisions_total {}\n", rate_limit_fallbacks.value());
+    header(out, "rate_limit_overflow_decisions_total",
+           "Rate-limit decisions on a shared overflow bucket because the key cap was reached",
+           "counter");
+    out += fmt::format("rate_limit_overflow_decisions_total {}\n", rate_limit_overflows.value());
     header(out, "store_write_errors_total", "Failed group commits", "counter");
     out += fmt::format("store_write_errors_total {}\n", store_errors.value());
     header(out, "callback_deferred_total",

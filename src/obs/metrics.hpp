@@ -96,6 +96,9 @@ struct Metrics {
     // rate_limit_fallback_decisions_total: cluster mode, decided by the per-process fallback
     // because Redis was down or slow (the shared limit is not enforced then)
     Counter rate_limit_fallbacks;
+    // rate_limit_overflow_decisions_total: decided on a shared overflow bucket because the
+    // in-memory limiter was at its key cap
+    Counter rate_limit_overflows;
 
     // Renders every series plus `gauges` (computed by the caller at scrape time).
     [[nodiscard]] std::string render(const std::vector<GaugeSample>& gauges) const;

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <functional>
 
+#include "obs/log.hpp"
+
 namespace cg::ratelimit {
 
 namespace {
 // A shard at its cap sweeps at most this often, so a flood of new keys does not turn every
 // request into a scan of the shard.
 constexpr int64_t kFullShardSweepGapMs = 100;
+constexpr int64_t kOverflowLogGapMs = 60'000;
 }  // namespace
 
 MemoryRateLimiter::MemoryRateLimiter(MemoryOptions options, const Clock& clock)
@@ -47,12 +50,25 @@ Decision MemoryRateLimiter::take_now(const std::string& key) {
             sweep(shard, now);
         }
         if (shard.buckets.size() >= per_shard_cap_) {
-            overflowed_.fetch_add(1, std::memory_order_relaxed);
+            note_overflow(now);
             return take_token(shard.overflow, options_.settings, now);
         }
         it = shard.buckets.emplace(key, full_bucket(options_.settings, now)).first;
     }
     return take_token(it->second, options_.settings, now);
+}
+
+void MemoryRateLimiter::note_overflow(int64_t now_ms) {
+    overflowed_.fetch_add(1, std::memory_order_relaxed);
+    if (options_.overflow_counter != nullptr) options_.overflow_counter->inc();
+    int64_t logged = overflow_logged_ms_.load(std::memory_order_relaxed);
+    if (now_ms - logged >= kOverflowLogGapMs &&
+        overflow_logged_ms_.compare_exchange_strong(logged, now_ms)) {
+        obs::log_warn(
+            "rate limiter: key cap reached; new keys share one overflow bucket per shard (a "
+            "flood of distinct clients?)")
+            .kv("max_keys", static_cast<int64_t>(options_.max_keys));
+    }
 }
 
 size_t MemoryRateLimiter::size() const {

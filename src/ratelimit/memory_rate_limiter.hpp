@@ -13,6 +13,7 @@
 // instead of growing memory or passing unlimited. A genuine new client arriving during such a
 // flood may be refused along with it until the flood's buckets refill and are swept.
 #include <atomic>
+#include <climits>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include <unordered_map>
 
 #include "common/clock.hpp"
+#include "obs/metrics.hpp"
 #include "ratelimit/rate_limiter.hpp"
 #include "ratelimit/token_bucket.hpp"
 
@@ -30,6 +32,9 @@ struct MemoryOptions {
     size_t max_keys = 100'000;  // ~100 bytes each plus the key: about 20 MB at the cap
     size_t shards = 64;
     int64_t sweep_interval_ms = 10'000;
+    // Counts decisions taken on an overflow bucket (rate_limit_overflow_decisions_total); may
+    // be null.
+    obs::Counter* overflow_counter = nullptr;
 };
 
 class MemoryRateLimiter final : public RateLimiter {
@@ -54,12 +59,14 @@ class MemoryRateLimiter final : public RateLimiter {
     };
     Shard& shard_for(const std::string& key);
     void sweep(Shard& shard, int64_t now_ms) const;
+    void note_overflow(int64_t now_ms);
 
     MemoryOptions options_;
     const Clock& clock_;
     size_t per_shard_cap_;
     std::unique_ptr<Shard[]> shards_;
     std::atomic<uint64_t> overflowed_{0};
+    std::atomic<int64_t> overflow_logged_ms_{INT64_MIN};  // at most one warning a minute
 };
 
 }  // namespace cg::ratelimit

@@ -61,7 +61,7 @@ const std::string& RedisRateLimiter::script() {
 RedisRateLimiter::RedisRateLimiter(RedisOptions options, const Clock& clock, obs::Metrics& metrics)
     : options_(std::move(options)),
       metrics_(metrics),
-      fallback_({options_.settings, 100'000, 64, 10'000}, clock),
+      fallback_({options_.settings, 100'000, 64, 10'000, &metrics.rate_limit_overflows}, clock),
       conn_(queue::redis::parse_redis_url(options_.redis_url), options_.call_timeout),
       sha_(sha1_hex(script())),
       rate_arg_(fmt::format("{}", options_.settings.rate_per_second)),

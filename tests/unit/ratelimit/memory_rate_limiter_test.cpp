@@ -12,7 +12,7 @@ namespace {
 constexpr int64_t kT0 = 1'767'225'600'000;
 
 MemoryOptions options(Settings s, size_t max_keys = 1000, size_t shards = 8) {
-    return {s, max_keys, shards, 10'000};
+    return {s, max_keys, shards, 10'000, nullptr};
 }
 
 TEST(MemoryRateLimiter, EachKeyHasItsOwnBucket) {
@@ -58,7 +58,8 @@ TEST(MemoryRateLimiter, IdleFullBucketsAreEvictedAndPartlyUsedOnesKept) {
 
 TEST(MemoryRateLimiter, AFloodOfDistinctKeysStaysWithinTheCapAndSharesOneBucket) {
     ManualClock clock(kT0);
-    MemoryRateLimiter limiter(options({1, 3}, 8, 1), clock);
+    obs::Counter overflow_metric;
+    MemoryRateLimiter limiter({{1, 3}, 8, 1, 10'000, &overflow_metric}, clock);
     int allowed = 0;
     for (int i = 0; i < 10'000; ++i) {
         if (limiter.take_now("ip:flood-" + std::to_string(i)).allowed) ++allowed;
@@ -66,6 +67,7 @@ TEST(MemoryRateLimiter, AFloodOfDistinctKeysStaysWithinTheCapAndSharesOneBucket)
     EXPECT_EQ(limiter.size(), 8u);  // memory bounded by the cap
     EXPECT_EQ(allowed, 8 + 3);      // 8 tracked keys + one overflow burst
     EXPECT_EQ(limiter.overflowed(), 10'000u - 8u);
+    EXPECT_EQ(overflow_metric.value(), 10'000u - 8u);
 
     // Once the tracked buckets are full again they are swept, and new keys get their own.
     clock.advance(10'000);
