@@ -1,5 +1,6 @@
 // Micro-benchmarks of the per-request work on the hot paths: request parsing + validation,
-// callback JSON encoding, webhook signing, and the store's group-committed insert.
+// callback JSON encoding, webhook signing, the in-memory rate limiter, and the store's
+// group-committed insert.
 // Run: build/micro_bench (Release build).
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "common/text.hpp"
 #include "delivery/callback_payload.hpp"
 #include "delivery/signer.hpp"
+#include "ratelimit/memory_rate_limiter.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace {
@@ -96,5 +98,16 @@ void BM_StoreGroupCommit(benchmark::State& state) {
     std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_StoreGroupCommit)->Arg(1)->Arg(64)->Arg(1024)->UseRealTime();
+
+// One take per request from the embedded rate limiter; with ->Threads(n) the threads hit
+// different keys (different shards, mostly) as the event loops do.
+void BM_MemoryRateLimiterTake(benchmark::State& state) {
+    static cg::SystemClock clock;
+    static cg::ratelimit::MemoryRateLimiter limiter({{1000, 1000}, 100'000, 64, 10'000, nullptr},
+                                                    clock);
+    const std::string key = "ip:10.0.0." + std::to_string(state.thread_index());
+    for (auto _ : state) benchmark::DoNotOptimize(limiter.take_now(key));
+}
+BENCHMARK(BM_MemoryRateLimiterTake)->Threads(1)->Threads(4);
 
 }  // namespace

@@ -163,7 +163,7 @@ void HttpSession<Stream>::dispatch() {
             self->write(std::move(res));
         });
     };
-    shared_.router.handle(req, peer_, std::move(reply));
+    shared_.router.handle(std::move(req), peer_, executor, std::move(reply));
 }
 
 template <class Stream>

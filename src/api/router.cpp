@@ -1,5 +1,6 @@
 #include "api/router.hpp"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/url/parse.hpp>
 
@@ -24,6 +25,13 @@ std::optional<std::vector<std::string>> segments_of(std::string_view target) {
     return out;
 }
 
+// draft-ietf-httpapi-ratelimit-headers: the bucket size, whole tokens left, seconds to full.
+void set_rate_limit_headers(Response& res, const ratelimit::Decision& d) {
+    res.set("RateLimit-Limit", std::to_string(d.limit));
+    res.set("RateLimit-Remaining", std::to_string(d.remaining));
+    res.set("RateLimit-Reset", std::to_string(d.reset));
+}
+
 bool is_loopback(const boost::asio::ip::address& a) {
     if (a.is_loopback()) return true;
     if (a.is_v6() && a.to_v6().is_v4_mapped()) {
@@ -45,6 +53,38 @@ bool Router::is_charging_session_target(std::string_view target) {
     const auto segs = segments_of(target);
     return segs && segs->size() >= 3 && (*segs)[0] == "api" && (*segs)[1] == "v1" &&
            (*segs)[2] == "charging-session";
+}
+
+std::string Router::rate_limit_key(std::optional<std::string_view> client_id,
+                                   const boost::asio::ip::address& peer) {
+    if (client_id) return "client:" + std::string(*client_id);
+    if (peer.is_v6() && peer.to_v6().is_v4_mapped()) {
+        return "ip:" + boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, peer.to_v6())
+                           .to_string();
+    }
+    return "ip:" + peer.to_string();
+}
+
+void Router::rate_limited(const std::string& key, const boost::asio::any_io_executor& loop,
+                          Reply counted, std::function<void(Reply)> handler) {
+    auto* limiter = ctx_.services.rate_limiter;
+    if (limiter == nullptr) return handler(std::move(counted));
+    // The decision may come from the limiter's thread (Redis): the handler is moved back onto
+    // the connection's event loop (inline when the decision was made there).
+    limiter->take(key, [this, loop, counted = std::move(counted),
+                        handler = std::move(handler)](const ratelimit::Decision& d) {
+        Reply with_headers = [d, counted](Response res) {
+            set_rate_limit_headers(res, d);
+            counted(std::move(res));
+        };
+        if (!d.allowed) {
+            ctx_.services.metrics.rate_limited.inc();
+            auto res = error_response(429, "Rate limit exceeded; retry after Retry-After seconds.");
+            res.set(http::field::retry_after, std::to_string(d.retry_after));
+            return with_headers(std::move(res));
+        }
+        boost::asio::dispatch(loop, [handler, with_headers] { handler(with_headers); });
+    });
 }
 
 size_t Router::body_limit_for(http::verb method, std::string_view target) {
@@ -89,7 +129,8 @@ std::optional<Response> Router::client_refusal(const Request& req, std::string& 
     return res;
 }
 
-void Router::handle(const Request& req, const boost::asio::ip::address& peer, Reply reply) {
+void Router::handle(Request req, const boost::asio::ip::address& peer,
+                    const boost::asio::any_io_executor& loop, Reply reply) {
     const auto method = req.method();
     const auto segs = segments_of(req.target());
     std::string_view route = "other";
@@ -124,23 +165,29 @@ void Router::handle(const Request& req, const boost::asio::ip::address& peer, Re
             404, "This instance runs the worker role; send API requests to an api instance."));
     }
 
-    if (api && s[2] == "charging-session") {
+    if (api && s[2] == "charging-session" && (n == 3 || n == 4)) {
+        if (n == 3 && method != http::verb::post) return counted(method_not_allowed("POST"));
+        if (n == 4 && method != http::verb::get) return counted(method_not_allowed("GET"));
+        // Who is calling comes first: a 401 spends no rate-limit token, and an authenticated
+        // client is limited as itself (by its address while authentication is off).
+        std::string client_id;
+        if (auto refusal = client_refusal(req, client_id)) return counted(std::move(*refusal));
+        const auto key = rate_limit_key(
+            client_id.empty() ? std::nullopt : std::optional<std::string_view>(client_id), peer);
         if (n == 3) {
-            if (method != http::verb::post) return counted(method_not_allowed("POST"));
-            std::string client_id;
-            if (auto refusal = client_refusal(req, client_id)) {
-                return counted(std::move(*refusal));
-            }
-            return create_charging_session(ctx_, req, std::move(client_id), std::move(counted));
+            auto held = std::make_shared<Request>(std::move(req));  // outlives an async decision
+            return rate_limited(key, loop, std::move(counted),
+                                [this, held, client_id = std::move(client_id)](Reply r) mutable {
+                                    create_charging_session(ctx_, *held, std::move(client_id),
+                                                            std::move(r));
+                                });
         }
-        if (n == 4) {
-            if (method != http::verb::get) return counted(method_not_allowed("GET"));
-            std::string client_id;
-            if (auto refusal = client_refusal(req, client_id)) {
-                return counted(std::move(*refusal));
-            }
-            return get_charging_session(ctx_, s[3], std::move(client_id), std::move(counted));
-        }
+        return rate_limited(key, loop, std::move(counted),
+                            [this, id = s[3], client_id = std::move(client_id)](Reply r) mutable {
+                                get_charging_session(ctx_, id, std::move(client_id), std::move(r));
+                            });
+    }
+    if (api && s[2] == "charging-session") {
         if (n == 5 && s[4] == "redeliver") {
             if (method != http::verb::post) return counted(method_not_allowed("POST"));
             if (auto refusal = admin_refusal(req, peer)) return counted(std::move(*refusal));

@@ -10,6 +10,7 @@
 #include "config/config.hpp"
 #include "obs/metrics.hpp"
 #include "queue/work_queue.hpp"
+#include "ratelimit/rate_limiter.hpp"
 #include "store/store.hpp"
 
 namespace cg::api {
@@ -39,6 +40,9 @@ struct ApiServices {
     std::function<std::vector<obs::GaugeSample>()> gauges;
     // Who may call §1 and §3; null: anyone (API_AUTH off).
     const auth::Authenticator* authenticator = nullptr;
+    // Per-client limit of the public charging-session routes; null when RATE_LIMIT_PER_SECOND
+    // is 0 (off). Outlives the HTTP server.
+    ratelimit::RateLimiter* rate_limiter = nullptr;
 };
 
 }  // namespace cg::api

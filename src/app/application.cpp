@@ -32,6 +32,8 @@
 #include "obs/metrics.hpp"
 #include "pipeline/worker_pool.hpp"
 #include "queue/redis/redis_stream_queue.hpp"
+#include "ratelimit/memory_rate_limiter.hpp"
+#include "ratelimit/redis_rate_limiter.hpp"
 
 namespace cg::app {
 
@@ -224,6 +226,27 @@ int serve(const config::Config& cfg) {
             }
         };
     }
+    // Per-client rate limit of the public API (off unless RATE_LIMIT_PER_SECOND > 0): one
+    // budget shared by every instance through Redis in cluster mode, this process's memory else.
+    std::unique_ptr<ratelimit::RateLimiter> rate_limiter;
+    ratelimit::RedisRateLimiter* redis_rate_limiter = nullptr;
+    if (cfg.rate_limited() && cfg.runs_api()) {
+        const ratelimit::Settings limits{cfg.rate_limit_per_second, cfg.rate_limit_burst};
+        if (cfg.cluster()) {
+            auto redis = std::make_unique<ratelimit::RedisRateLimiter>(
+                ratelimit::RedisOptions{cfg.redis_url, cfg.redis_stream_prefix + ":rl:", limits,
+                                        Ms(cfg.rate_limit_redis_timeout_ms), Ms(1000), 256},
+                clock, metrics);
+            redis_rate_limiter = redis.get();
+            rate_limiter = std::move(redis);
+        } else {
+            rate_limiter = std::make_unique<ratelimit::MemoryRateLimiter>(
+                ratelimit::MemoryOptions{limits, 100'000, 64, 10'000,
+                                         &metrics.rate_limit_overflows},
+                clock);
+        }
+    }
+
     EngineSink sink(delivery);
     pipeline::WorkerPool workers(pool_options, queue, *authorizer, *store, sink, clock, metrics);
 
@@ -290,6 +313,12 @@ int serve(const config::Config& cfg) {
                                   "Accepted requests whose hint waits for Redis (cluster mode)",
                                   static_cast<double>(stream_queue->unpublished()), ""});
             }
+            if (redis_rate_limiter) {
+                gauges.push_back({"rate_limit_redis_up",
+                                  "1 while the shared rate limit in Redis answers; 0 while each "
+                                  "process limits on its own (fail open)",
+                                  redis_rate_limiter->redis_up() ? 1.0 : 0.0, ""});
+            }
             if (breaker_authorizer) {
                 gauges.push_back(
                     {"authorizer_circuit_state",
@@ -304,6 +333,7 @@ int serve(const config::Config& cfg) {
             return gauges;
         },
         &authenticator,
+        rate_limiter.get(),
     };
 
     api::ServerOptions server_options;
@@ -333,6 +363,7 @@ int serve(const config::Config& cfg) {
         .kv("data_dir", cfg.cluster() ? std::string() : cfg.data_dir)
         .kv("authorizer", authorizer->kind())
         .kv("workers", cfg.workers)
+        .kv("rate_limit_per_second", cfg.rate_limit_per_second)
         .kv("queued", store->counters().queued);
     if (cfg.admin_token.empty()) {
         obs::log_warn("ADMIN_TOKEN is not set: the admin API answers loopback clients only");
@@ -382,6 +413,8 @@ int serve(const config::Config& cfg) {
     wait_until([&] { return server.idle(); }, deadline);
     workers.stop(remaining_ms());
     delivery.stop(remaining_ms());
+    // Answers any call still waiting for Redis while the event loops still run.
+    if (rate_limiter) rate_limiter->stop();
     server.stop();
     callback_http.stop();
     if (authorizer_http) authorizer_http->stop();

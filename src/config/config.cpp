@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +49,9 @@ constexpr const char* kKnownKeys[] = {"PORT",
                                       "DRAIN_TIMEOUT_MS",
                                       "COMMIT_INTERVAL_US",
                                       "IDEMPOTENCY_TTL_MS",
+                                      "RATE_LIMIT_PER_SECOND",
+                                      "RATE_LIMIT_BURST",
+                                      "RATE_LIMIT_REDIS_TIMEOUT_MS",
                                       "DATABASE_URL",
                                       "REDIS_URL",
                                       "ROLE",
@@ -83,6 +87,21 @@ int64_t parse_int(const std::string& key, const std::string& value, int64_t min,
         throw ConfigError(key + ": expected a whole number, got \"" + value + "\"");
     }
     if (out < min || out > max) {
+        throw ConfigError(key + ": " + value + " is out of range [" + std::to_string(min) + ", " +
+                          std::to_string(max) + "]");
+    }
+    return out;
+}
+
+// A decimal number without exponent or sign, e.g. "2" or "0.5".
+double parse_decimal(const std::string& key, const std::string& value, double min, double max) {
+    double out = 0;
+    const auto* end = value.data() + value.size();
+    auto [p, ec] = std::from_chars(value.data(), end, out, std::chars_format::fixed);
+    if (ec != std::errc{} || p != end || value.empty() || value[0] == '-' || value[0] == '+') {
+        throw ConfigError(key + ": expected a decimal number, got \"" + value + "\"");
+    }
+    if (!(out >= min && out <= max)) {
         throw ConfigError(key + ": " + value + " is out of range [" + std::to_string(min) + ", " +
                           std::to_string(max) + "]");
     }
@@ -322,6 +341,20 @@ Config load(const std::map<std::string, std::string>& file_values,
     }
     if (auto* s = get("IDEMPOTENCY_TTL_MS")) {
         c.idempotency_ttl_ms = parse_int("IDEMPOTENCY_TTL_MS", *s, 1000, 365 * kDay);
+    }
+    if (auto* s = get("RATE_LIMIT_PER_SECOND")) {
+        c.rate_limit_per_second = parse_decimal("RATE_LIMIT_PER_SECOND", *s, 0, 1'000'000);
+        if (c.rate_limit_per_second > 0 && c.rate_limit_per_second < 0.001) {
+            throw ConfigError("RATE_LIMIT_PER_SECOND: 0 (off) or at least 0.001");
+        }
+    }
+    c.rate_limit_burst =
+        std::max<int64_t>(1, static_cast<int64_t>(std::ceil(c.rate_limit_per_second)));
+    if (auto* s = get("RATE_LIMIT_BURST")) {
+        c.rate_limit_burst = parse_int("RATE_LIMIT_BURST", *s, 1, 1'000'000'000);
+    }
+    if (auto* s = get("RATE_LIMIT_REDIS_TIMEOUT_MS")) {
+        c.rate_limit_redis_timeout_ms = parse_int("RATE_LIMIT_REDIS_TIMEOUT_MS", *s, 1, 10'000);
     }
     if (auto* s = get("DATABASE_URL")) c.database_url = *s;
     if (auto* s = get("REDIS_URL")) {

@@ -70,6 +70,16 @@ struct Config {
     int64_t commit_interval_us = 0;             // COMMIT_INTERVAL_US: extra wait to grow a batch
     int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
 
+    // Per-client rate limit of the public charging-session API (token bucket; README,
+    // docs/architecture.md). Off by default: the quick start and the benchmarks send everything
+    // from one address, which a default limit would throttle.
+    double rate_limit_per_second = 0;  // RATE_LIMIT_PER_SECOND: tokens per second; 0 → off
+    int64_t rate_limit_burst = 0;      // RATE_LIMIT_BURST: bucket size; 0 before load()
+    // RATE_LIMIT_REDIS_TIMEOUT_MS (cluster mode): bound of one round trip to Redis before the
+    // decision falls back to this process's own buckets.
+    int64_t rate_limit_redis_timeout_ms = 50;
+    [[nodiscard]] bool rate_limited() const { return rate_limit_per_second > 0; }
+
     // Cluster mode (docs/scaling.md): both URLs set → PostgreSQL is the store and Redis Streams
     // distribute the work; both empty → embedded SQLite. One without the other is an error.
     std::string database_url;             // DATABASE_URL: libpq conninfo or postgresql:// URI

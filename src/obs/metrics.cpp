@@ -164,6 +164,17 @@ std::string Metrics::render(const std::vector<GaugeSample>& gauges) const {
     commit_duration.render(out);
     http_requests.render(out);
     connections_refused.render(out);
+    header(out, "rate_limited_total", "Requests answered 429 by the per-client rate limit",
+           "counter");
+    out += fmt::format("rate_limited_total {}\n", rate_limited.value());
+    header(out, "rate_limit_fallback_decisions_total",
+           "Rate-limit decisions made per process because Redis was unreachable (cluster mode)",
+           "counter");
+    out += fmt::format("rate_limit_fallback_decisions_total {}\n", rate_limit_fallbacks.value());
+    header(out, "rate_limit_overflow_decisions_total",
+           "Rate-limit decisions on a shared overflow bucket because the key cap was reached",
+           "counter");
+    out += fmt::format("rate_limit_overflow_decisions_total {}\n", rate_limit_overflows.value());
     header(out, "store_write_errors_total", "Failed group commits", "counter");
     out += fmt::format("store_write_errors_total {}\n", store_errors.value());
     header(out, "callback_deferred_total",

@@ -93,6 +93,13 @@ struct Metrics {
     Counter callback_deferred;       // callback_deferred_total (receiver at its limit)
     CounterVec connections_refused;  // http_connections_refused_total{reason}
     Counter tls_handshake_failures;  // tls_handshake_failures_total (HTTPS only)
+    Counter rate_limited;            // rate_limited_total: requests answered 429
+    // rate_limit_fallback_decisions_total: cluster mode, decided by the per-process fallback
+    // because Redis was down or slow (the shared limit is not enforced then)
+    Counter rate_limit_fallbacks;
+    // rate_limit_overflow_decisions_total: decided on a shared overflow bucket because the
+    // in-memory limiter was at its key cap
+    Counter rate_limit_overflows;
 
     // Renders every series plus `gauges` (computed by the caller at scrape time).
     [[nodiscard]] std::string render(const std::vector<GaugeSample>& gauges) const;

@@ -20,7 +20,9 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/system_executor.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -170,6 +172,7 @@ struct Service {
             },
             [] { return std::vector<cg::obs::GaugeSample>{}; },
             nullptr,  // authenticator: API_AUTH off
+            nullptr,  // rate_limiter: off
         });
         readers = std::make_unique<cg::api::ReaderPool>(*store, 1);
         ctx.reset(new cg::api::HandlerContext{*services, *readers, pending_keys, draining});
@@ -200,7 +203,9 @@ struct Service {
         };
         auto answer = std::make_shared<Answer>();
         const auto peer = asio::ip::make_address("203.0.113.9");
-        router->handle(req, peer, [answer](Response res) {
+        // No rate limiter here, so the loop executor is never used; any executor will do.
+        const asio::any_io_executor loop = asio::system_executor();
+        router->handle(req, peer, loop, [answer](Response res) {
             std::lock_guard lock(answer->mu);
             CG_FUZZ_CHECK(++answer->calls == 1);  // a handler answers exactly once
             answer->res = std::move(res);

@@ -217,6 +217,46 @@ TEST(Config, TlsFilesComeInPairsAndMustBeReadable) {
     }
 }
 
+TEST(Config, RateLimitIsOffByDefaultAndBurstDefaultsToTheRateRoundedUp) {
+    const auto off = load({}, {});
+    EXPECT_FALSE(off.rate_limited());
+    EXPECT_EQ(off.rate_limit_per_second, 0);
+    EXPECT_EQ(off.rate_limit_burst, 1);
+
+    const auto fractional = load({}, {{"RATE_LIMIT_PER_SECOND", "2.5"}});
+    EXPECT_TRUE(fractional.rate_limited());
+    EXPECT_DOUBLE_EQ(fractional.rate_limit_per_second, 2.5);
+    EXPECT_EQ(fractional.rate_limit_burst, 3);
+
+    const auto slow = load({}, {{"RATE_LIMIT_PER_SECOND", "0.2"}});
+    EXPECT_EQ(slow.rate_limit_burst, 1);  // at least one token
+
+    const auto both = load({{"RATE_LIMIT_PER_SECOND", "10"}}, {{"RATE_LIMIT_BURST", "40"}});
+    EXPECT_DOUBLE_EQ(both.rate_limit_per_second, 10);
+    EXPECT_EQ(both.rate_limit_burst, 40);
+}
+
+TEST(Config, BadRateLimitValuesNameTheKey) {
+    auto message_of = [](const std::map<std::string, std::string>& env) {
+        try {
+            (void)load({}, env);
+        } catch (const ConfigError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    for (const char* bad : {"-1", "fast", "1e3", "", "0.0001", "2000000"}) {
+        EXPECT_NE(message_of({{"RATE_LIMIT_PER_SECOND", bad}}).find("RATE_LIMIT_PER_SECOND"),
+                  std::string::npos)
+            << bad;
+    }
+    for (const char* bad : {"0", "-3", "1.5", "many"}) {
+        EXPECT_NE(message_of({{"RATE_LIMIT_BURST", bad}}).find("RATE_LIMIT_BURST"),
+                  std::string::npos)
+            << bad;
+    }
+}
+
 TEST(ConfigFile, ReadsKeyValueLines) {
     test::TempDir dir;
     const auto path = (dir.path() / "chargegate.env").string();
