@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "service_fixture.hpp"
+#include "support/jwt_maker.hpp"
 
 namespace cg::test {
 namespace {
@@ -17,11 +18,19 @@ TEST_F(SecretHygieneTest, NoSecretAppearsInLogsMetricsOrAnswers) {
     const std::string client_secret = "whsec_Y2xpZW50LW93bi1zZWNyZXQtbmV2ZXItbG9nZ2VkLTk4NzY=";
     const std::string driver_token = "SECRETdriverTOKEN-0123456789_~abc";
     const std::string wrong_key = "cgk_0123456789abcdef_" + std::string(64, 'e');
+    const std::string jwt_secret = "jwt-hs256-secret-never-logged-0123456789";
+    const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+    const std::string good_jwt = jwt::sign_hs256(jwt_secret, jwt::claims_at(now_s, "gamma"));
+    const std::string bad_jwt =
+        jwt::sign_hs256("another-secret-that-is-long-enough-000000", jwt::claims_at(now_s));
     env["LOG_LEVEL"] = "DEBUG";
     env["ADMIN_TOKEN"] = admin_token;
     env["CALLBACK_SIGNING_SECRET"] = signing_secret;
     env["API_AUTH"] = "on";
     env["API_KEYS_REFRESH_MS"] = "200";
+    env["JWT_HS256_SECRET"] = jwt_secret;
     start();
 
     auto created = run_command(binary(), {"api-key", "create", "--client", "alpha"}, env);
@@ -66,6 +75,10 @@ TEST_F(SecretHygieneTest, NoSecretAppearsInLogsMetricsOrAnswers) {
                    {{"X-API-Key", wrong_key}}));
     keep(post_json(url("/api/v1/charging-session"), body(kStation, driver_token, receiver_.url()),
                    {{"Authorization", "Bearer " + wrong_key}}));
+    keep(post_json(url("/api/v1/charging-session"), body(kStation, driver_token, receiver_.url()),
+                   {{"Authorization", "Bearer " + good_jwt}}));
+    keep(post_json(url("/api/v1/charging-session"), body(kStation, driver_token, receiver_.url()),
+                   {{"Authorization", "Bearer " + bad_jwt}}));
     keep(post_json(url("/api/v1/charging-session"), body("not-a-uuid", driver_token, "ftp://x"),
                    {{"X-API-Key", key}}));
     keep(post_json(url("/api/v1/charging-session"), R"({"driver_token":")" + driver_token + "\"",
@@ -95,6 +108,10 @@ TEST_F(SecretHygieneTest, NoSecretAppearsInLogsMetricsOrAnswers) {
         {"an API key", key},
         {"an API key's secret part", key.substr(21)},
         {"a wrong API key", wrong_key},
+        {"JWT_HS256_SECRET", jwt_secret},
+        {"a valid JWT", good_jwt},
+        {"a JWT's signature", good_jwt.substr(good_jwt.rfind('.') + 1)},
+        {"a forged JWT", bad_jwt},
         {"a driver token", driver_token},
     };
     for (const auto& [what, secret] : secrets) {
