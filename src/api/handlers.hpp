@@ -39,8 +39,7 @@ struct HandlerContext {
 // and idempotency keys are its own: another client's request id answers 404.
 void create_charging_session(HandlerContext& ctx, const Request& req, std::string client_id,
                              Reply reply);
-void get_charging_session(HandlerContext& ctx, std::string id, std::string client_id,
-                          Reply reply);
+void get_charging_session(HandlerContext& ctx, std::string id, std::string client_id, Reply reply);
 void redeliver_charging_session(HandlerContext& ctx, std::string id, Reply reply);
 
 // §4 ACL and stations

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "common/clock.hpp"
 #include "auth/authenticator.hpp"
+#include "common/clock.hpp"
 #include "config/config.hpp"
 #include "obs/metrics.hpp"
 #include "queue/work_queue.hpp"

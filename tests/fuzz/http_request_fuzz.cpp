@@ -22,9 +22,9 @@
 #include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/system_executor.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/system_executor.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -156,13 +156,8 @@ struct Service {
         store = cg::store::sqlite::open_sqlite_store(options, &metrics);
         queue = std::make_unique<cg::queue::StoreBackedQueue>(*store);
         services.reset(new cg::api::ApiServices{
-            config,
-            clock,
-            *store,
-            *queue,
-            metrics,
-            [] {},  // on_redeliver
-            [] {},  // on_authorization_data_changed
+            config, clock, *store, *queue, metrics, [] {},  // on_redeliver
+            [] {},                                          // on_authorization_data_changed
             [this] {
                 const auto c = store->counters();
                 std::vector<cg::api::HealthComponent> out;

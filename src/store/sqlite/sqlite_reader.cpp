@@ -43,11 +43,12 @@ SqliteReader::SqliteReader(const std::string& path) : db_(path) {
                         "SELECT seq, id, station_id, driver_token, callback_url, traceparent,"
                         " created_at, client_id FROM requests WHERE state = 0 AND seq > ?"
                         " ORDER BY seq LIMIT ?");
-    due_ = Statement(h,
-                     "SELECT seq, id, station_id, driver_token, callback_url, traceparent,"
-                     " decision_status, decision_reason, decided_at, attempts, round_attempts,"
-                     " client_id FROM requests WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?"
-                     " ORDER BY next_attempt_at, seq LIMIT ?");
+    due_ = Statement(
+        h,
+        "SELECT seq, id, station_id, driver_token, callback_url, traceparent,"
+        " decision_status, decision_reason, decided_at, attempts, round_attempts,"
+        " client_id FROM requests WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?"
+        " ORDER BY next_attempt_at, seq LIMIT ?");
     acl_ = Statement(h,
                      "SELECT status, stations, expires_at, updated_at FROM acl"
                      " WHERE driver_token = ?");

@@ -26,9 +26,10 @@ struct WriteStatements {
           put_key(h,
                   "INSERT OR REPLACE INTO idempotency_keys (key, body_hash, request_id, "
                   "created_at) VALUES (?, ?, ?, ?)"),
-          insert_request(h,
-                         "INSERT INTO requests (id, station_id, driver_token, callback_url, "
-                         "traceparent, state, created_at, client_id) VALUES (?, ?, ?, ?, ?, 0, ?, ?)"),
+          insert_request(
+              h,
+              "INSERT INTO requests (id, station_id, driver_token, callback_url, "
+              "traceparent, state, created_at, client_id) VALUES (?, ?, ?, ?, ?, 0, ?, ?)"),
           decide(h,
                  "UPDATE requests SET state = 2, decision_status = ?, decision_reason = ?, "
                  "decided_at = ?, round_attempts = 0, next_attempt_at = NULL "

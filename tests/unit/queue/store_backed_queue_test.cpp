@@ -34,8 +34,14 @@ store::NewRequest make_request(int i) {
 }
 
 store::QueuedRequest queued(const store::NewRequest& r, int64_t seq) {
-    return {seq,           r.id,           r.station_id, r.driver_token, r.callback_url,
-            r.traceparent, r.created_at_ms, r.client_id};
+    return {seq,
+            r.id,
+            r.station_id,
+            r.driver_token,
+            r.callback_url,
+            r.traceparent,
+            r.created_at_ms,
+            r.client_id};
 }
 
 class QueueTest : public ::testing::Test {
