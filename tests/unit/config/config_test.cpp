@@ -9,6 +9,16 @@
 namespace cg::config {
 namespace {
 
+// The one-line message load() throws for `env`, or "no error".
+std::string message_of(const std::map<std::string, std::string>& env) {
+    try {
+        (void)load({}, env);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
 TEST(Config, DefaultsFollowTheContract) {
     const auto c = load({}, {});
     EXPECT_EQ(c.port, 8080);
@@ -36,14 +46,6 @@ TEST(Config, EnvironmentOverridesFile) {
 }
 
 TEST(Config, BadValuesNameTheKey) {
-    auto message_of = [](std::map<std::string, std::string> env) -> std::string {
-        try {
-            (void)load({}, env);
-        } catch (const ConfigError& e) {
-            return e.what();
-        }
-        return "no error";
-    };
     EXPECT_NE(message_of({{"PORT", "abc"}}).find("PORT"), std::string::npos);
     EXPECT_NE(message_of({{"PORT", "70000"}}).find("PORT"), std::string::npos);
     EXPECT_NE(message_of({{"CALLBACK_MAX_ATTEMPTS", "0"}}).find("CALLBACK_MAX_ATTEMPTS"),
@@ -58,15 +60,6 @@ TEST(Config, BadValuesNameTheKey) {
     EXPECT_NE(message_of({{"CALLBACK_RETRY_BASE_MS", "5000"}, {"CALLBACK_RETRY_MAX_MS", "100"}})
                   .find("CALLBACK_RETRY_MAX_MS"),
               std::string::npos);
-}
-
-std::string message_of(std::map<std::string, std::string> env) {
-    try {
-        (void)load({}, env);
-    } catch (const ConfigError& e) {
-        return e.what();
-    }
-    return "no error";
 }
 
 TEST(Config, SigningSecretsAreAListCheckedOneByOne) {
@@ -137,14 +130,6 @@ TEST(Config, ClusterModeNeedsBothUrlsAndAKnownRole) {
     EXPECT_EQ(c.cluster_takeover_ms, 5000);
     EXPECT_EQ(load({}, {}).cluster_takeover_ms, 30000);  // the "at most 30 s"
 
-    auto message_of = [](const std::map<std::string, std::string>& env) {
-        try {
-            (void)load({}, env);
-        } catch (const ConfigError& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
-    };
     EXPECT_NE(message_of({{"DATABASE_URL", "postgresql://x/y"}}).find("REDIS_URL"),
               std::string::npos);
     EXPECT_NE(message_of({{"REDIS_URL", "redis://x"}}).find("DATABASE_URL"), std::string::npos);
@@ -185,14 +170,6 @@ TEST(Config, TlsFilesComeInPairsAndMustBeReadable) {
     EXPECT_EQ(load({}, {{"CALLBACK_CA_FILE", ca}}).callback_ca_file, ca);
     EXPECT_TRUE(load({}, {}).callback_ca_file.empty());  // the system's CAs
 
-    auto message_of = [](const std::map<std::string, std::string>& env) {
-        try {
-            (void)load({}, env);
-        } catch (const ConfigError& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
-    };
     const auto missing = (dir.path() / "missing.pem").string();
     const auto empty = (dir.path() / "empty.pem").string();
     std::ofstream{empty};
@@ -237,14 +214,6 @@ TEST(Config, RateLimitIsOffByDefaultAndBurstDefaultsToTheRateRoundedUp) {
 }
 
 TEST(Config, BadRateLimitValuesNameTheKey) {
-    auto message_of = [](const std::map<std::string, std::string>& env) {
-        try {
-            (void)load({}, env);
-        } catch (const ConfigError& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
-    };
     for (const char* bad : {"-1", "fast", "1e3", "", "0.0001", "2000000"}) {
         EXPECT_NE(message_of({{"RATE_LIMIT_PER_SECOND", bad}}).find("RATE_LIMIT_PER_SECOND"),
                   std::string::npos)
