@@ -62,7 +62,8 @@ void MemoryRateLimiter::note_overflow(int64_t now_ms) {
     overflowed_.fetch_add(1, std::memory_order_relaxed);
     if (options_.overflow_counter != nullptr) options_.overflow_counter->inc();
     int64_t logged = overflow_logged_ms_.load(std::memory_order_relaxed);
-    if (now_ms - logged >= kOverflowLogGapMs &&
+    // INT64_MIN: never logged (subtracting it would overflow).
+    if ((logged == INT64_MIN || now_ms - logged >= kOverflowLogGapMs) &&
         overflow_logged_ms_.compare_exchange_strong(logged, now_ms)) {
         obs::log_warn(
             "rate limiter: key cap reached; new keys share one overflow bucket per shard (a "
