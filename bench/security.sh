@@ -5,12 +5,17 @@
 # plus a per-client rate limit high enough never to refuse. Prints requests/s and latency
 # percentiles per configuration. Everything stays on 127.0.0.1, each load is bounded in time.
 # Usage: bench/security.sh [seconds per configuration, default 10] [connections, default 64]
+# CHARGEGATE_BIN=path uses that binary instead of building build-bench/chargegate (Release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-10}"
 CONNS="${2:-64}"
-bench/build.sh
-BIN="$PWD/build-bench/chargegate"
+if [ -n "${CHARGEGATE_BIN:-}" ]; then
+  BIN="$CHARGEGATE_BIN"
+else
+  bench/build.sh
+  BIN="$PWD/build-bench/chargegate"
+fi
 WORK="$(mktemp -d /tmp/chargegate-secbench-XXXXXX)"
 PORT=18681
 RECEIVER_PORT=18682
