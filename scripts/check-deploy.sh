@@ -8,6 +8,7 @@
 #               DRAIN_TIMEOUT_MS, non-root, resources; every setting name is one chargegate reads
 #               (src/config/config.cpp)
 #   kustomize   kubectl kustomize deploy/kubernetes renders (skipped without kubectl)
+#   nginx       nginx -t accepts the compose balancer's config (skipped without nginx)
 #   image-libs  the Dockerfile's runtime packages provide every library the binary links
 #               (skipped without dpkg)
 #   rules       promtool check rules + promtool test rules (alerts.test.yml)
@@ -212,6 +213,18 @@ check_kustomize() {
     echo "kubectl kustomize deploy/kubernetes renders $n objects"
 }
 
+# nginx -t on the compose balancer's config, with the upstream host names (which only resolve
+# inside compose) replaced by loopback addresses.
+check_nginx() {
+    if ! command -v nginx >/dev/null; then echo "nginx not installed"; return 77; fi
+    mkdir -p "$tmp/nginx/logs"
+    { echo 'events {}'; echo 'http {'
+      sed -E 's/(api-[0-9]+):8080/127.0.0.1:8080/' deploy/compose/nginx.conf; echo '}'; } >"$tmp/nginx/nginx.conf"
+    nginx -t -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" \
+        -g "pid $tmp/nginx/nginx.pid; error_log $tmp/nginx/logs/error.log;"
+    echo "nginx -t accepts deploy/compose/nginx.conf"
+}
+
 check_image_libs() {
     if ! command -v dpkg >/dev/null; then echo "no dpkg to map libraries to packages"; return 77; fi
     [ -x "$BIN" ] || { echo "$BIN is not an executable (set CHARGEGATE_BIN)"; return 1; }
@@ -400,6 +413,7 @@ EOF
 run yaml check_yaml
 run manifests check_manifests
 run kustomize check_kustomize
+run nginx check_nginx
 run image-libs check_image_libs
 run rules check_rules
 run config check_config
