@@ -11,8 +11,8 @@ struct Asset {
     std::string_view etag;  // quoted strong ETag, a hash of the body: "\"3f1c...\""
 };
 
-// name: "" or "index.html", "app.js", "app.css"; null when unknown. The returned asset lives as
-// long as the program.
+// name: "" or "index.html", "app.js", "app.css", "favicon.svg"; null when unknown. The returned
+// asset lives as long as the program.
 const Asset* find_asset(std::string_view name);
 
 }  // namespace cg::dashboard

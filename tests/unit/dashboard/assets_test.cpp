@@ -17,6 +17,7 @@ TEST(DashboardAssetsTest, EveryFileIsEmbeddedWithItsContentType) {
         {"index.html", "text/html; charset=utf-8", "<!doctype html>"},
         {"app.js", "text/javascript; charset=utf-8", "/api/v1/admin/stats"},
         {"app.css", "text/css; charset=utf-8", "{"},
+        {"favicon.svg", "image/svg+xml", "<svg"},
     };
     std::set<std::string_view> etags;
     for (const auto& f : kFiles) {
@@ -45,6 +46,7 @@ TEST(DashboardAssetsTest, IndexPageLoadsItsScriptAndStylesFromTheSameOrigin) {
     ASSERT_NE(index, nullptr);
     EXPECT_NE(index->body.find("/dashboard/app.js"), std::string_view::npos);
     EXPECT_NE(index->body.find("/dashboard/app.css"), std::string_view::npos);
+    EXPECT_NE(index->body.find("/dashboard/favicon.svg"), std::string_view::npos);
     EXPECT_EQ(index->body.find("http://"), std::string_view::npos);
     EXPECT_EQ(index->body.find("https://"), std::string_view::npos);
 }
