@@ -298,7 +298,7 @@ async function main() {
         while (loadRunning) {
           const k = n++;
           // Mostly allowed and delivered; some refused tokens; a few callbacks that fail for good.
-          const url = k % 50 === 7 ? failingReceiver.url : receiver.url;
+          const url = k % 200 === 7 ? failingReceiver.url : receiver.url;
           const token = k % 9 === 4 ? UNKNOWN_DRIVER : k % 13 === 5 ? 'FLEET-0000000000000042' : DRIVER;
           await api.send(url, token).catch(() => {});
           await sleep(25);
