@@ -13,12 +13,6 @@ namespace cg::api {
 
 namespace {
 
-Response unavailable() {
-    auto res = error_response(503, "Storage is unavailable; retry later.");
-    res.set(boost::beast::http::field::retry_after, "1");
-    return res;
-}
-
 boost::json::object histogram_json(const obs::Histogram& h) {
     boost::json::array bounds;
     for (const double b : h.bounds()) bounds.emplace_back(b);
@@ -184,7 +178,7 @@ void admin_dead_letters(HandlerContext& ctx, std::string_view limit_text,
             page = reader->dead_letters(before, limit);
         } catch (const std::exception& e) {
             obs::log_error("dead-letter read failed").kv("error", e.what());
-            reply(unavailable());
+            reply(unavailable_response());
             return;
         }
         boost::json::array items;
@@ -204,27 +198,24 @@ void admin_get_request(HandlerContext& ctx, std::string id, Reply reply) {
         reply(error_response(404, "No such request."));
         return;
     }
-    ctx.readers.run(
-        [&ctx, id = to_lower_ascii(id), reply = std::move(reply)](store::StoreReader* reader) {
-            std::optional<store::RequestView> v;
-            try {
-                if (!reader) throw std::runtime_error("no store reader");
-                v = reader->find_request(id);
-            } catch (const std::exception& e) {
-                obs::log_error("request read failed").kv("request_id", id).kv("error", e.what());
-                reply(unavailable());
-                return;
-            }
-            if (!v) {
-                reply(error_response(404, "No such request."));
-                return;
-            }
-            RequestState state = v->state;
-            if (state == RequestState::kQueued && v->seq <= ctx.services.queue.dispatched_up_to()) {
-                state = RequestState::kAuthorizing;
-            }
-            reply(json_response(200, admin_request_json(*v, state)));
-        });
+    ctx.readers.run([&ctx, id = to_lower_ascii(id),
+                     reply = std::move(reply)](store::StoreReader* reader) {
+        std::optional<store::RequestView> v;
+        try {
+            if (!reader) throw std::runtime_error("no store reader");
+            v = reader->find_request(id);
+        } catch (const std::exception& e) {
+            obs::log_error("request read failed").kv("request_id", id).kv("error", e.what());
+            reply(unavailable_response());
+            return;
+        }
+        if (!v) {
+            reply(error_response(404, "No such request."));
+            return;
+        }
+        reply(json_response(
+            200, admin_request_json(*v, shown_state(*v, ctx.services.queue.dispatched_up_to()))));
+    });
 }
 
 }  // namespace cg::api
