@@ -6,6 +6,7 @@
 #include "api/handlers.hpp"
 #include "api/request_json.hpp"
 #include "common/text.hpp"
+#include "dashboard/assets.hpp"
 #include "obs/log.hpp"
 #include "obs/process_stats.hpp"
 
@@ -216,6 +217,32 @@ void admin_get_request(HandlerContext& ctx, std::string id, Reply reply) {
         reply(json_response(
             200, admin_request_json(*v, shown_state(*v, ctx.services.queue.dispatched_up_to()))));
     });
+}
+
+void dashboard_asset(const Request& req, std::string_view name, Reply reply) {
+    namespace http = boost::beast::http;
+    const auto* asset = dashboard::find_asset(name);
+    if (asset == nullptr) {
+        reply(error_response(404, "Not found."));
+        return;
+    }
+    const bool unchanged = req[http::field::if_none_match] == asset->etag;
+    Response res{unchanged ? http::status::not_modified : http::status::ok, 11};
+    res.set(http::field::etag, asset->etag);
+    // Revalidated on every load (cheap with the ETag), so a new binary's page is seen at once.
+    res.set(http::field::cache_control, "no-cache");
+    // The page talks to its own origin only and cannot be framed (docs/security.md, T21/T22).
+    res.set("Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
+    if (!unchanged) {
+        res.set(http::field::content_type, asset->content_type);
+        res.body() = std::string(asset->body);
+    }
+    res.prepare_payload();
+    reply(std::move(res));
 }
 
 }  // namespace cg::api
