@@ -61,5 +61,8 @@ void admin_stats(HandlerContext& ctx, Reply reply);
 void admin_dead_letters(HandlerContext& ctx, std::string_view limit_text,
                         std::string_view before_text, Reply reply);
 void admin_get_request(HandlerContext& ctx, std::string id, Reply reply);
+// The dashboard's files: `name` is "" (the page), "app.js", ...; 304 when If-None-Match holds
+// the asset's ETag.
+void dashboard_asset(const Request& req, std::string_view name, Reply reply);
 
 }  // namespace cg::api

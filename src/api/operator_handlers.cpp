@@ -6,18 +6,13 @@
 #include "api/handlers.hpp"
 #include "api/request_json.hpp"
 #include "common/text.hpp"
+#include "dashboard/assets.hpp"
 #include "obs/log.hpp"
 #include "obs/process_stats.hpp"
 
 namespace cg::api {
 
 namespace {
-
-Response unavailable() {
-    auto res = error_response(503, "Storage is unavailable; retry later.");
-    res.set(boost::beast::http::field::retry_after, "1");
-    return res;
-}
 
 boost::json::object histogram_json(const obs::Histogram& h) {
     boost::json::array bounds;
@@ -184,7 +179,7 @@ void admin_dead_letters(HandlerContext& ctx, std::string_view limit_text,
             page = reader->dead_letters(before, limit);
         } catch (const std::exception& e) {
             obs::log_error("dead-letter read failed").kv("error", e.what());
-            reply(unavailable());
+            reply(unavailable_response());
             return;
         }
         boost::json::array items;
@@ -204,27 +199,50 @@ void admin_get_request(HandlerContext& ctx, std::string id, Reply reply) {
         reply(error_response(404, "No such request."));
         return;
     }
-    ctx.readers.run(
-        [&ctx, id = to_lower_ascii(id), reply = std::move(reply)](store::StoreReader* reader) {
-            std::optional<store::RequestView> v;
-            try {
-                if (!reader) throw std::runtime_error("no store reader");
-                v = reader->find_request(id);
-            } catch (const std::exception& e) {
-                obs::log_error("request read failed").kv("request_id", id).kv("error", e.what());
-                reply(unavailable());
-                return;
-            }
-            if (!v) {
-                reply(error_response(404, "No such request."));
-                return;
-            }
-            RequestState state = v->state;
-            if (state == RequestState::kQueued && v->seq <= ctx.services.queue.dispatched_up_to()) {
-                state = RequestState::kAuthorizing;
-            }
-            reply(json_response(200, admin_request_json(*v, state)));
-        });
+    ctx.readers.run([&ctx, id = to_lower_ascii(id),
+                     reply = std::move(reply)](store::StoreReader* reader) {
+        std::optional<store::RequestView> v;
+        try {
+            if (!reader) throw std::runtime_error("no store reader");
+            v = reader->find_request(id);
+        } catch (const std::exception& e) {
+            obs::log_error("request read failed").kv("request_id", id).kv("error", e.what());
+            reply(unavailable_response());
+            return;
+        }
+        if (!v) {
+            reply(error_response(404, "No such request."));
+            return;
+        }
+        reply(json_response(
+            200, admin_request_json(*v, shown_state(*v, ctx.services.queue.dispatched_up_to()))));
+    });
+}
+
+void dashboard_asset(const Request& req, std::string_view name, Reply reply) {
+    namespace http = boost::beast::http;
+    const auto* asset = dashboard::find_asset(name);
+    if (asset == nullptr) {
+        reply(error_response(404, "Not found."));
+        return;
+    }
+    const bool unchanged = req[http::field::if_none_match] == asset->etag;
+    Response res{unchanged ? http::status::not_modified : http::status::ok, 11};
+    res.set(http::field::etag, asset->etag);
+    // Revalidated on every load (cheap with the ETag), so a new binary's page is seen at once.
+    res.set(http::field::cache_control, "no-cache");
+    // The page talks to its own origin only and cannot be framed (docs/security.md, T21/T22).
+    res.set("Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
+    if (!unchanged) {
+        res.set(http::field::content_type, asset->content_type);
+        res.body() = std::string(asset->body);
+    }
+    res.prepare_payload();
+    reply(std::move(res));
 }
 
 }  // namespace cg::api

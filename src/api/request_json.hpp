@@ -7,6 +7,15 @@
 
 namespace cg::api {
 
+// The state to show: a queued request already handed to a worker (seq <= dispatched_up_to)
+// is authorizing.
+inline RequestState shown_state(const store::RequestView& v, int64_t dispatched_up_to) {
+    if (v.state == RequestState::kQueued && v.seq <= dispatched_up_to) {
+        return RequestState::kAuthorizing;
+    }
+    return v.state;
+}
+
 // Contract §3 body (driver token masked) plus `attempts`, every attempt oldest first.
 // `state` is the state to show (a queued request already handed to a worker shows as
 // authorizing).

@@ -262,6 +262,12 @@ void Router::handle(Request req, const boost::asio::ip::address& peer,
         if (method == http::verb::put) return put_station(ctx_, s[3], req, std::move(counted));
         return get_station(ctx_, s[3], std::move(counted));
     }
+    if (n >= 1 && n <= 2 && s[0] == "dashboard") {
+        if (!get) return counted(method_not_allowed("GET"));
+        if (auto refusal = admin_refusal(req, peer, true)) return counted(std::move(*refusal));
+        return dashboard_asset(req, n == 2 ? std::string_view(s[1]) : std::string_view(),
+                               std::move(counted));
+    }
     if (n == 1 && s[0] == "health") {
         return get ? health(ctx_, std::move(counted)) : counted(method_not_allowed("GET"));
     }

@@ -56,12 +56,6 @@ Response accepted(std::string_view request_id) {
     return res;
 }
 
-Response unavailable(std::string_view message) {
-    auto res = error_response(503, message);
-    res.set(http::field::retry_after, "1");
-    return res;
-}
-
 }  // namespace
 
 void create_charging_session(HandlerContext& ctx, const Request& req, std::string client_id,
@@ -97,7 +91,7 @@ void create_charging_session(HandlerContext& ctx, const Request& req, std::strin
         obs::log_warn("queue full; answering 503")
             .kv("queued", counters.queued)
             .kv("awaiting_delivery", counters.delivering);
-        reply(unavailable("The queue is full; retry later."));
+        reply(unavailable_response("The queue is full; retry later."));
         return;
     }
     auto& v = std::get<ValidatedRequest>(validated);
@@ -157,7 +151,7 @@ void create_charging_session(HandlerContext& ctx, const Request& req, std::strin
             case store::AcceptStatus::kUnavailable:
                 s.metrics.charging_requests.inc("unavailable");
                 obs::log_warn("storage unavailable; answering 503").kv("error", r.error);
-                reply(unavailable("Storage is unavailable; retry later."));
+                reply(unavailable_response("Storage is unavailable; retry later."));
                 break;
         }
         if (key) ctx.pending_keys.remove(*key);
@@ -179,7 +173,7 @@ void get_charging_session(HandlerContext& ctx, std::string id, std::string clien
             v = reader->find_request(id);
         } catch (const std::exception& e) {
             obs::log_error("status read failed").kv("request_id", id).kv("error", e.what());
-            reply(unavailable("Storage is unavailable; retry later."));
+            reply(unavailable_response("Storage is unavailable; retry later."));
             return;
         }
         // While authentication is on, a request is only its own client's to see (one sent while
@@ -189,10 +183,7 @@ void get_charging_session(HandlerContext& ctx, std::string id, std::string clien
             reply(error_response(404, "No such request."));
             return;
         }
-        RequestState state = v->state;
-        if (state == RequestState::kQueued && v->seq <= ctx.services.queue.dispatched_up_to()) {
-            state = RequestState::kAuthorizing;
-        }
+        const auto state = shown_state(*v, ctx.services.queue.dispatched_up_to());
         reply(json_response(200, request_json(*v, state)));
     });
 }
@@ -225,7 +216,7 @@ void redeliver_charging_session(HandlerContext& ctx, std::string id, Reply reply
                         "The request is still queued or being delivered; nothing to redeliver."));
                     break;
                 case store::RedeliverStatus::kUnavailable:
-                    reply(unavailable("Storage is unavailable; retry later."));
+                    reply(unavailable_response("Storage is unavailable; retry later."));
                     break;
             }
         });

@@ -266,5 +266,40 @@ TEST_F(OperatorApiTest, AdminCredentialsMayBeBearerOrBasicAndCrossOriginIsRefuse
               403);
 }
 
+TEST_F(OperatorApiTest, TheDashboardIsServedFromTheBinaryToAdminsOnly) {
+    env["ADMIN_TOKEN"] = "operator-secret-token";
+    start();
+    // No credentials: the browser is asked for a login.
+    auto r = http_get(url("/dashboard"));
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.header("www-authenticate"), R"(Basic realm="chargegate-admin")");
+    const Headers login = {{"Authorization", "Basic b3BzOm9wZXJhdG9yLXNlY3JldC10b2tlbg=="}};
+    r = http_get(url("/dashboard"), login);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("content-type"), "text/html; charset=utf-8");
+    EXPECT_NE(r.body.find("/dashboard/app.js"), std::string::npos);
+    EXPECT_NE(r.header("content-security-policy").find("default-src 'none'"), std::string::npos);
+    EXPECT_NE(r.header("content-security-policy").find("frame-ancestors 'none'"),
+              std::string::npos);
+    EXPECT_EQ(http_get(url("/dashboard/"), login).body, r.body);
+    for (const auto& [asset, type] : std::vector<std::pair<std::string, std::string>>{
+             {"app.js", "text/javascript"}, {"app.css", "text/css"}}) {
+        const auto a = http_get(url("/dashboard/" + asset), login);
+        ASSERT_EQ(a.status, 200) << asset;
+        EXPECT_EQ(a.header("content-type").rfind(type, 0), 0u) << a.header("content-type");
+        EXPECT_GT(a.body.size(), 100u);
+        // No file from anywhere else: no CDN, no absolute URL to another host.
+        EXPECT_EQ(a.body.find("https://"), std::string::npos) << asset;
+        // Unchanged since the last load: 304 without a body.
+        Headers again = login;
+        again.emplace_back("If-None-Match", a.header("etag"));
+        const auto cached = http_get(url("/dashboard/" + asset), again);
+        EXPECT_EQ(cached.status, 304);
+        EXPECT_TRUE(cached.body.empty());
+    }
+    EXPECT_EQ(http_get(url("/dashboard/secret.txt"), login).status, 404);
+    EXPECT_EQ(http_request("POST", url("/dashboard"), login).status, 405);
+}
+
 }  // namespace
 }  // namespace cg::test
