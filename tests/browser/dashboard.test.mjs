@@ -218,17 +218,20 @@ async function main() {
       httpCredentials: { username: 'operator', password: ADMIN_TOKEN },
       viewport: { width: 1440, height: 1000 },
     });
-    page = await context.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(`${msg.text()} (${msg.location().url || 'page'})`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
-    page.on('request', (req) => {
-      const url = req.url();
-      if (url.startsWith('data:')) return;
-      pageRequests.push(`${req.method()} ${url}`);
-      if (new URL(url).origin !== base) foreignRequests.push(url);
-    });
+    const watch = (p) => {
+      p.on('console', (msg) => {
+        if (msg.type() === 'error') consoleErrors.push(`${msg.text()} (${msg.location().url || 'page'})`);
+      });
+      p.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+      p.on('request', (req) => {
+        const url = req.url();
+        if (url.startsWith('data:')) return;
+        pageRequests.push(`${req.method()} ${url}`);
+        if (new URL(url).origin !== base) foreignRequests.push(url);
+      });
+      return p;
+    };
+    page = watch(await context.newPage());
     const response = await page.goto(`${base}/dashboard`);
     assert.equal(response.status(), 200, `GET /dashboard answered ${response.status()}`);
     await page.waitForSelector('#conn-status[data-state="ok"]', { timeout: 10000 })
@@ -314,6 +317,16 @@ async function main() {
       await loadLoop;
       console.log(`  ${n} requests sent under load; saved ${path.relative(ROOT, SCREENSHOT)}`);
     }
+
+    step('opening /dashboard/ (trailing slash): the page moves to /dashboard and goes live');
+    const slash = watch(await context.newPage());
+    await slash.goto(`${base}/dashboard/`);
+    await slash.waitForSelector('#conn-status[data-state="ok"]', { timeout: 10000 }).catch(async () => {
+      throw new Error(`opened at /dashboard/, the page is at ${slash.url()} and says ` +
+        `"${await slash.textContent('#conn-status')}"`);
+    });
+    assert.equal(new URL(slash.url()).pathname, '/dashboard');
+    await slash.close();
 
     step('checking the console and the origins of every request');
     assert.deepEqual(consoleErrors, [], `console errors on the page:\n  ${consoleErrors.join('\n  ')}`);

@@ -10,6 +10,15 @@
 'use strict';
 
 (() => {
+  // The browser's login covers the directory of the URL it was asked for: from /dashboard that
+  // is the whole origin, the admin API included; from /dashboard/ or /dashboard/index.html only
+  // /dashboard/*, and the API's calls would then go out without credentials. So the page always
+  // runs at /dashboard (the browser re-uses the login there without asking again).
+  if (location.pathname !== '/dashboard') {
+    location.replace(`/dashboard${location.search}${location.hash}`);
+    return;
+  }
+
   const STATS_URL = '/api/v1/admin/stats';
   const DEAD_LETTERS_URL = '/api/v1/admin/dead-letters?limit=50';
   const STATS_EVERY_MS = 2000;
