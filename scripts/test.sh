@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds chargegate with its tests and runs every test: unit and integration tests in a release
-# build, then all of them again under AddressSanitizer + UndefinedBehaviorSanitizer and under
+# build, the deployment-file checks and the dashboard's browser test against that build, then all of them again under AddressSanitizer + UndefinedBehaviorSanitizer and under
 # ThreadSanitizer, then each libFuzzer target for CG_FUZZ_SECONDS (default 60) seconds.
 # Set CG_SANITIZERS=0 to skip the sanitizer pass, CG_FUZZ_SECONDS=0 to skip fuzzing.
 # Cluster mode's tests (ctest label `cluster`) start their own Redis and PostgreSQL; set
@@ -22,6 +22,9 @@ ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300
 
 echo "== deployment files (YAML, promtool on the alert rules and a live /metrics)"
 CHARGEGATE_BIN=build/chargegate scripts/check-deploy.sh
+
+echo "== dashboard in a real browser (playwright-core driving Debian's chromium, headless)"
+CHARGEGATE_BIN=build/chargegate scripts/browser-test.sh
 
 if [ "${CG_SANITIZERS:-1}" != "0" ]; then
   echo "== unit and integration tests under ASan+UBSan"
