@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds chargegate with its tests and runs every test: unit and integration tests in a release
-# build, the deployment-file checks and the dashboard's browser test against that build, then all of them again under AddressSanitizer + UndefinedBehaviorSanitizer and under
-# ThreadSanitizer, then each libFuzzer target for CG_FUZZ_SECONDS (default 60) seconds.
+# build, the deployment-file checks and the dashboard's browser test against that build, then
+# the unit and integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer and
+# under ThreadSanitizer, then each libFuzzer target for CG_FUZZ_SECONDS (default 60) seconds.
 # Set CG_SANITIZERS=0 to skip the sanitizer pass, CG_FUZZ_SECONDS=0 to skip fuzzing.
 # Cluster mode's tests (ctest label `cluster`) start their own Redis and PostgreSQL; set
 # CG_CLUSTER_TESTS=OFF to leave them out of every pass, CG_TSAN_CLUSTER_TESTS=OFF to leave them
