@@ -12,6 +12,7 @@
 #include "app/backends.hpp"
 #include "cli/acl_import_command.hpp"
 #include "cli/client_commands.hpp"
+#include "cli/ops_commands.hpp"
 #include "config/config.hpp"
 #include "loadtest/loadtest.hpp"
 
@@ -207,6 +208,9 @@ int run(int argc, char** argv) {
     lt->add_option("--json", load_json, "Also write the results as JSON to this file");
     lt->add_flag("-q,--quiet", quiet, "No progress lines");
 
+    // status, dlq, stats: clients of a running service's admin API.
+    OpsCommands ops(app, ops_defaults_from_environment());
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -216,6 +220,7 @@ int run(int argc, char** argv) {
     try {
         if (lt->parsed())
             return run_loadtest_command(load, load_url, load_tokens_file, load_json, quiet);
+        if (const auto code = ops.run()) return *code;
         const auto cfg = load_config(config_file, data_dir);
         if (serve->parsed()) return app::serve(cfg);
         if (migrate->parsed()) {
