@@ -1,10 +1,13 @@
 #include "cli/acl_import_command.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <future>
-#include <sstream>
+#include <limits>
+#include <memory>
 #include <stdexcept>
 
 #include "app/backends.hpp"
@@ -16,12 +19,58 @@ namespace cg::cli {
 
 namespace {
 
+// The whole file in one read (a stringstream copy of a 70 MB file costs a second).
 std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) throw std::runtime_error(path + ": cannot be read");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    const auto size = in.tellg();
+    if (size < 0) throw std::runtime_error(path + ": cannot be read");
+    std::string text(static_cast<size_t>(size), '\0');
+    in.seekg(0);
+    if (!in.read(text.data(), size)) throw std::runtime_error(path + ": cannot be read");
+    return text;
+}
+
+// The order in which to write `entries`: by driver token, ties in file order. The ACL table is
+// a B-tree keyed by the token; rows in random order touch pages all over it in every chunk, and
+// each commit writes all of them to the WAL again (a million random rows: 1.7 GB written and
+// 26 s; in token order: 160 MB). Ties in file order keep "the last row of a token wins".
+std::vector<uint32_t> write_order(const std::vector<store::AclEntry>& entries) {
+    // Sorting keys that carry 8 bytes of the token (after the prefix all tokens share, such
+    // as "FLEET-") decides most comparisons without following a pointer to the token (a cache
+    // miss each).
+    struct Key {
+        uint64_t prefix;
+        uint32_t index;
+    };
+    size_t common = entries.empty() ? 0 : entries[0].driver_token.size();
+    for (const auto& e : entries) {
+        const std::string& first = entries[0].driver_token;
+        size_t n = 0;
+        while (n < common && n < e.driver_token.size() && e.driver_token[n] == first[n]) ++n;
+        common = n;
+    }
+    std::vector<Key> keys(entries.size());
+    for (uint32_t i = 0; i < keys.size(); ++i) {
+        const std::string& t = entries[i].driver_token;
+        uint64_t prefix = 0;
+        for (size_t b = common; b < common + 8; ++b) {
+            const auto byte = b < t.size() ? static_cast<unsigned char>(t[b]) : 0U;
+            prefix = (prefix << 8) | byte;
+        }
+        keys[i] = Key{prefix, i};
+    }
+    auto before = [&entries](const Key& a, const Key& b) {
+        if (a.prefix != b.prefix) return a.prefix < b.prefix;
+        const int c = entries[a.index].driver_token.compare(entries[b.index].driver_token);
+        return c != 0 ? c < 0 : a.index < b.index;
+    };
+    if (!std::is_sorted(keys.begin(), keys.end(), before)) {
+        std::sort(keys.begin(), keys.end(), before);
+    }
+    std::vector<uint32_t> order(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].index;
+    return order;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -34,33 +83,63 @@ int import_acl(const config::Config& cfg, const std::string& path, const std::st
                ProgressMode progress) {
     SystemClock clock;
     const auto started = std::chrono::steady_clock::now();
+    if (progress == ProgressMode::kRedraw) {
+        // Reading and checking a million rows takes a second or two before the bar can start.
+        std::fprintf(stderr, "\rchecking %s ...\x1b[K", path.c_str());
+        std::fflush(stderr);
+    }
     const std::string text = read_file(path);
     auto entries = acl_format_for(path, format) == AclFormat::kCsv
                        ? parse_acl_csv(text, clock.now_ms())
                        : parse_acl_json(text, clock.now_ms());
+    if (entries.size() > std::numeric_limits<uint32_t>::max()) {
+        throw std::runtime_error(path + ": more than 4 billion rows");
+    }
+    const auto order = write_order(entries);
     const double checked_s = seconds_since(started);
     obs::init_logging(config::LogLevel::kWarn);
     auto backends = app::open_store(cfg, nullptr);
     auto& store = backends.store;
     const auto writing = std::chrono::steady_clock::now();
     ProgressBar bar(stderr, progress, entries.size(), "rows", writing);
-    // Chunks keep each transaction (and the writer's memory) bounded on very large files.
+    // Chunks keep each transaction (and the writer's memory) bounded on very large files. Two
+    // are in flight, so the next one is gathered while the writer stores the previous one.
     constexpr size_t kChunk = 50'000;
+    std::deque<std::pair<size_t, std::future<store::WriteStatus>>> in_flight;  // (end row, result)
     size_t done = 0;
+    size_t submitted = 0;
     while (done < entries.size()) {
-        const size_t n = std::min(kChunk, entries.size() - done);
-        std::vector<store::AclEntry> chunk(std::make_move_iterator(entries.begin() + done),
-                                           std::make_move_iterator(entries.begin() + done + n));
-        std::promise<store::WriteStatus> result;
-        store->put_acl_bulk(std::move(chunk),
-                            [&result](store::WriteStatus s) { result.set_value(s); });
-        if (result.get_future().get() != store::WriteStatus::kOk) {
+        if (submitted < entries.size() && in_flight.size() < 2) {
+            const size_t n = std::min(kChunk, entries.size() - submitted);
+            std::vector<store::AclEntry> chunk;
+            chunk.reserve(n);
+            for (size_t i = submitted; i < submitted + n; ++i) {
+                chunk.push_back(std::move(entries[order[i]]));
+            }
+            auto result = std::make_shared<std::promise<store::WriteStatus>>();
+            submitted += n;
+            in_flight.emplace_back(submitted, result->get_future());
+            store->put_acl_bulk(std::move(chunk),
+                                [result](store::WriteStatus s) { result->set_value(s); });
+            continue;
+        }
+        auto [end, result] = std::move(in_flight.front());
+        in_flight.pop_front();
+        if (result.get() != store::WriteStatus::kOk) {
+            // Chunks are transactions of their own: the ones that committed stay. Importing
+            // the file again is harmless (each row replaces its token's entry).
+            size_t stored = done;
+            for (auto& later : in_flight) {
+                if (later.second.get() == store::WriteStatus::kOk) stored += kChunk;
+            }
             bar.finish();
             store->close();
-            throw std::runtime_error("writing to the store failed after " + std::to_string(done) +
-                                     " entries");
+            throw std::runtime_error("writing to the store failed; " +
+                                     std::to_string(std::min(stored, entries.size())) + " of " +
+                                     std::to_string(entries.size()) +
+                                     " rows were stored, run the import again");
         }
-        done += n;
+        done = end;
         bar.update(done);
     }
     bar.finish();

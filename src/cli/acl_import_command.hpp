@@ -9,8 +9,9 @@
 namespace cg::cli {
 
 // Returns the exit code; throws (one-line message) on a bad file or a failed write. Nothing is
-// written when any row is bad; a failed write leaves the chunks before it in place (each chunk
-// is one transaction) and says how many rows that was.
+// written when any row is bad. Rows are written in driver-token order, in chunks of one
+// transaction each; a failed write leaves the chunks that committed in place and says how many
+// rows that was.
 int import_acl(const config::Config& cfg, const std::string& path, const std::string& format,
                ProgressMode progress);
 
