@@ -14,7 +14,14 @@ PKGS=(
   clang-format python3
   clang libclang-rt-14-dev
   libhiredis-dev libpq-dev redis-server postgresql
+  # Operators' view (issue 7): the browser test drives Debian's chromium through playwright-core
+  # from npm; promtool (from prometheus) checks the alert rules and a live /metrics; PyYAML
+  # checks the deployment manifests.
+  nodejs chromium prometheus python3-yaml
 )
+# Debian's npm package; a nodejs from another source (e.g. NodeSource) ships its own npm and
+# conflicts with Debian's.
+if ! command -v npm >/dev/null 2>&1; then PKGS+=(npm); fi
 if [ "${CHARGEGATE_TEST_DEPS:-0}" = "1" ]; then
   PKGS+=(wrk nginx-light)
 fi

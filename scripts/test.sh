@@ -20,6 +20,9 @@ BUILD_TYPE=RelWithDebInfo scripts/build.sh build -DCG_WERROR=ON -DCG_TESTS=ON \
 echo "== unit and integration tests"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300
 
+echo "== deployment files (YAML, promtool on the alert rules and a live /metrics)"
+CHARGEGATE_BIN=build/chargegate scripts/check-deploy.sh
+
 if [ "${CG_SANITIZERS:-1}" != "0" ]; then
   echo "== unit and integration tests under ASan+UBSan"
   BUILD_TYPE=Debug scripts/build.sh build-asan -DCG_SANITIZE=address,undefined -DCG_BENCH=OFF \

@@ -9,12 +9,6 @@ namespace cg::api {
 
 namespace {
 
-Response unavailable() {
-    auto res = error_response(503, "Storage is unavailable; retry later.");
-    res.set(boost::beast::http::field::retry_after, "1");
-    return res;
-}
-
 boost::json::value acl_json(const store::AclEntry& e) {
     boost::json::object o;
     o["driver_token"] = e.driver_token;
@@ -49,7 +43,7 @@ std::function<void(store::WriteStatus)> answer_when_stored(const ApiServices& se
         if (s == store::WriteStatus::kOk) {
             reply(json_response(200, json));
         } else {
-            reply(unavailable());
+            reply(unavailable_response());
         }
     };
 }
@@ -69,7 +63,7 @@ void read_one(HandlerContext& ctx, Find find, ToJson to_json, Reply reply) {
             reply(json_response(200, to_json(*found)));
         } catch (const std::exception& e) {
             obs::log_error("admin read failed").kv("error", e.what());
-            reply(unavailable());
+            reply(unavailable_response());
         }
     });
 }
@@ -105,7 +99,7 @@ void delete_acl(HandlerContext& ctx, std::string token, Reply reply) {
                                    reply = std::move(reply)](store::WriteStatus s) {
                                       if (changed) changed();
                                       if (s == store::WriteStatus::kUnavailable) {
-                                          reply(unavailable());
+                                          reply(unavailable_response());
                                           return;
                                       }
                                       Response res{boost::beast::http::status::no_content, 11};

@@ -55,4 +55,11 @@ void health_live(Reply reply);
 void health_ready(HandlerContext& ctx, Reply reply);
 void metrics(HandlerContext& ctx, Reply reply);
 
+// docs/operations.md: the admin JSON API (admin-protected like §4)
+void admin_stats(HandlerContext& ctx, Reply reply);
+// `limit_text` / `before_text`: the raw query parameters (empty when absent); 400 when malformed.
+void admin_dead_letters(HandlerContext& ctx, std::string_view limit_text,
+                        std::string_view before_text, Reply reply);
+void admin_get_request(HandlerContext& ctx, std::string id, Reply reply);
+
 }  // namespace cg::api

@@ -44,12 +44,4 @@ void health_ready(HandlerContext& ctx, Reply reply) {
                         std::string(ready ? R"({"status":"UP"})" : R"({"status":"DOWN"})")));
 }
 
-void metrics(HandlerContext& ctx, Reply reply) {
-    Response res{boost::beast::http::status::ok, 11};
-    res.set(boost::beast::http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-    res.body() = ctx.services.metrics.render(ctx.services.gauges());
-    res.prepare_payload();
-    reply(std::move(res));
-}
-
 }  // namespace cg::api

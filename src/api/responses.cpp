@@ -48,4 +48,10 @@ Response invalid_response(const std::vector<FieldError>& errors) {
     return json_response(400, o);
 }
 
+Response unavailable_response(std::string_view message) {
+    auto res = error_response(503, message);
+    res.set(boost::beast::http::field::retry_after, "1");
+    return res;
+}
+
 }  // namespace cg::api

@@ -23,6 +23,8 @@ Response json_response(unsigned status, std::string body);
 Response json_response(unsigned status, const boost::json::value& body);
 // {"status":"error","message":"..."}
 Response error_response(unsigned status, std::string_view message);
+// 503 with the error body and `Retry-After: 1`.
+Response unavailable_response(std::string_view message = "Storage is unavailable; retry later.");
 // {"status":"invalid","message":"...","errors":[{"field":...,"message":...}]}
 Response invalid_response(const std::vector<FieldError>& errors);
 

@@ -4,6 +4,7 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/url/parse.hpp>
 
+#include "common/base64.hpp"
 #include "common/text.hpp"
 
 namespace cg::api {
@@ -37,6 +38,31 @@ bool is_loopback(const boost::asio::ip::address& a) {
     if (a.is_v6() && a.to_v6().is_v4_mapped()) {
         return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6())
             .is_loopback();
+    }
+    return false;
+}
+
+// True when an `Origin` header ("scheme://host[:port]") names the host the request was sent to.
+bool same_origin(std::string_view origin, std::string_view host) {
+    const auto sep = origin.find("://");
+    if (sep == std::string_view::npos || host.empty()) return false;
+    return to_lower_ascii(origin.substr(sep + 3)) == to_lower_ascii(host);
+}
+
+// `Authorization: Bearer <token>`, or Basic with any user name and the token as password (what
+// a browser sends after the dashboard's login prompt). Compared in constant time.
+bool admin_credentials_match(std::string_view auth, std::string_view token) {
+    constexpr std::string_view kBearer = "bearer ";
+    constexpr std::string_view kBasic = "basic ";
+    if (auth.size() > kBearer.size() && to_lower_ascii(auth.substr(0, kBearer.size())) == kBearer) {
+        return constant_time_equals(auth.substr(kBearer.size()), token);
+    }
+    if (auth.size() > kBasic.size() && to_lower_ascii(auth.substr(0, kBasic.size())) == kBasic) {
+        const auto decoded = base64_decode(trim_ascii(auth.substr(kBasic.size())));
+        if (!decoded) return false;
+        const auto colon = decoded->find(':');
+        if (colon == std::string::npos) return false;
+        return constant_time_equals(std::string_view(*decoded).substr(colon + 1), token);
     }
     return false;
 }
@@ -95,7 +121,14 @@ size_t Router::body_limit_for(http::verb method, std::string_view target) {
 }
 
 std::optional<Response> Router::admin_refusal(const Request& req,
-                                              const boost::asio::ip::address& peer) const {
+                                              const boost::asio::ip::address& peer,
+                                              bool browser) const {
+    // A page on another site must not make an operator's browser (logged in, or on loopback)
+    // change anything: browsers name the page's origin on cross-origin requests.
+    const std::string_view origin = req[http::field::origin];
+    if (!origin.empty() && !same_origin(origin, req[http::field::host])) {
+        return error_response(403, "Cross-origin admin requests are refused.");
+    }
     const auto& token = ctx_.services.config.admin_token;
     if (token.empty()) {
         if (is_loopback(peer)) return std::nullopt;
@@ -103,15 +136,11 @@ std::optional<Response> Router::admin_refusal(const Request& req,
                               "The admin API is only served to loopback clients while "
                               "ADMIN_TOKEN is not set.");
     }
-    const std::string_view auth = req[http::field::authorization];
-    constexpr std::string_view kBearer = "Bearer ";
-    if (auth.size() > kBearer.size() &&
-        to_lower_ascii(auth.substr(0, kBearer.size())) == "bearer " &&
-        constant_time_equals(auth.substr(kBearer.size()), token)) {
-        return std::nullopt;
-    }
+    if (admin_credentials_match(req[http::field::authorization], token)) return std::nullopt;
     auto res = error_response(401, "Invalid credentials.");
-    res.set(http::field::www_authenticate, R"(Bearer realm="chargegate-admin")");
+    // A browser opening the dashboard gets the Basic prompt; API clients are told Bearer.
+    res.set(http::field::www_authenticate,
+            browser ? R"(Basic realm="chargegate-admin")" : R"(Bearer realm="chargegate-admin")");
     return res;
 }
 
@@ -144,6 +173,8 @@ void Router::handle(Request req, const boost::asio::ip::address& peer,
                              : "charging_session_create";
         if (api && s[2] == "acl") route = "acl";
         if (api && s[2] == "stations") route = "stations";
+        if (api && s[2] == "admin") route = "admin";
+        if (n >= 1 && s[0] == "dashboard") route = "dashboard";
         if (n >= 1 && s[0] == "health") route = "health";
         if (n == 1 && s[0] == "metrics") route = "metrics";
     }
@@ -159,8 +190,9 @@ void Router::handle(Request req, const boost::asio::ip::address& peer,
     const auto& s = *segs;
     const size_t n = s.size();
     const bool api = n >= 3 && s[0] == "api" && s[1] == "v1";
-    if (api && !ctx_.services.config.runs_api()) {
-        // ROLE=worker: only health and metrics are served here.
+    const bool get = method == http::verb::get || method == http::verb::head;
+    if (api && s[2] != "admin" && !ctx_.services.config.runs_api()) {
+        // ROLE=worker: only health, metrics and the admin figures are served here.
         return counted(error_response(
             404, "This instance runs the worker role; send API requests to an api instance."));
     }
@@ -204,6 +236,24 @@ void Router::handle(Request req, const boost::asio::ip::address& peer,
         if (method == http::verb::get) return get_acl(ctx_, s[3], std::move(counted));
         return delete_acl(ctx_, s[3], std::move(counted));
     }
+    if (api && s[2] == "admin") {
+        if (!get) return counted(method_not_allowed("GET"));
+        if (auto refusal = admin_refusal(req, peer)) return counted(std::move(*refusal));
+        if (n == 4 && s[3] == "stats") return admin_stats(ctx_, std::move(counted));
+        if (n == 4 && s[3] == "dead-letters") {
+            std::string limit;
+            std::string before;
+            if (auto parsed = boost::urls::parse_origin_form(req.target())) {
+                for (const auto& p : parsed->params()) {
+                    if (p.key == "limit") limit = p.value;
+                    if (p.key == "before") before = p.value;
+                }
+            }
+            return admin_dead_letters(ctx_, limit, before, std::move(counted));
+        }
+        if (n == 5 && s[3] == "requests") return admin_get_request(ctx_, s[4], std::move(counted));
+        return counted(error_response(404, "Not found."));
+    }
     if (api && n == 4 && s[2] == "stations") {
         if (method != http::verb::put && method != http::verb::get) {
             return counted(method_not_allowed("GET, PUT"));
@@ -212,7 +262,6 @@ void Router::handle(Request req, const boost::asio::ip::address& peer,
         if (method == http::verb::put) return put_station(ctx_, s[3], req, std::move(counted));
         return get_station(ctx_, s[3], std::move(counted));
     }
-    const bool get = method == http::verb::get || method == http::verb::head;
     if (n == 1 && s[0] == "health") {
         return get ? health(ctx_, std::move(counted)) : counted(method_not_allowed("GET"));
     }

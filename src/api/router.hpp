@@ -32,9 +32,10 @@ class Router {
     static bool is_charging_session_target(std::string_view target);
 
   private:
-    // Nullopt when the caller may use the admin API; otherwise the refusal to send.
-    std::optional<Response> admin_refusal(const Request& req,
-                                          const boost::asio::ip::address& peer) const;
+    // Nullopt when the caller may use the admin API; otherwise the refusal to send. `browser`:
+    // a page load (the dashboard), whose 401 asks for Basic credentials so the browser prompts.
+    std::optional<Response> admin_refusal(const Request& req, const boost::asio::ip::address& peer,
+                                          bool browser = false) const;
     // Nullopt when the caller may use §1/§3 (`client_id` then names it, empty while
     // authentication is off); otherwise the 401 to send.
     std::optional<Response> client_refusal(const Request& req, std::string& client_id) const;

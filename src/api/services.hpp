@@ -8,6 +8,7 @@
 #include "auth/authenticator.hpp"
 #include "common/clock.hpp"
 #include "config/config.hpp"
+#include "delivery/receiver_health.hpp"
 #include "obs/metrics.hpp"
 #include "queue/work_queue.hpp"
 #include "ratelimit/rate_limiter.hpp"
@@ -24,6 +25,17 @@ struct HealthComponent {
     bool gates_readiness = true;
 };
 
+// What this process is doing right now, for operators (/api/v1/admin/stats, /metrics).
+struct LiveFigures {
+    int64_t queued = 0;            // accepted, not yet decided (whole store)
+    int64_t callback_pending = 0;  // decided, not yet delivered or failed (whole store)
+    int64_t authorizations_in_flight = 0;
+    int64_t callback_in_flight = 0;
+    bool store_writable = true;
+    std::string circuit_state;  // "closed", "open", "half_open"; empty: no remote authorizer
+    std::vector<delivery::ReceiverFailure> failing_receivers;
+};
+
 struct ApiServices {
     const config::Config& config;
     const Clock& clock;
@@ -38,6 +50,8 @@ struct ApiServices {
     std::function<std::vector<HealthComponent>()> health;
     // Gauges added to /metrics at scrape time (queue depth, in-flight work, ...).
     std::function<std::vector<obs::GaugeSample>()> gauges;
+    // Live figures for /api/v1/admin/stats; cheap, callable from any thread.
+    std::function<LiveFigures()> live;
     // Who may call §1 and §3; null: anyone (API_AUTH off).
     const auth::Authenticator* authenticator = nullptr;
     // Per-client limit of the public charging-session routes; null when RATE_LIMIT_PER_SECOND

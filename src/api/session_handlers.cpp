@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "api/handlers.hpp"
+#include "api/request_json.hpp"
 #include "common/text.hpp"
 #include "delivery/callback_payload.hpp"
 #include "obs/log.hpp"
@@ -55,17 +56,6 @@ Response accepted(std::string_view request_id) {
     return res;
 }
 
-Response unavailable(std::string_view message) {
-    auto res = error_response(503, message);
-    res.set(http::field::retry_after, "1");
-    return res;
-}
-
-boost::json::value time_or_null(const std::optional<int64_t>& ms) {
-    if (!ms) return nullptr;
-    return boost::json::value(format_rfc3339_ms(*ms));
-}
-
 }  // namespace
 
 void create_charging_session(HandlerContext& ctx, const Request& req, std::string client_id,
@@ -101,7 +91,7 @@ void create_charging_session(HandlerContext& ctx, const Request& req, std::strin
         obs::log_warn("queue full; answering 503")
             .kv("queued", counters.queued)
             .kv("awaiting_delivery", counters.delivering);
-        reply(unavailable("The queue is full; retry later."));
+        reply(unavailable_response("The queue is full; retry later."));
         return;
     }
     auto& v = std::get<ValidatedRequest>(validated);
@@ -161,7 +151,7 @@ void create_charging_session(HandlerContext& ctx, const Request& req, std::strin
             case store::AcceptStatus::kUnavailable:
                 s.metrics.charging_requests.inc("unavailable");
                 obs::log_warn("storage unavailable; answering 503").kv("error", r.error);
-                reply(unavailable("Storage is unavailable; retry later."));
+                reply(unavailable_response("Storage is unavailable; retry later."));
                 break;
         }
         if (key) ctx.pending_keys.remove(*key);
@@ -183,7 +173,7 @@ void get_charging_session(HandlerContext& ctx, std::string id, std::string clien
             v = reader->find_request(id);
         } catch (const std::exception& e) {
             obs::log_error("status read failed").kv("request_id", id).kv("error", e.what());
-            reply(unavailable("Storage is unavailable; retry later."));
+            reply(unavailable_response("Storage is unavailable; retry later."));
             return;
         }
         // While authentication is on, a request is only its own client's to see (one sent while
@@ -193,44 +183,8 @@ void get_charging_session(HandlerContext& ctx, std::string id, std::string clien
             reply(error_response(404, "No such request."));
             return;
         }
-        RequestState state = v->state;
-        if (state == RequestState::kQueued && v->seq <= ctx.services.queue.dispatched_up_to()) {
-            state = RequestState::kAuthorizing;
-        }
-        boost::json::object o;
-        o["request_id"] = v->id;
-        o["station_id"] = v->station_id;
-        o["driver_token"] = mask_token(v->driver_token);
-        o["state"] = to_string(state);
-        o["created_at"] = format_rfc3339_ms(v->created_at_ms);
-        if (v->decision) {
-            o["decision"] =
-                boost::json::object{{"status", to_string(v->decision->status)},
-                                    {"reason", v->decision->reason},
-                                    {"decided_at", format_rfc3339_ms(v->decision->decided_at_ms)}};
-        } else {
-            o["decision"] = nullptr;
-        }
-        boost::json::object cb;
-        cb["attempts"] = v->attempts;
-        cb["last_status_code"] =
-            v->last_status_code ? boost::json::value(*v->last_status_code) : nullptr;
-        cb["last_error"] = v->last_error ? boost::json::value(*v->last_error) : nullptr;
-        cb["next_attempt_at"] = time_or_null(v->next_attempt_at_ms);
-        cb["delivered_at"] = time_or_null(v->delivered_at_ms);
-        o["callback"] = std::move(cb);
-        boost::json::array log;
-        for (const auto& a : v->attempt_log) {
-            log.push_back(boost::json::object{
-                {"attempt", a.attempt_no},
-                {"started_at", format_rfc3339_ms(a.started_at_ms)},
-                {"duration_ms", a.duration_ms},
-                {"status_code", a.http_status > 0 ? boost::json::value(a.http_status) : nullptr},
-                {"error",
-                 a.error.empty() ? boost::json::value(nullptr) : boost::json::value(a.error)}});
-        }
-        o["attempts"] = std::move(log);
-        reply(json_response(200, o));
+        const auto state = shown_state(*v, ctx.services.queue.dispatched_up_to());
+        reply(json_response(200, request_json(*v, state)));
     });
 }
 
@@ -262,7 +216,7 @@ void redeliver_charging_session(HandlerContext& ctx, std::string id, Reply reply
                         "The request is still queued or being delivered; nothing to redeliver."));
                     break;
                 case store::RedeliverStatus::kUnavailable:
-                    reply(unavailable("Storage is unavailable; retry later."));
+                    reply(unavailable_response("Storage is unavailable; retry later."));
                     break;
             }
         });

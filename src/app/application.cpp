@@ -30,6 +30,7 @@
 #include "delivery/delivery_engine.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
+#include "obs/process_stats.hpp"
 #include "pipeline/worker_pool.hpp"
 #include "queue/redis/redis_stream_queue.hpp"
 #include "ratelimit/memory_rate_limiter.hpp"
@@ -51,14 +52,6 @@ class EngineSink final : public pipeline::DeliverySink {
 };
 
 using Ms = std::chrono::milliseconds;
-
-int64_t resident_bytes() {
-    std::ifstream statm("/proc/self/statm");
-    int64_t pages_total = 0;
-    int64_t pages_resident = 0;
-    statm >> pages_total >> pages_resident;
-    return pages_resident * sysconf(_SC_PAGESIZE);
-}
 
 // Blocks SIGTERM/SIGINT in this thread and every thread started after it, so that only the
 // main thread's sigtimedwait sees them (no async-signal handler runs at all).
@@ -292,6 +285,7 @@ int serve(const config::Config& cfg) {
         },
         [&]() {
             const auto c = store->counters();
+            const auto proc = obs::read_process_stats();
             auto gauges = std::vector<obs::GaugeSample>{
                 {"authorization_queue_size", "Requests accepted and not yet decided",
                  static_cast<double>(c.queued), ""},
@@ -301,9 +295,17 @@ int serve(const config::Config& cfg) {
                  static_cast<double>(c.delivering), ""},
                 {"callback_in_flight", "Callbacks held by the delivery engine",
                  static_cast<double>(delivery.held()), ""},
+                {"callback_receivers_failing", "Callback receivers whose last attempt failed",
+                 static_cast<double>(delivery.receiver_health().failing()), ""},
                 {"store_writable", "1 while the store accepts writes", c.writable ? 1.0 : 0.0, ""},
                 {"process_resident_memory_bytes", "Resident set size",
-                 static_cast<double>(resident_bytes()), ""},
+                 static_cast<double>(proc.resident_bytes), ""},
+                {"process_cpu_seconds_total", "User and system CPU time", proc.cpu_seconds, ""},
+                {"process_open_fds", "Open file descriptors", static_cast<double>(proc.open_fds),
+                 ""},
+                {"process_max_fds", "File descriptor limit", static_cast<double>(proc.max_fds), ""},
+                {"process_start_time_seconds", "Start time since the Unix epoch",
+                 proc.start_time_seconds, ""},
                 {"chargegate_build_info", "Build information", 1.0, "version=\"" CG_VERSION "\""},
             };
             if (stream_queue) {
@@ -324,13 +326,30 @@ int serve(const config::Config& cfg) {
                     {"authorizer_circuit_state",
                      "Remote authorizer circuit breaker: 0 closed, 1 open, 2 half-open",
                      static_cast<double>(breaker_authorizer->state()), ""});
-                gauges.push_back({"authorizer_cache_hits", "Decisions answered from the cache",
+                gauges.push_back({"authorizer_cache_hits_total",
+                                  "Decisions answered from the cache",
                                   static_cast<double>(caching_authorizer->hits()), ""});
-                gauges.push_back({"authorizer_cache_misses",
+                gauges.push_back({"authorizer_cache_misses_total",
                                   "Decisions that needed a call to the authorizer",
                                   static_cast<double>(caching_authorizer->misses()), ""});
             }
             return gauges;
+        },
+        [&]() {
+            const auto c = store->counters();
+            api::LiveFigures f;
+            f.queued = c.queued;
+            f.callback_pending = c.delivering;
+            f.authorizations_in_flight = static_cast<int64_t>(workers.in_flight());
+            f.callback_in_flight = static_cast<int64_t>(delivery.held());
+            f.store_writable = c.writable;
+            if (breaker_authorizer) {
+                static constexpr const char* kStates[] = {"closed", "open", "half_open"};
+                const auto st = static_cast<size_t>(breaker_authorizer->state());
+                f.circuit_state = st < 3 ? kStates[st] : "unknown";
+            }
+            f.failing_receivers = delivery.receiver_health().snapshot();
+            return f;
         },
         &authenticator,
         rate_limiter.get(),

@@ -5,6 +5,7 @@
 
 #include "authz/acl_rules.hpp"
 #include "common/text.hpp"
+#include "delivery/callback_payload.hpp"
 #include "obs/log.hpp"
 
 namespace cg::authz {
@@ -42,6 +43,7 @@ void AclAuthorizer::authorize(const AuthorizationRequest& request, DecisionCallb
             healthy_.store(false);
             obs::log_error("acl lookup failed")
                 .kv("request_id", request.request_id)
+                .kv("trace_id", delivery::trace_id_of(request.traceparent))
                 .kv("error", e.what());
         }
     }

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "common/text.hpp"
+#include "delivery/callback_payload.hpp"
 #include "obs/log.hpp"
 
 namespace cg::authz {
@@ -64,26 +65,29 @@ void RemoteAuthorizer::authorize(const AuthorizationRequest& request, DecisionCa
     req.block_private_addresses = options_.block_private_addresses;
     req.headers.emplace_back("Content-Type", "application/json");
     req.headers.emplace_back("Accept", "application/json");
-    if (!request.traceparent.empty()) req.headers.emplace_back("traceparent", request.traceparent);
+    // Same trace as the request (a new one when it came without), our own span.
+    req.headers.emplace_back("traceparent", delivery::make_traceparent(request.traceparent));
     boost::json::object body;
     body["station_id"] = request.station_id;
     body["driver_token"] = request.driver_token;
     req.body = boost::json::serialize(body);
-    http_.post(std::move(req), [this, id = request.request_id,
-                                done = std::move(done)](delivery::HttpResponse resp) {
-        Decision d = decision_from_response(resp, clock_.now_ms());
-        if (d.status == DecisionStatus::kUnknown) {
-            consecutive_failures_.fetch_add(1);
-            obs::log_warn("authorizer call failed")
-                .kv("request_id", id)
-                .kv("reason", d.reason)
-                .kv("http_status", resp.status)
-                .kv("error", resp.error_message);
-        } else {
-            consecutive_failures_.store(0);
-        }
-        done(std::move(d));
-    });
+    http_.post(std::move(req),
+               [this, id = request.request_id, trace = delivery::trace_id_of(request.traceparent),
+                done = std::move(done)](delivery::HttpResponse resp) {
+                   Decision d = decision_from_response(resp, clock_.now_ms());
+                   if (d.status == DecisionStatus::kUnknown) {
+                       consecutive_failures_.fetch_add(1);
+                       obs::log_warn("authorizer call failed")
+                           .kv("request_id", id)
+                           .kv("trace_id", trace)
+                           .kv("reason", d.reason)
+                           .kv("http_status", resp.status)
+                           .kv("error", resp.error_message);
+                   } else {
+                       consecutive_failures_.store(0);
+                   }
+                   done(std::move(d));
+               });
 }
 
 bool RemoteAuthorizer::healthy() const {

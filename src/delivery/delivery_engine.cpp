@@ -1,5 +1,6 @@
 #include "delivery/delivery_engine.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -66,7 +67,8 @@ struct DeliveryEngine::Impl {
         std::deque<store::DeliveryJob> waiting;
     };
     std::unordered_map<std::string, Receiver> receivers;
-    bool wake_requested = true;  // look for due parked deliveries
+    ReceiverHealth receiver_health;  // recorded on the engine thread, read by operators
+    bool wake_requested = true;      // look for due parked deliveries
     bool stopping = false;
     bool running = false;
     std::atomic<size_t> held{0};
@@ -186,12 +188,23 @@ struct DeliveryEngine::Impl {
         a.http_status = r.status;
         metrics.callback_duration.observe(std::chrono::duration<double>(r.duration).count());
         const bool ok = r.error == HttpError::kNone && r.status >= 200 && r.status <= 299;
+        const auto receiver = receiver_of(c.job.callback_url);
         if (ok) {
             a.outcome = store::AttemptOutcome::kDelivered;
             metrics.callback_deliveries.inc("delivered");
+            receiver_health.record(receiver, true, r.status, {}, c.started_at_ms);
+            // End to end is acceptance to the first delivery; a redelivery (a new round, asked
+            // for by an operator) would only measure how long the operator took.
+            if (c.job.created_at_ms > 0 && c.job.attempts == c.job.round_attempts) {
+                const int64_t now = clock.now_ms();
+                metrics.end_to_end.observe(
+                    static_cast<double>(std::max<int64_t>(0, now - c.job.created_at_ms)) / 1000.0);
+            }
             return a;
         }
         a.error = describe_failure(r);
+        receiver_health.record(receiver, false, r.error == HttpError::kNone ? r.status : 0, a.error,
+                               c.started_at_ms + a.duration_ms);
         const int round_no = c.job.round_attempts + 1;
         std::string_view result = "retry";
         if (r.error == HttpError::kNone && r.status == 410) {
@@ -218,12 +231,14 @@ struct DeliveryEngine::Impl {
             if (options.on_dead_letter) options.on_dead_letter(c.job.id, a.error);
             obs::log_warn("callback dead-lettered")
                 .kv("request_id", c.job.id)
+                .kv("trace_id", trace_id_of(c.job.traceparent))
                 .kv("driver_token", mask_token(c.job.driver_token))
                 .kv("attempts", a.attempt_no)
                 .kv("error", a.error);
         } else {
             obs::log_debug("callback attempt failed; retry scheduled")
                 .kv("request_id", c.job.id)
+                .kv("trace_id", trace_id_of(c.job.traceparent))
                 .kv("attempt", a.attempt_no)
                 .kv("error", a.error)
                 .kv("next_attempt_at", format_rfc3339_ms(a.next_attempt_at_ms));
@@ -304,6 +319,7 @@ struct DeliveryEngine::Impl {
                 records.push_back(classify(c));
             }
             done.clear();
+            receiver_health.publish_if_due(SteadyClock::now());
             record(std::move(records));
             launch_or_defer(jobs);
             if (poll) {
@@ -377,6 +393,8 @@ bool DeliveryEngine::has_capacity() const {
 }
 
 size_t DeliveryEngine::held() const { return impl_->held.load(); }
+
+const ReceiverHealth& DeliveryEngine::receiver_health() const { return impl_->receiver_health; }
 
 void DeliveryEngine::wake() {
     std::lock_guard lock(impl_->mu);

@@ -24,6 +24,7 @@
 #include "common/random.hpp"
 #include "delivery/backoff.hpp"
 #include "delivery/http_client.hpp"
+#include "delivery/receiver_health.hpp"
 #include "delivery/signer.hpp"
 #include "obs/metrics.hpp"
 #include "store/store.hpp"
@@ -71,6 +72,8 @@ class DeliveryEngine {
     // True while fewer than max_in_flight jobs are held (in flight or waiting in the inbox).
     [[nodiscard]] bool has_capacity() const;
     [[nodiscard]] size_t held() const;
+    // Which receivers are failing (for operators); thread-safe reads.
+    [[nodiscard]] const ReceiverHealth& receiver_health() const;
     // Asks the engine to look for due parked deliveries now (e.g. after a redeliver).
     void wake();
     // Stops taking new work, waits up to `deadline_ms` for attempts in flight to finish and be

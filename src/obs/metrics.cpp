@@ -63,6 +63,12 @@ void Histogram::observe(double seconds) {
     sum_ns_.fetch_add(static_cast<uint64_t>(seconds * 1e9), std::memory_order_relaxed);
 }
 
+std::vector<uint64_t> Histogram::bucket_counts() const {
+    std::vector<uint64_t> out(bounds_.size() + 1);
+    for (size_t i = 0; i < out.size(); ++i) out[i] = buckets_[i].value();
+    return out;
+}
+
 void Histogram::render(std::string& out) const {
     header(out, name_, help_, "histogram");
     uint64_t cumulative = 0;
@@ -121,6 +127,12 @@ std::vector<double> latency_bounds() {
     return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
             0.1,    0.25,    0.5,    1,     2.5,    5,     10,   30};
 }
+
+// End to end includes retries with back-off: from a millisecond up to an hour.
+std::vector<double> end_to_end_bounds() {
+    return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+            1,     2.5,    5,     10,   30,    60,   300, 900,  3600};
+}
 }  // namespace
 
 Metrics::Metrics()
@@ -137,6 +149,9 @@ Metrics::Metrics()
                           {"delivered", "retry", "failed", "gone", "blocked", "other"}),
       callback_duration("callback_delivery_duration_seconds", "Duration of one callback attempt",
                         latency_bounds()),
+      end_to_end("charging_session_end_to_end_seconds",
+                 "Time from a request's acceptance to its delivered callback (first round only)",
+                 end_to_end_bounds()),
       accept_latency("http_accept_duration_seconds",
                      "Time from a charging-session POST's arrival to its durable answer",
                      latency_bounds()),
@@ -145,8 +160,8 @@ Metrics::Metrics()
       commit_duration("store_commit_duration_seconds",
                       "Duration of one group commit including fsync", latency_bounds()),
       http_requests({"charging_session_create", "charging_session_status",
-                     "charging_session_redeliver", "acl", "stations", "health", "metrics",
-                     "other"}),
+                     "charging_session_redeliver", "acl", "stations", "admin", "dashboard",
+                     "health", "metrics", "other"}),
       connections_refused("http_connections_refused_total",
                           "Connections answered 503 and closed at once, by the limit they hit",
                           "reason", {"total", "per_client"}) {}
@@ -159,6 +174,7 @@ std::string Metrics::render(const std::vector<GaugeSample>& gauges) const {
     decisions.render(out);
     callback_deliveries.render(out);
     callback_duration.render(out);
+    end_to_end.render(out);
     accept_latency.render(out);
     commit_batch_size.render(out);
     commit_duration.render(out);
@@ -191,7 +207,8 @@ std::string Metrics::render(const std::vector<GaugeSample>& gauges) const {
     std::string last_name;
     for (const auto& g : gauges) {
         if (g.name != last_name) {
-            header(out, g.name, g.help, "gauge");
+            const bool counter = g.name.size() > 6 && g.name.ends_with("_total");
+            header(out, g.name, g.help, counter ? "counter" : "gauge");
             last_name = g.name;
         }
         if (g.labels.empty()) {

@@ -45,6 +45,12 @@ class Histogram {
     void observe(double seconds);
     void render(std::string& out) const;
     [[nodiscard]] uint64_t count() const { return count_.value(); }
+    [[nodiscard]] const std::vector<double>& bounds() const { return bounds_; }
+    // Per-bucket counts (not cumulative), bounds().size() + 1 of them, the last for +Inf.
+    [[nodiscard]] std::vector<uint64_t> bucket_counts() const;
+    [[nodiscard]] double sum() const {
+        return static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9;
+    }
 
   private:
     std::string name_, help_;
@@ -68,6 +74,7 @@ class HttpCounter {
     std::unique_ptr<Counter[]> counters_;
 };
 
+// A series computed at scrape time: a gauge, or a counter when its name ends in `_total`.
 struct GaugeSample {
     std::string name;
     std::string help;
@@ -83,6 +90,7 @@ struct Metrics {
     CounterVec decisions;            // authorization_decisions_total{status}
     CounterVec callback_deliveries;  // callback_deliveries_total{result}
     Histogram callback_duration;     // callback_delivery_duration_seconds
+    Histogram end_to_end;            // charging_session_end_to_end_seconds (accept to delivered)
     Histogram accept_latency;        // http_accept_duration_seconds (POST, until durable)
     Histogram commit_batch_size;     // store_commit_batch_size
     Histogram commit_duration;       // store_commit_duration_seconds

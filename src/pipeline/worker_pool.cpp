@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "common/text.hpp"
+#include "delivery/callback_payload.hpp"
 #include "obs/log.hpp"
 
 namespace cg::pipeline {
@@ -113,6 +114,7 @@ void WorkerPool::on_batch_decided(const std::shared_ptr<Batch>& batch) {
         if (obs::log_enabled(obs::Level::kDebug)) {
             obs::log_debug("request decided")
                 .kv("request_id", batch->items[i].id)
+                .kv("trace_id", delivery::trace_id_of(batch->items[i].traceparent))
                 .kv("driver_token", mask_token(batch->items[i].driver_token))
                 .kv("status", to_string(batch->decisions[i].status))
                 .kv("reason", batch->decisions[i].reason);
@@ -171,6 +173,7 @@ void WorkerPool::record(const std::shared_ptr<Batch>& batch) {
                 job.callback_url = std::move(item.callback_url);
                 job.traceparent = std::move(item.traceparent);
                 job.client_id = std::move(item.client_id);
+                job.created_at_ms = item.created_at_ms;
                 job.decision = std::move(batch->decisions[i]);
                 jobs.push_back(std::move(job));
             }

@@ -69,9 +69,10 @@ struct DeliveryJob {
     std::string callback_url;
     std::string traceparent;
     Decision decision;
-    int attempts = 0;        // attempts made so far, over the request's whole life
-    int round_attempts = 0;  // attempts made in this delivery round (redeliver starts a new one)
-    std::string client_id;   // empty: none; else its own signing secrets may apply
+    int attempts = 0;           // attempts made so far, over the request's whole life
+    int round_attempts = 0;     // attempts made in this delivery round (redeliver starts a new one)
+    std::string client_id;      // empty: none; else its own signing secrets may apply
+    int64_t created_at_ms = 0;  // when the request was accepted (end-to-end latency)
 };
 
 enum class AttemptOutcome {
@@ -122,6 +123,13 @@ struct RequestView {
     std::optional<int64_t> delivered_at_ms;
     std::vector<AttemptView> attempt_log;  // oldest first, at most the last 100
     std::string client_id;                 // empty: sent while API authentication was off
+    std::string traceparent;               // W3C trace context the request was accepted with
+};
+
+// One page of the dead-letter list: requests whose callback ended failed, newest first.
+struct DeadLetterPage {
+    std::vector<RequestView> items;  // without attempt_log
+    int64_t total = 0;               // failed requests in the whole store
 };
 
 enum class AclStatus : uint8_t { kAllowed = 0, kBlocked = 1 };

@@ -43,6 +43,10 @@ class StoreReader {
     virtual int64_t authorization_generation() { return 0; }
     // The earliest parked delivery time, if any (lets delivery sleep until then).
     virtual std::optional<int64_t> next_due_at() = 0;
+    // When the oldest request still waiting for a decision was accepted; none when none waits.
+    virtual std::optional<int64_t> oldest_queued_at() = 0;
+    // Failed requests with seq < before_seq (all when none), newest first, at most `limit`.
+    virtual DeadLetterPage dead_letters(std::optional<int64_t> before_seq, size_t limit) = 0;
 };
 
 struct StoreCounters {

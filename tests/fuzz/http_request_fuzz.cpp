@@ -166,6 +166,7 @@ struct Service {
                 return out;
             },
             [] { return std::vector<cg::obs::GaugeSample>{}; },
+            [] { return cg::api::LiveFigures{}; },
             nullptr,  // authenticator: API_AUTH off
             nullptr,  // rate_limiter: off
         });

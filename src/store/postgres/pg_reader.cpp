@@ -17,6 +17,35 @@ QueuedRequest queued_request_at(const PgResult& r, int row, int first) {
     return q;
 }
 
+namespace {
+// A request row in the column order of find_request / dead_letters.
+RequestView request_view_at(const PgResult& r, int row) {
+    RequestView v;
+    v.seq = r.int64(row, 0);
+    v.id = r.text(row, 1);
+    v.station_id = r.text(row, 2);
+    v.driver_token = r.text(row, 3);
+    v.callback_url = r.text(row, 4);
+    v.state = static_cast<RequestState>(r.int64(row, 5));
+    v.created_at_ms = r.int64(row, 6);
+    if (!r.is_null(row, 7)) {
+        Decision d;
+        d.status = static_cast<DecisionStatus>(r.int64(row, 7));
+        d.reason = r.text(row, 8);
+        d.decided_at_ms = r.int64(row, 9);
+        v.decision = std::move(d);
+    }
+    v.attempts = static_cast<int>(r.int64(row, 10));
+    if (auto code = r.opt_int64(row, 11)) v.last_status_code = static_cast<int>(*code);
+    v.last_error = r.opt_text(row, 12);
+    v.next_attempt_at_ms = r.opt_int64(row, 13);
+    v.delivered_at_ms = r.opt_int64(row, 14);
+    v.client_id = r.opt_text(row, 15).value_or("");
+    v.traceparent = r.text(row, 16);
+    return v;
+}
+}  // namespace
+
 PgReader::PgReader(std::string database_url, std::string owner, int64_t lease_ms)
     : url_(std::move(database_url)), owner_(std::move(owner)), lease_ms_(lease_ms) {}
 
@@ -35,30 +64,10 @@ std::optional<RequestView> PgReader::find_request(std::string_view request_id) {
         " CASE WHEN state = 0 AND lease_until >= cg_now_ms() THEN 1 ELSE state END,"
         " created_at, decision_status, decision_reason, decided_at, attempts,"
         " last_status_code, last_error, CASE WHEN state = 2 THEN next_attempt_at END,"
-        " delivered_at, client_id FROM requests WHERE id = $1",
+        " delivered_at, client_id, traceparent FROM requests WHERE id = $1",
         {std::string(request_id)});
     if (r.rows() == 0) return std::nullopt;
-    RequestView v;
-    v.seq = r.int64(0, 0);
-    v.id = r.text(0, 1);
-    v.station_id = r.text(0, 2);
-    v.driver_token = r.text(0, 3);
-    v.callback_url = r.text(0, 4);
-    v.state = static_cast<RequestState>(r.int64(0, 5));
-    v.created_at_ms = r.int64(0, 6);
-    if (!r.is_null(0, 7)) {
-        Decision d;
-        d.status = static_cast<DecisionStatus>(r.int64(0, 7));
-        d.reason = r.text(0, 8);
-        d.decided_at_ms = r.int64(0, 9);
-        v.decision = std::move(d);
-    }
-    v.attempts = static_cast<int>(r.int64(0, 10));
-    if (auto code = r.opt_int64(0, 11)) v.last_status_code = static_cast<int>(*code);
-    v.last_error = r.opt_text(0, 12);
-    v.next_attempt_at_ms = r.opt_int64(0, 13);
-    v.delivered_at_ms = r.opt_int64(0, 14);
-    v.client_id = r.opt_text(0, 15).value_or("");
+    RequestView v = request_view_at(r, 0);
     const auto a = c.exec(
         "SELECT attempt_no, started_at, duration_ms, http_status, error FROM ("
         " SELECT * FROM delivery_attempts WHERE request_seq = $1"
@@ -99,7 +108,7 @@ std::vector<DeliveryJob> PgReader::load_due(int64_t, size_t limit) {
         " ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) d WHERE r.seq = d.seq"
         " RETURNING r.seq, r.id, r.station_id, r.driver_token, r.callback_url, r.traceparent,"
         " r.decision_status, r.decision_reason, r.decided_at, r.attempts, r.round_attempts,"
-        " r.client_id",
+        " r.client_id, r.created_at",
         {std::to_string(lease_ms_), owner_, std::to_string(limit)});
     for (int i = 0; i < r.rows(); ++i) {
         DeliveryJob j;
@@ -115,6 +124,7 @@ std::vector<DeliveryJob> PgReader::load_due(int64_t, size_t limit) {
         j.attempts = static_cast<int>(r.int64(i, 9));
         j.round_attempts = static_cast<int>(r.int64(i, 10));
         j.client_id = r.opt_text(i, 11).value_or("");
+        j.created_at_ms = r.int64(i, 12);
         out.push_back(std::move(j));
     }
     return out;
@@ -143,6 +153,27 @@ std::optional<StationEntry> PgReader::find_station(std::string_view station_id) 
 
 int64_t PgReader::authorization_generation() {
     return conn().exec("SELECT generation FROM authz_state WHERE id = 1").int64(0, 0);
+}
+
+std::optional<int64_t> PgReader::oldest_queued_at() {
+    const auto r =
+        conn().exec("SELECT created_at FROM requests WHERE state = 0 ORDER BY seq LIMIT 1");
+    if (r.rows() == 0) return std::nullopt;
+    return r.int64(0, 0);
+}
+
+DeadLetterPage PgReader::dead_letters(std::optional<int64_t> before_seq, size_t limit) {
+    auto& c = conn();
+    const auto r = c.exec(
+        "SELECT seq, id, station_id, driver_token, callback_url, state, created_at,"
+        " decision_status, decision_reason, decided_at, attempts, last_status_code, last_error,"
+        " NULL, delivered_at, client_id, traceparent FROM requests"
+        " WHERE state = 4 AND seq < $1 ORDER BY seq DESC LIMIT $2",
+        {std::to_string(before_seq.value_or(INT64_MAX)), std::to_string(limit)});
+    DeadLetterPage page;
+    for (int i = 0; i < r.rows(); ++i) page.items.push_back(request_view_at(r, i));
+    page.total = c.exec("SELECT count(*) FROM requests WHERE state = 4").int64(0, 0);
+    return page;
 }
 
 std::optional<int64_t> PgReader::next_due_at() {

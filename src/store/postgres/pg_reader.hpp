@@ -24,6 +24,8 @@ class PgReader final : public StoreReader {
     std::optional<AclEntry> find_acl(std::string_view driver_token) override;
     std::optional<StationEntry> find_station(std::string_view station_id) override;
     std::optional<int64_t> next_due_at() override;
+    std::optional<int64_t> oldest_queued_at() override;
+    DeadLetterPage dead_letters(std::optional<int64_t> before_seq, size_t limit) override;
     int64_t authorization_generation() override;
     std::pair<std::optional<AclEntry>, std::optional<StationEntry>> find_acl_and_station(
         std::string_view driver_token, std::string_view station_id) override;

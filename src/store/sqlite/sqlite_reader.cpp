@@ -33,8 +33,8 @@ SqliteReader::SqliteReader(const std::string& path) : db_(path) {
         Statement(h,
                   "SELECT seq, id, station_id, driver_token, callback_url, state, created_at,"
                   " decision_status, decision_reason, decided_at, attempts,"
-                  " last_status_code, last_error, next_attempt_at, delivered_at, client_id"
-                  " FROM requests WHERE id = ?");
+                  " last_status_code, last_error, next_attempt_at, delivered_at, client_id,"
+                  " traceparent FROM requests WHERE id = ?");
     attempts_ = Statement(h,
                           "SELECT attempt_no, started_at, duration_ms, http_status, error"
                           " FROM delivery_attempts WHERE request_seq = ?"
@@ -43,12 +43,12 @@ SqliteReader::SqliteReader(const std::string& path) : db_(path) {
                         "SELECT seq, id, station_id, driver_token, callback_url, traceparent,"
                         " created_at, client_id FROM requests WHERE state = 0 AND seq > ?"
                         " ORDER BY seq LIMIT ?");
-    due_ = Statement(
-        h,
-        "SELECT seq, id, station_id, driver_token, callback_url, traceparent,"
-        " decision_status, decision_reason, decided_at, attempts, round_attempts,"
-        " client_id FROM requests WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?"
-        " ORDER BY next_attempt_at, seq LIMIT ?");
+    due_ = Statement(h,
+                     "SELECT seq, id, station_id, driver_token, callback_url, traceparent,"
+                     " decision_status, decision_reason, decided_at, attempts, round_attempts,"
+                     " client_id, created_at FROM requests"
+                     " WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?"
+                     " ORDER BY next_attempt_at, seq LIMIT ?");
     acl_ = Statement(h,
                      "SELECT status, stations, expires_at, updated_at FROM acl"
                      " WHERE driver_token = ?");
@@ -56,7 +56,45 @@ SqliteReader::SqliteReader(const std::string& path) : db_(path) {
     next_due_ = Statement(h,
                           "SELECT min(next_attempt_at) FROM requests"
                           " WHERE next_attempt_at IS NOT NULL");
+    oldest_queued_ =
+        Statement(h, "SELECT created_at FROM requests WHERE state = 0 ORDER BY seq LIMIT 1");
+    dead_letters_ = Statement(
+        h,
+        "SELECT seq, id, station_id, driver_token, callback_url, state, created_at,"
+        " decision_status, decision_reason, decided_at, attempts,"
+        " last_status_code, last_error, next_attempt_at, delivered_at, client_id,"
+        " traceparent FROM requests WHERE state = 4 AND seq < ? ORDER BY seq DESC LIMIT ?");
+    failed_count_ = Statement(h, "SELECT count(*) FROM requests WHERE state = 4");
 }
+
+namespace {
+// A request row in the column order of find_request / dead_letters.
+RequestView request_view_at(Statement& st) {
+    RequestView v;
+    v.seq = st.int64(0);
+    v.id = st.text(1);
+    v.station_id = st.text(2);
+    v.driver_token = st.text(3);
+    v.callback_url = st.text(4);
+    v.state = static_cast<RequestState>(st.int64(5));
+    v.created_at_ms = st.int64(6);
+    if (!st.is_null(7)) {
+        Decision d;
+        d.status = static_cast<DecisionStatus>(st.int64(7));
+        d.reason = st.text(8);
+        d.decided_at_ms = st.int64(9);
+        v.decision = std::move(d);
+    }
+    v.attempts = static_cast<int>(st.int64(10));
+    if (auto code = st.opt_int64(11)) v.last_status_code = static_cast<int>(*code);
+    v.last_error = st.opt_text(12);
+    v.next_attempt_at_ms = st.opt_int64(13);
+    v.delivered_at_ms = st.opt_int64(14);
+    v.client_id = st.opt_text(15).value_or("");
+    v.traceparent = st.text(16);
+    return v;
+}
+}  // namespace
 
 std::optional<RequestView> SqliteReader::find_request(std::string_view request_id) {
     RequestView v;
@@ -64,26 +102,7 @@ std::optional<RequestView> SqliteReader::find_request(std::string_view request_i
         Reset guard(request_);
         request_.bind(1, request_id);
         if (!request_.step()) return std::nullopt;
-        v.seq = request_.int64(0);
-        v.id = request_.text(1);
-        v.station_id = request_.text(2);
-        v.driver_token = request_.text(3);
-        v.callback_url = request_.text(4);
-        v.state = static_cast<RequestState>(request_.int64(5));
-        v.created_at_ms = request_.int64(6);
-        if (!request_.is_null(7)) {
-            Decision d;
-            d.status = static_cast<DecisionStatus>(request_.int64(7));
-            d.reason = request_.text(8);
-            d.decided_at_ms = request_.int64(9);
-            v.decision = std::move(d);
-        }
-        v.attempts = static_cast<int>(request_.int64(10));
-        if (auto code = request_.opt_int64(11)) v.last_status_code = static_cast<int>(*code);
-        v.last_error = request_.opt_text(12);
-        v.next_attempt_at_ms = request_.opt_int64(13);
-        v.delivered_at_ms = request_.opt_int64(14);
-        v.client_id = request_.opt_text(15).value_or("");
+        v = request_view_at(request_);
     }
     Reset guard(attempts_);
     attempts_.bind(1, v.seq);
@@ -137,6 +156,7 @@ std::vector<DeliveryJob> SqliteReader::load_due(int64_t now_ms, size_t limit) {
         j.attempts = static_cast<int>(due_.int64(9));
         j.round_attempts = static_cast<int>(due_.int64(10));
         j.client_id = due_.opt_text(11).value_or("");
+        j.created_at_ms = due_.int64(12);
         out.push_back(std::move(j));
     }
     return out;
@@ -160,6 +180,24 @@ std::optional<StationEntry> SqliteReader::find_station(std::string_view station_
     station_.bind(1, station_id);
     if (!station_.step()) return std::nullopt;
     return StationEntry{std::string(station_id), station_.int64(0) != 0, station_.int64(1)};
+}
+
+std::optional<int64_t> SqliteReader::oldest_queued_at() {
+    Reset guard(oldest_queued_);
+    if (!oldest_queued_.step()) return std::nullopt;
+    return oldest_queued_.int64(0);
+}
+
+DeadLetterPage SqliteReader::dead_letters(std::optional<int64_t> before_seq, size_t limit) {
+    DeadLetterPage page;
+    {
+        Reset guard(dead_letters_);
+        dead_letters_.bind(1, before_seq.value_or(INT64_MAX)).bind(2, static_cast<int64_t>(limit));
+        while (dead_letters_.step()) page.items.push_back(request_view_at(dead_letters_));
+    }
+    Reset guard(failed_count_);
+    if (failed_count_.step()) page.total = failed_count_.int64(0);
+    return page;
 }
 
 std::optional<int64_t> SqliteReader::next_due_at() {

@@ -17,6 +17,8 @@ class SqliteReader final : public StoreReader {
     std::optional<AclEntry> find_acl(std::string_view driver_token) override;
     std::optional<StationEntry> find_station(std::string_view station_id) override;
     std::optional<int64_t> next_due_at() override;
+    std::optional<int64_t> oldest_queued_at() override;
+    DeadLetterPage dead_letters(std::optional<int64_t> before_seq, size_t limit) override;
 
   private:
     Database db_;
@@ -27,6 +29,9 @@ class SqliteReader final : public StoreReader {
     Statement acl_;
     Statement station_;
     Statement next_due_;
+    Statement oldest_queued_;
+    Statement dead_letters_;
+    Statement failed_count_;
 };
 
 // JSON text <-> station list, shared by reader and writer.
