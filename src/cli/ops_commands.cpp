@@ -214,7 +214,13 @@ int run_stats(AdminClient& client, const OpsSettings& s) {
     client.set_cancel([] { return g_interrupted != 0; });
     // The first read fails loudly (a wrong --url or token); later ones are shown and retried.
     std::optional<StatsSnapshot> earlier;
-    StatsSnapshot now = parse_stats(client.get_object(kPath));
+    StatsSnapshot now;
+    try {
+        now = parse_stats(client.get_object(kPath));
+    } catch (const AdminError&) {
+        if (g_interrupted != 0) return 0;  // Ctrl-C while the first read waited
+        throw;
+    }
     if (terminal) std::fputs("\x1b[2J\x1b[?25l", stdout);  // clear once, hide the cursor
     std::string screen = render_stats(now, nullptr, options);
     draw_screen(screen, terminal);

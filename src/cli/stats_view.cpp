@@ -246,14 +246,16 @@ std::string render_stats(const StatsSnapshot& now, const StatsSnapshot* earlier,
                          : "(rates from the next read)\n";
     }
 
-    out += strf(
-        "\nqueue depth %lld (oldest %s)   authorizing %lld   callbacks pending %lld, "
-        "in flight %lld\n",
-        static_cast<long long>(now.queue_depth),
-        format_seconds(now.oldest_queued_age_seconds).c_str(),
-        static_cast<long long>(now.authorizations_in_flight),
-        static_cast<long long>(now.callback_pending),
-        static_cast<long long>(now.callback_in_flight));
+    const std::string oldest =
+        now.queue_depth > 0 || now.oldest_queued_age_seconds > 0
+            ? " (oldest " + format_seconds(now.oldest_queued_age_seconds) + ")"
+            : "";
+    out +=
+        strf("\nqueue depth %lld%s   authorizing %lld   callbacks pending %lld, in flight %lld\n",
+             static_cast<long long>(now.queue_depth), oldest.c_str(),
+             static_cast<long long>(now.authorizations_in_flight),
+             static_cast<long long>(now.callback_pending),
+             static_cast<long long>(now.callback_in_flight));
     out +=
         strf("store %s   authorizer circuit %s\n", now.store_writable ? "writable" : "NOT WRITABLE",
              now.circuit_state.empty() ? "- (built-in ACL)" : now.circuit_state.c_str());
