@@ -31,10 +31,11 @@ std::string read_file(const std::string& path) {
     return text;
 }
 
-// The order in which to write `entries`: by driver token, ties in file order. The ACL table is
-// a B-tree keyed by the token; rows in random order touch pages all over it in every chunk, and
-// each commit writes all of them to the WAL again (a million random rows: 1.7 GB written and
-// 26 s; in token order: 160 MB). Ties in file order keep "the last row of a token wins".
+// Which entries to write, in which order: by driver token, and for a token that appears more
+// than once only its last row (it would replace the others anyway, and PostgreSQL refuses an
+// upsert that touches one row twice). The ACL table is a B-tree keyed by the token; rows in
+// random order touch pages all over it in every chunk, and each commit writes all of them to the
+// WAL again (a million random rows: 1.7 GB written and 26 s; in token order: 160 MB).
 std::vector<uint32_t> write_order(const std::vector<store::AclEntry>& entries) {
     // Sorting keys that carry 8 bytes of the token (after the prefix all tokens share, such
     // as "FLEET-") decides most comparisons without following a pointer to the token (a cache
@@ -68,8 +69,15 @@ std::vector<uint32_t> write_order(const std::vector<store::AclEntry>& entries) {
     if (!std::is_sorted(keys.begin(), keys.end(), before)) {
         std::sort(keys.begin(), keys.end(), before);
     }
-    std::vector<uint32_t> order(keys.size());
-    for (size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].index;
+    // Ties are in file order, so the last key of a run of equal tokens is the row that wins.
+    std::vector<uint32_t> order;
+    order.reserve(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+        const bool repeated_later =
+            i + 1 < keys.size() && keys[i + 1].prefix == keys[i].prefix &&
+            entries[keys[i + 1].index].driver_token == entries[keys[i].index].driver_token;
+        if (!repeated_later) order.push_back(keys[i].index);
+    }
     return order;
 }
 
@@ -96,21 +104,26 @@ int import_acl(const config::Config& cfg, const std::string& path, const std::st
         throw std::runtime_error(path + ": more than 4 billion rows");
     }
     const auto order = write_order(entries);
+    const size_t repeats = entries.size() - order.size();
+    const std::string repeated =
+        repeats == 0 ? ""
+                     : " (" + std::to_string(entries.size()) + " rows; " + std::to_string(repeats) +
+                           " repeated a token, the last row of each token wins)";
     const double checked_s = seconds_since(started);
     obs::init_logging(config::LogLevel::kWarn);
     auto backends = app::open_store(cfg, nullptr);
     auto& store = backends.store;
     const auto writing = std::chrono::steady_clock::now();
-    ProgressBar bar(stderr, progress, entries.size(), "rows", writing);
+    ProgressBar bar(stderr, progress, order.size(), "rows", writing);
     // Chunks keep each transaction (and the writer's memory) bounded on very large files. Two
     // are in flight, so the next one is gathered while the writer stores the previous one.
     constexpr size_t kChunk = 50'000;
     std::deque<std::pair<size_t, std::future<store::WriteStatus>>> in_flight;  // (end row, result)
     size_t done = 0;
     size_t submitted = 0;
-    while (done < entries.size()) {
-        if (submitted < entries.size() && in_flight.size() < 2) {
-            const size_t n = std::min(kChunk, entries.size() - submitted);
+    while (done < order.size()) {
+        if (submitted < order.size() && in_flight.size() < 2) {
+            const size_t n = std::min(kChunk, order.size() - submitted);
             std::vector<store::AclEntry> chunk;
             chunk.reserve(n);
             for (size_t i = submitted; i < submitted + n; ++i) {
@@ -134,10 +147,9 @@ int import_acl(const config::Config& cfg, const std::string& path, const std::st
             }
             bar.finish();
             store->close();
-            throw std::runtime_error("writing to the store failed; " +
-                                     std::to_string(std::min(stored, entries.size())) + " of " +
-                                     std::to_string(entries.size()) +
-                                     " rows were stored, run the import again");
+            throw std::runtime_error(
+                "writing to the store failed; " + std::to_string(std::min(stored, order.size())) +
+                " of " + std::to_string(order.size()) + " rows were stored, run the import again");
         }
         done = end;
         bar.update(done);
@@ -145,9 +157,10 @@ int import_acl(const config::Config& cfg, const std::string& path, const std::st
     bar.finish();
     store->close();
     std::printf(
-        "imported %zu ACL entries into %s in %.2f s (checked in %.2f s, written in %.2f s)\n",
-        entries.size(), cfg.cluster() ? "the cluster database" : cfg.data_dir.c_str(),
-        seconds_since(started), checked_s, seconds_since(writing));
+        "imported %zu ACL entries%s into %s in %.2f s (checked in %.2f s, written in %.2f s)\n",
+        order.size(), repeated.c_str(),
+        cfg.cluster() ? "the cluster database" : cfg.data_dir.c_str(), seconds_since(started),
+        checked_s, seconds_since(writing));
     return 0;
 }
 
