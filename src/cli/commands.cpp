@@ -1,22 +1,20 @@
 #include "cli/commands.hpp"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <future>
-#include <iostream>
 #include <sstream>
 
 #include "app/application.hpp"
 #include "app/backends.hpp"
-#include "cli/acl_import.hpp"
+#include "cli/acl_import_command.hpp"
 #include "cli/client_commands.hpp"
-#include "common/clock.hpp"
+#include "cli/ops_commands.hpp"
 #include "config/config.hpp"
 #include "loadtest/loadtest.hpp"
-#include "obs/log.hpp"
 
 namespace cg::cli {
 
@@ -36,45 +34,6 @@ std::string read_file(const std::string& path) {
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
-}
-
-int import_acl(const config::Config& cfg, const std::string& path, const std::string& format) {
-    SystemClock clock;
-    const auto started = std::chrono::steady_clock::now();
-    const std::string text = read_file(path);
-    auto entries = acl_format_for(path, format) == AclFormat::kCsv
-                       ? parse_acl_csv(text, clock.now_ms())
-                       : parse_acl_json(text, clock.now_ms());
-    obs::init_logging(config::LogLevel::kWarn);
-    auto backends = app::open_store(cfg, nullptr);
-    auto& store = backends.store;
-    // Chunks keep each transaction (and the writer's memory) bounded on very large files.
-    constexpr size_t kChunk = 50'000;
-    size_t done = 0;
-    while (done < entries.size()) {
-        const size_t n = std::min(kChunk, entries.size() - done);
-        std::vector<store::AclEntry> chunk(std::make_move_iterator(entries.begin() + done),
-                                           std::make_move_iterator(entries.begin() + done + n));
-        std::promise<store::WriteStatus> result;
-        store->put_acl_bulk(std::move(chunk),
-                            [&result](store::WriteStatus s) { result.set_value(s); });
-        if (result.get_future().get() != store::WriteStatus::kOk) {
-            store->close();
-            throw std::runtime_error("writing to the store failed after " + std::to_string(done) +
-                                     " entries");
-        }
-        done += n;
-        if (entries.size() > kChunk) {
-            std::fprintf(stderr, "\rimported %zu/%zu", done, entries.size());
-        }
-    }
-    store->close();
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (entries.size() > kChunk) std::fprintf(stderr, "\n");
-    std::printf("imported %zu ACL entries into %s in %.2f s\n", entries.size(),
-                cfg.cluster() ? "the cluster database" : cfg.data_dir.c_str(), secs);
-    return 0;
 }
 
 int run_loadtest_command(loadtest::LoadOptions load, const std::string& url,
@@ -162,6 +121,10 @@ int run(int argc, char** argv) {
     import->add_option("-c,--config", config_file, "KEY=VALUE settings file")
         ->check(CLI::ExistingFile);
     import->add_option("--data-dir", data_dir, "Overrides DATA_DIR");
+    bool no_progress = false;
+    import->add_flag("--no-progress", no_progress,
+                     "No progress bar on stderr (shown in place on a terminal, else a line every "
+                     "10%)");
 
     // Store options shared by the credential commands.
     auto store_options = [&](CLI::App* cmd) {
@@ -245,6 +208,9 @@ int run(int argc, char** argv) {
     lt->add_option("--json", load_json, "Also write the results as JSON to this file");
     lt->add_flag("-q,--quiet", quiet, "No progress lines");
 
+    // status, dlq, stats: clients of a running service's admin API.
+    OpsCommands ops(app, ops_defaults_from_environment());
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -254,13 +220,17 @@ int run(int argc, char** argv) {
     try {
         if (lt->parsed())
             return run_loadtest_command(load, load_url, load_tokens_file, load_json, quiet);
+        if (const auto code = ops.run()) return *code;
         const auto cfg = load_config(config_file, data_dir);
         if (serve->parsed()) return app::serve(cfg);
         if (migrate->parsed()) {
             std::printf("%s\n", app::migrate(cfg).c_str());
             return 0;
         }
-        if (import->parsed()) return import_acl(cfg, import_path, import_format);
+        if (import->parsed()) {
+            return import_acl(cfg, import_path, import_format,
+                              progress_mode_for(STDERR_FILENO, no_progress));
+        }
         if (key_create->parsed()) return create_api_key(cfg, client_id, key_label);
         if (key_list->parsed()) return list_api_keys(cfg);
         if (key_revoke->parsed()) return revoke_api_key(cfg, key_id);

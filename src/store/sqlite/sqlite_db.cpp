@@ -48,6 +48,13 @@ Statement& Statement::bind(int index, std::string_view value) {
     return *this;
 }
 
+Statement& Statement::bind_unowned(int index, std::string_view value) {
+    const int rc =
+        sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8);
+    if (rc != SQLITE_OK) fail(db_, rc, "bind");
+    return *this;
+}
+
 Statement& Statement::bind_blob(int index, const void* data, size_t size) {
     const int rc = sqlite3_bind_blob64(stmt_, index, data, size, SQLITE_TRANSIENT);
     if (rc != SQLITE_OK) fail(db_, rc, "bind");

@@ -34,6 +34,9 @@ class Statement {
 
     Statement& bind(int index, int64_t value);
     Statement& bind(int index, std::string_view value);
+    // Like bind(), without SQLite's copy of the text: `value` must stay unchanged until the
+    // statement is reset. For bulk writes, where the copy is a measurable share of the work.
+    Statement& bind_unowned(int index, std::string_view value);
     Statement& bind_blob(int index, const void* data, size_t size);
     Statement& bind_null(int index);
     template <typename T>

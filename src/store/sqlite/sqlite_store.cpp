@@ -312,12 +312,17 @@ class AclOp final : public Op {
     void apply(WriteContext& ctx) override {
         auto& s = ctx.st.put_acl;
         for (const auto& e : entries_) {
+            // Bound without copies (a bulk import writes a million of these): both texts
+            // outlive the statement's reset at the end of this iteration.
+            const auto stations = stations_to_json(e.stations);
             Reset guard(s);
-            s.bind(1, e.driver_token)
-                .bind(2, static_cast<int64_t>(e.status))
-                .bind(3, stations_to_json(e.stations))
-                .bind(4, e.expires_at_ms)
-                .bind(5, e.updated_at_ms);
+            s.bind_unowned(1, e.driver_token).bind(2, static_cast<int64_t>(e.status));
+            if (stations) {
+                s.bind_unowned(3, *stations);
+            } else {
+                s.bind_null(3);
+            }
+            s.bind(4, e.expires_at_ms).bind(5, e.updated_at_ms);
             s.run();
         }
     }

@@ -46,6 +46,38 @@ TEST(AclCsv, BadRowsNameTheLine) {
     EXPECT_NE(error_of(header + kToken + ",allowed\n").find("4 fields"), std::string::npos);
 }
 
+TEST(AclCsv, QuotedFieldsMayHoldCommasAndQuotes) {
+    const std::string csv = "driver_token,status,stations,expires_at\n\"" + kToken +
+                            "\", \"allowed\" ,\"" + kStationUpper + " ; " + kStationUpper +
+                            "\",\"2030-01-01T00:00:00Z\"\n";
+    const auto entries = parse_acl_csv(csv, 0);
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].driver_token, kToken);
+    EXPECT_EQ(entries[0].status, store::AclStatus::kAllowed);
+    ASSERT_TRUE(entries[0].stations.has_value());
+    EXPECT_EQ(entries[0].stations->size(), 2u);
+    EXPECT_THROW(
+        parse_acl_csv("driver_token,status,stations,expires_at\n\"" + kToken + ",allowed,,\n", 0),
+        AclImportError);
+    // A quoted comma is part of the field: "a,b" is one (bad) status, not two fields.
+    try {
+        (void)parse_acl_csv(
+            "driver_token,status,stations,expires_at\n" + kToken + ",\"allowed,\"\"x\"\"\",,\n", 0);
+        ADD_FAILURE() << "no error";
+    } catch (const AclImportError& e) {
+        EXPECT_NE(std::string(e.what()).find("line 2: status"), std::string::npos) << e.what();
+    }
+}
+
+TEST(AclCsv, EveryRowOfABigFileIsRead) {
+    std::string csv = "driver_token,status,stations,expires_at\n";
+    for (int i = 0; i < 10000; ++i)
+        csv += "TOKEN-" + std::to_string(1000000000000000 + i) + ",allowed,,\n";
+    const auto entries = parse_acl_csv(csv, 0);
+    ASSERT_EQ(entries.size(), 10000u);
+    EXPECT_EQ(entries.back().driver_token, "TOKEN-1000000000009999");
+}
+
 TEST(AclJson, ParsesTheAdminApiShape) {
     const std::string json = R"([{"driver_token":")" + kToken +
                              R"(","status":"allowed","stations":null,"expires_at":null},
