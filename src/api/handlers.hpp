@@ -34,6 +34,11 @@ struct HandlerContext {
     const std::atomic<bool>& draining;
 };
 
+// Reads request `id` on the reader pool: 404 for a malformed or unknown id, 503 when the store
+// cannot be read, else `found` answers (on the reader thread).
+void with_request(HandlerContext& ctx, std::string id, Reply reply,
+                  std::function<void(const store::RequestView&, Reply&)> found);
+
 // §1, §3, §4 redeliver
 // `client_id`: the authenticated caller (empty while API authentication is off). Its requests
 // and idempotency keys are its own: another client's request id answers 404.

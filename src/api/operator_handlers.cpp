@@ -195,28 +195,11 @@ void admin_dead_letters(HandlerContext& ctx, std::string_view limit_text,
 }
 
 void admin_get_request(HandlerContext& ctx, std::string id, Reply reply) {
-    if (!is_canonical_uuid(id)) {
-        reply(error_response(404, "No such request."));
-        return;
-    }
-    ctx.readers.run([&ctx, id = to_lower_ascii(id),
-                     reply = std::move(reply)](store::StoreReader* reader) {
-        std::optional<store::RequestView> v;
-        try {
-            if (!reader) throw std::runtime_error("no store reader");
-            v = reader->find_request(id);
-        } catch (const std::exception& e) {
-            obs::log_error("request read failed").kv("request_id", id).kv("error", e.what());
-            reply(unavailable_response());
-            return;
-        }
-        if (!v) {
-            reply(error_response(404, "No such request."));
-            return;
-        }
-        reply(json_response(
-            200, admin_request_json(*v, shown_state(*v, ctx.services.queue.dispatched_up_to()))));
-    });
+    with_request(ctx, std::move(id), std::move(reply),
+                 [&ctx](const store::RequestView& v, Reply& answer) {
+                     const auto state = shown_state(v, ctx.services.queue.dispatched_up_to());
+                     answer(json_response(200, admin_request_json(v, state)));
+                 });
 }
 
 void dashboard_asset(const Request& req, std::string_view name, Reply reply) {

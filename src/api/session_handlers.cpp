@@ -160,32 +160,45 @@ void create_charging_session(HandlerContext& ctx, const Request& req, std::strin
     });
 }
 
-void get_charging_session(HandlerContext& ctx, std::string id, std::string client_id, Reply reply) {
+void with_request(HandlerContext& ctx, std::string id, Reply reply,
+                  std::function<void(const store::RequestView&, Reply&)> found) {
     if (!is_canonical_uuid(id)) {
         reply(error_response(404, "No such request."));
         return;
     }
-    ctx.readers.run([&ctx, id = to_lower_ascii(id), client_id = std::move(client_id),
-                     reply = std::move(reply)](store::StoreReader* reader) {
+    ctx.readers.run([id = to_lower_ascii(id), reply = std::move(reply),
+                     found = std::move(found)](store::StoreReader* reader) mutable {
         std::optional<store::RequestView> v;
         try {
             if (!reader) throw std::runtime_error("no store reader");
             v = reader->find_request(id);
         } catch (const std::exception& e) {
-            obs::log_error("status read failed").kv("request_id", id).kv("error", e.what());
-            reply(unavailable_response("Storage is unavailable; retry later."));
+            obs::log_error("request read failed").kv("request_id", id).kv("error", e.what());
+            reply(unavailable_response());
             return;
         }
-        // While authentication is on, a request is only its own client's to see (one sent while
-        // it was off belongs to nobody); anything else looks exactly like an unknown id.
-        const bool authenticated = !client_id.empty();
-        if (!v || (authenticated && v->client_id != client_id)) {
+        if (!v) {
             reply(error_response(404, "No such request."));
             return;
         }
-        const auto state = shown_state(*v, ctx.services.queue.dispatched_up_to());
-        reply(json_response(200, request_json(*v, state)));
+        found(*v, reply);
     });
+}
+
+void get_charging_session(HandlerContext& ctx, std::string id, std::string client_id, Reply reply) {
+    with_request(
+        ctx, std::move(id), std::move(reply),
+        [&ctx, client_id = std::move(client_id)](const store::RequestView& v, Reply& answer) {
+            // While authentication is on, a request is only its own client's to see
+            // (one sent while it was off belongs to nobody); anything else looks
+            // exactly like an unknown id.
+            if (!client_id.empty() && v.client_id != client_id) {
+                answer(error_response(404, "No such request."));
+                return;
+            }
+            const auto state = shown_state(v, ctx.services.queue.dispatched_up_to());
+            answer(json_response(200, request_json(v, state)));
+        });
 }
 
 void redeliver_charging_session(HandlerContext& ctx, std::string id, Reply reply) {
