@@ -4,6 +4,7 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/url/parse.hpp>
 
+#include "auth/jwt_verifier.hpp"
 #include "common/base64.hpp"
 #include "common/text.hpp"
 
@@ -52,11 +53,8 @@ bool same_origin(std::string_view origin, std::string_view host) {
 // `Authorization: Bearer <token>`, or Basic with any user name and the token as password (what
 // a browser sends after the dashboard's login prompt). Compared in constant time.
 bool admin_credentials_match(std::string_view auth, std::string_view token) {
-    constexpr std::string_view kBearer = "bearer ";
+    if (const auto bearer = auth::bearer_token(auth)) return constant_time_equals(*bearer, token);
     constexpr std::string_view kBasic = "basic ";
-    if (auth.size() > kBearer.size() && to_lower_ascii(auth.substr(0, kBearer.size())) == kBearer) {
-        return constant_time_equals(auth.substr(kBearer.size()), token);
-    }
     if (auth.size() > kBasic.size() && to_lower_ascii(auth.substr(0, kBasic.size())) == kBasic) {
         const auto decoded = base64_decode(trim_ascii(auth.substr(kBasic.size())));
         if (!decoded) return false;
@@ -264,6 +262,15 @@ void Router::handle(Request req, const boost::asio::ip::address& peer,
     }
     if (n >= 1 && n <= 2 && s[0] == "dashboard") {
         if (!get) return counted(method_not_allowed("GET"));
+        // The page lives at /dashboard only: a browser's Basic login given for /dashboard/
+        // would not cover /api/, which the page calls. Redirected before the login prompt.
+        const auto path = req.target().substr(0, req.target().find('?'));
+        if (path != "/dashboard" && (n == 1 || s[1] == "index.html")) {
+            Response moved{http::status::permanent_redirect, 11};
+            moved.set(http::field::location, "/dashboard");
+            moved.prepare_payload();
+            return counted(std::move(moved));
+        }
         if (auto refusal = admin_refusal(req, peer, true)) return counted(std::move(*refusal));
         return dashboard_asset(req, n == 2 ? std::string_view(s[1]) : std::string_view(),
                                std::move(counted));

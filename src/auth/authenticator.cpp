@@ -1,5 +1,6 @@
 #include "auth/authenticator.hpp"
 
+#include "auth/jwt_verifier.hpp"
 #include "common/text.hpp"
 #include "obs/log.hpp"
 
@@ -25,12 +26,9 @@ AuthResult Authenticator::authenticate(std::string_view authorization, std::stri
     std::string_view credential = trim_ascii(api_key);
     if (credential.empty()) {
         const auto auth = trim_ascii(authorization);
-        constexpr std::string_view kBearer = "bearer ";
-        if (auth.size() <= kBearer.size() ||
-            to_lower_ascii(auth.substr(0, kBearer.size())) != kBearer) {
-            return refuse(auth.empty() ? "no credentials" : "not a bearer credential");
-        }
-        credential = trim_ascii(auth.substr(kBearer.size()));
+        const auto token = bearer_token(auth);
+        if (!token) return refuse(auth.empty() ? "no credentials" : "not a bearer credential");
+        credential = *token;
     }
     if (credential.empty() || credential.size() > kMaxCredential) return refuse("bad length");
     if (credential.substr(0, 4) == "cgk_") {

@@ -281,7 +281,12 @@ TEST_F(OperatorApiTest, TheDashboardIsServedFromTheBinaryToAdminsOnly) {
     EXPECT_NE(r.header("content-security-policy").find("default-src 'none'"), std::string::npos);
     EXPECT_NE(r.header("content-security-policy").find("frame-ancestors 'none'"),
               std::string::npos);
-    EXPECT_EQ(http_get(url("/dashboard/"), login).body, r.body);
+    // One address for the page (the login must cover /api/ too), even before logging in.
+    for (const char* other : {"/dashboard/", "/dashboard/index.html"}) {
+        const auto moved = http_get(url(other));
+        EXPECT_EQ(moved.status, 308) << other;
+        EXPECT_EQ(moved.header("location"), "/dashboard") << other;
+    }
     for (const auto& [asset, type] : std::vector<std::pair<std::string, std::string>>{
              {"app.js", "text/javascript"}, {"app.css", "text/css"}}) {
         const auto a = http_get(url("/dashboard/" + asset), login);
