@@ -37,6 +37,17 @@ const char* role_name(config::Role r) {
     return "all";
 }
 
+// When the oldest undecided request was accepted; none when none waits or the read failed (a
+// scrape still answers, without that figure's current value).
+std::optional<int64_t> oldest_queued_at(store::StoreReader* reader) {
+    try {
+        if (reader) return reader->oldest_queued_at();
+    } catch (const std::exception& e) {
+        obs::log_warn("reading the oldest queued request failed").kv("error", e.what());
+    }
+    return std::nullopt;
+}
+
 // Seconds the oldest undecided request has waited; 0 when none waits.
 double oldest_age_seconds(const std::optional<int64_t>& oldest_ms, int64_t now_ms) {
     if (!oldest_ms) return 0;
@@ -60,12 +71,7 @@ void metrics(HandlerContext& ctx, Reply reply) {
     // are /proc reads.
     ctx.readers.run([&ctx, reply = std::move(reply)](store::StoreReader* reader) {
         auto gauges = ctx.services.gauges();
-        std::optional<int64_t> oldest;
-        try {
-            if (reader) oldest = reader->oldest_queued_at();
-        } catch (const std::exception& e) {
-            obs::log_warn("reading the oldest queued request failed").kv("error", e.what());
-        }
+        const auto oldest = oldest_queued_at(reader);
         gauges.push_back({"authorization_queue_oldest_age_seconds",
                           "Age of the oldest request not yet decided (0 when none)",
                           oldest_age_seconds(oldest, ctx.services.clock.now_ms()), ""});
@@ -82,12 +88,7 @@ void admin_stats(HandlerContext& ctx, Reply reply) {
     ctx.readers.run([&ctx, reply = std::move(reply)](store::StoreReader* reader) {
         const auto& m = ctx.services.metrics;
         const int64_t now = ctx.services.clock.now_ms();
-        std::optional<int64_t> oldest;
-        try {
-            if (reader) oldest = reader->oldest_queued_at();
-        } catch (const std::exception& e) {
-            obs::log_warn("reading the oldest queued request failed").kv("error", e.what());
-        }
+        const auto oldest = oldest_queued_at(reader);
         const auto live = ctx.services.live ? ctx.services.live() : LiveFigures{};
         const auto proc = obs::read_process_stats();
 
@@ -100,14 +101,11 @@ void admin_stats(HandlerContext& ctx, Reply reply) {
                 : 0.0;
         o["time"] = format_rfc3339_ms(now);
 
+        // Every answer that was neither a new request nor a replay was a refusal.
         const auto& cr = m.charging_requests;
         const uint64_t accepted = cr.value("accepted");
         const uint64_t replayed = cr.value("replayed");
-        uint64_t rejected = 0;
-        for (const char* s : {"invalid", "unsupported_media_type", "too_large", "conflict",
-                              "unavailable", "other"}) {
-            rejected += cr.value(s);
-        }
+        const uint64_t rejected = cr.total() - accepted - replayed;
         const auto& d = m.callback_deliveries;
         boost::json::object counters{
             {"accepted", accepted},
@@ -118,8 +116,7 @@ void admin_stats(HandlerContext& ctx, Reply reply) {
               {"not_allowed", m.decisions.value("not_allowed")},
               {"unknown", m.decisions.value("unknown")}}},
             {"delivered", d.value("delivered")},
-            {"attempts_failed", d.value("retry") + d.value("failed") + d.value("gone") +
-                                    d.value("blocked") + d.value("other")},
+            {"attempts_failed", d.total() - d.value("delivered")},
             {"retries_scheduled", m.retries_scheduled.value()},
             {"dead_lettered", m.dead_lettered.value()},
         };

@@ -40,6 +40,12 @@ uint64_t CounterVec::value(std::string_view value) const {
     return 0;
 }
 
+uint64_t CounterVec::total() const {
+    uint64_t sum = 0;
+    for (size_t i = 0; i < values_.size(); ++i) sum += counters_[i].value();
+    return sum;
+}
+
 void CounterVec::render(std::string& out) const {
     header(out, name_, help_, "counter");
     for (size_t i = 0; i < values_.size(); ++i) {
@@ -207,7 +213,7 @@ std::string Metrics::render(const std::vector<GaugeSample>& gauges) const {
     std::string last_name;
     for (const auto& g : gauges) {
         if (g.name != last_name) {
-            const bool counter = g.name.size() > 6 && g.name.ends_with("_total");
+            const bool counter = g.name.ends_with("_total");
             header(out, g.name, g.help, counter ? "counter" : "gauge");
             last_name = g.name;
         }

@@ -30,6 +30,8 @@ class CounterVec {
     // Unknown values are counted under the last value given at construction.
     void inc(std::string_view value, uint64_t n = 1);
     [[nodiscard]] uint64_t value(std::string_view value) const;
+    // The sum over every label value.
+    [[nodiscard]] uint64_t total() const;
     void render(std::string& out) const;
 
   private:

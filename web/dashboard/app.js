@@ -107,6 +107,15 @@
     return e;
   }
 
+  // The one row of a table with nothing to show.
+  function emptyRow(text, colSpan) {
+    const tr = el('tr', null, 'empty');
+    const td = el('td', text);
+    td.colSpan = colSpan;
+    tr.append(td);
+    return tr;
+  }
+
   function svg(tag, attrs) {
     const e = document.createElementNS(SVG_NS, tag);
     for (const k in attrs) e.setAttribute(k, attrs[k]);
@@ -410,13 +419,7 @@
       tr.lastChild.title = String(r.last_failure_at ?? '');
       return tr;
     });
-    if (!rows.length) {
-      const tr = el('tr', null, 'empty');
-      const td = el('td', 'No receiver is failing.');
-      td.colSpan = 6;
-      tr.append(td);
-      rows.push(tr);
-    }
+    if (!rows.length) rows.push(emptyRow('No receiver is failing.', 6));
     $('receivers-table').tBodies[0].replaceChildren(...rows);
   }
 
@@ -525,11 +528,7 @@
     }
     for (const id of deadRows.keys()) if (!seen.has(id)) deadRows.delete(id);
     if (!rows.length) {
-      const tr = el('tr', null, 'empty');
-      const td = el('td', 'No dead letters. Requests whose callback failed for good show up here.');
-      td.colSpan = 8;
-      tr.append(td);
-      rows.push(tr);
+      rows.push(emptyRow('No dead letters. Requests whose callback failed for good show up here.', 8));
     }
     $('dead-letters').tBodies[0].replaceChildren(...rows);
   }
@@ -601,13 +600,7 @@
       );
       return tr;
     });
-    if (!rows.length) {
-      const tr = el('tr', null, 'empty');
-      const td = el('td', 'No callback attempt yet.');
-      td.colSpan = 5;
-      tr.append(td);
-      rows.push(tr);
-    }
+    if (!rows.length) rows.push(emptyRow('No callback attempt yet.', 5));
     $('lookup-attempts').tBodies[0].replaceChildren(...rows);
     $('lookup-result').hidden = false;
   }

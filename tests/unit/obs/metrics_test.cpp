@@ -41,6 +41,15 @@ TEST(Metrics, UnknownLabelValuesFallIntoTheLastValue) {
     EXPECT_EQ(c.value("a"), 0u);
 }
 
+TEST(Metrics, ACounterVecTotalSumsEveryValue) {
+    CounterVec c("x_total", "x", "kind", {"a", "b", "other"});
+    EXPECT_EQ(c.total(), 0u);
+    c.inc("a", 2);
+    c.inc("b");
+    c.inc("zzz", 4);
+    EXPECT_EQ(c.total(), 7u);
+}
+
 TEST(Metrics, ConcurrentIncrementsAreNotLost) {
     Histogram h("h", "h", {0.1, 1});
     std::vector<std::thread> threads;
