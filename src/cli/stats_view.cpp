@@ -67,7 +67,11 @@ std::string format_rate(double per_second) {
 
 std::string format_quantile(const std::optional<Quantile>& q) {
     if (!q) return "-";
-    return (q->above_top ? ">" : "") + format_seconds(q->seconds);
+    // Appended rather than `">" + ...`: GCC 12 at -O3 reports a false -Wrestrict on
+    // operator+(const char*, std::string&&) (GCC bug 105329).
+    std::string out = q->above_top ? ">" : "";
+    out += format_seconds(q->seconds);
+    return out;
 }
 
 struct CounterRow {
@@ -290,7 +294,8 @@ std::string render_stats(const StatsSnapshot& now, const StatsSnapshot* earlier,
                      format_quantile(histogram_quantile(*window, 0.95)),
                      format_quantile(histogram_quantile(*window, 0.99))});
     }
-    out += "\n" + latency.str();
+    out += '\n';
+    out += latency.str();
 
     if (now.receivers.empty()) {
         out += "\nfailing receivers: none\n";

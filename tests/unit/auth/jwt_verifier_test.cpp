@@ -293,7 +293,9 @@ TEST_F(JwtVerifierTest, RejectsMalformedTokens) {
     EXPECT_EQ(v->verify("abc", kNow).error, JwtError::kMalformed);
     EXPECT_EQ(v->verify("a.b", kNow).error, JwtError::kMalformed);
     EXPECT_EQ(v->verify(good + ".x", kNow).error, JwtError::kMalformed);
-    EXPECT_EQ(v->verify("." + good.substr(good.find('.') + 1), kNow).error, JwtError::kMalformed);
+    std::string no_header = ".";  // appended: GCC 12 -O3 -Wrestrict false positive on "." + str
+    no_header += good.substr(good.find('.') + 1);
+    EXPECT_EQ(v->verify(no_header, kNow).error, JwtError::kMalformed);
     // Bad base64url: the standard alphabet, padding, stray characters.
     const auto header_b64 = jwt::b64url(R"({"alg":"HS256"})");
     EXPECT_EQ(v->verify(signed_raw(header_b64 + "=", jwt::b64url(claims)), kNow).error,

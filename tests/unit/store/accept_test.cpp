@@ -77,8 +77,12 @@ TEST_F(StoreTest, ConcurrentAcceptsShareCommits) {
         threads.emplace_back([&, t] {
             std::vector<Waiter<AcceptResult>> waiters(kEach);
             for (int i = 0; i < kEach; ++i) {
-                s->accept(make_request("t" + std::to_string(t) + "-" + std::to_string(i)),
-                          waiters[i].cb());
+                // Appended: GCC 12 -O3 reports a false -Wrestrict on "t" + std::string.
+                std::string key = "t";
+                key += std::to_string(t);
+                key += '-';
+                key += std::to_string(i);
+                s->accept(make_request(key), waiters[i].cb());
             }
             for (auto& w : waiters) {
                 if (w.get().status == AcceptStatus::kStored) ++stored_count;
