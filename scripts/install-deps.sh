@@ -11,7 +11,7 @@ PKGS=(
   libcurl4-openssl-dev libsqlite3-dev sqlite3 libssl-dev openssl
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-format python3
+  clang-format python3 ccache
   clang libclang-rt-14-dev
   libhiredis-dev libpq-dev redis-server postgresql
   # Operators' view (issue 7): the browser test drives Debian's chromium through playwright-core

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Builds chargegate with its tests and runs every test: unit and integration tests in a release
-# build, the deployment-file checks and the dashboard's browser test against that build, then
+# Builds chargegate with its tests and runs every test: first the README's run command as a
+# newcomer runs it (scripts/check-first-run.sh: fresh clone, Release build of the binary, start,
+# ready, SIGTERM, exit 0), then unit and integration tests in the Release build that users, the
+# benches and the image get (the benches' own build too), the deployment-file checks and the
+# dashboard's browser test against that build, then
 # the unit and integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer and
 # under ThreadSanitizer, then each libFuzzer target for CG_FUZZ_SECONDS (default 60) seconds.
 # Set CG_SANITIZERS=0 to skip the sanitizer pass, CG_FUZZ_SECONDS=0 to skip fuzzing.
@@ -14,9 +17,15 @@ jobs="$(nproc)"
 cluster="${CG_CLUSTER_TESTS:-ON}"
 tsan_cluster="${CG_TSAN_CLUSTER_TESTS:-$cluster}"
 
-echo "== build (release, warnings as errors)"
-BUILD_TYPE=RelWithDebInfo scripts/build.sh build -DCG_WERROR=ON -DCG_TESTS=ON \
+echo "== the README's run command in a fresh clone (install, Release build, start, ready, SIGTERM)"
+scripts/check-first-run.sh
+
+echo "== build (Release, warnings as errors, with tests and micro-benchmarks)"
+BUILD_TYPE=Release scripts/build.sh build -DCG_WERROR=ON -DCG_TESTS=ON -DCG_BENCH=ON \
   -DCG_CLUSTER_TESTS="$cluster"
+
+echo "== the benchmarks' build (bench/build.sh: Release, micro-benchmarks, wrk and nginx)"
+bench/build.sh
 
 echo "== unit and integration tests"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300
@@ -29,13 +38,13 @@ CHARGEGATE_BIN=build/chargegate scripts/browser-test.sh
 
 if [ "${CG_SANITIZERS:-1}" != "0" ]; then
   echo "== unit and integration tests under ASan+UBSan"
-  BUILD_TYPE=Debug scripts/build.sh build-asan -DCG_SANITIZE=address,undefined -DCG_BENCH=OFF \
+  BUILD_TYPE=Debug scripts/build.sh build-asan -DCG_SANITIZE=address,undefined -DCG_TESTS=ON \
     -DCG_CLUSTER_TESTS="$cluster"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 300
 
   echo "== unit and integration tests under TSan"
-  BUILD_TYPE=Debug scripts/build.sh build-tsan -DCG_SANITIZE=thread -DCG_BENCH=OFF \
+  BUILD_TYPE=Debug scripts/build.sh build-tsan -DCG_SANITIZE=thread -DCG_TESTS=ON \
     -DCG_CLUSTER_TESTS="$tsan_cluster"
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 300
