@@ -16,7 +16,7 @@ timeout_s="${CG_FIRST_RUN_TIMEOUT:-1800}"
 # The README's first fenced `sh` block is the run command; its second is the test command, which
 # .ci/run must run word for word.
 mapfile -t blocks < <(awk '/^```sh$/ {inb=1; next} /^```$/ && inb {inb=0; n++; next}
-                           inb && n < 2 {print n "\t" $0}' README.md)
+                           inb && n < 2 {print n+0 "\t" $0}' README.md)
 run_cmd="" test_cmd=""
 for line in "${blocks[@]}"; do
   case "${line%%$'\t'*}" in

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -71,6 +72,29 @@ int run_loadtest_command(loadtest::LoadOptions load, const std::string& url,
         if (!out) throw std::runtime_error(json_path + ": cannot be written");
     }
     return 0;
+}
+
+// A usage error: one `chargegate: error: ...` line on stderr and exit code 2, the convention of
+// getopt-based tools (CLI11's own codes, 105-109, would tell a script nothing it can rely on).
+// --help and --version are not errors: CLI11 prints them and exits 0.
+int usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    std::string commands;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        if (!commands.empty()) commands += ", ";
+        commands += sub->get_name();
+        if (argc > 1 && sub->get_name() == argv[1]) known = true;
+    }
+    if (argc > 1 && argv[1][0] != '-' && !known) {
+        std::fprintf(stderr, "chargegate: error: unknown command '%s' (commands: %s; see --help)\n",
+                     argv[1], commands.c_str());
+    } else {
+        std::string message = e.what();  // one line, whatever CLI11 put in it
+        std::replace(message.begin(), message.end(), '\n', ' ');
+        std::fprintf(stderr, "chargegate: error: %s (see --help)\n", message.c_str());
+    }
+    return 2;
 }
 
 }  // namespace
@@ -214,7 +238,7 @@ int run(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        return usage_error(app, e, argc, argv);
     }
 
     try {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "common/base64.hpp"
 #include "common/text.hpp"
@@ -71,6 +72,45 @@ constexpr const char* kKnownKeys[] = {"PORT",
                                       "JWT_AUDIENCE",
                                       "JWT_CLOCK_SKEW_SECONDS",
                                       "JWT_CLIENT_CLAIM"};
+
+// Edit distance (insertions, deletions, substitutions) between two short keys, for "did you
+// mean". Written here: a dozen lines over strings of at most ~30 characters, where pulling in a
+// string-metrics library would cost more than it saves.
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+bool is_known_key(std::string_view key) {
+    return std::any_of(std::begin(kKnownKeys), std::end(kKnownKeys),
+                       [key](const char* k) { return key == k; });
+}
+
+// The known key closest to `key` (case ignored), when it is close enough to be the likely
+// intent: at most a third of its letters differ (at least 2 allowed). Empty otherwise.
+std::string closest_known_key(std::string_view key) {
+    const std::string lower = to_lower_ascii(key);
+    std::string best;
+    size_t best_distance = std::max<size_t>(2, lower.size() / 3) + 1;
+    for (const char* k : kKnownKeys) {
+        const size_t d = edit_distance(lower, to_lower_ascii(k));
+        if (d < best_distance) {
+            best_distance = d;
+            best = k;
+        }
+    }
+    return best;
+}
 
 std::string trim(std::string_view s) {
     const auto b = s.find_first_not_of(" \t\r");
@@ -206,6 +246,15 @@ std::map<std::string, std::string> read_config_file(const std::string& path) {
         }
         auto key = trim(std::string_view(t).substr(0, eq));
         if (key.rfind("export ", 0) == 0) key = trim(std::string_view(key).substr(7));
+        if (!is_known_key(key)) {
+            // A typo (PROT=) would otherwise be ignored silently and the default used.
+            std::string message = "config file " + path + ":" + std::to_string(lineno) +
+                                  ": unknown key " + key;
+            if (const auto near = closest_known_key(key); !near.empty()) {
+                message += " (did you mean " + near + "?)";
+            }
+            throw ConfigError(message);
+        }
         auto value = trim(std::string_view(t).substr(eq + 1));
         if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
             value.back() == value.front()) {

@@ -21,8 +21,27 @@ TEST_F(CliTest, HelpDescribesEveryCommand) {
     r = run_command(binary(), {"acl", "import", "--help"}, {});
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_NE(r.out.find("--format"), std::string::npos);
-    r = run_command(binary(), {"frobnicate"}, {});
-    EXPECT_NE(r.exit_code, 0);
+}
+
+// Usage errors exit 2 with one `chargegate: error:` line, like getopt-based tools; an unknown
+// command is named as such.
+TEST_F(CliTest, UsageErrorsExitTwoWithOneErrorLine) {
+    auto r = run_command(binary(), {"frobnicate"}, {});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err.rfind("chargegate: error: unknown command 'frobnicate'", 0), 0) << r.err;
+    EXPECT_NE(r.err.find("serve"), std::string::npos) << r.err;  // the commands are listed
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    for (const std::vector<std::string> args :
+         {std::vector<std::string>{}, {"serve", "--no-such-flag"}, {"acl"},
+          {"acl", "import"}, {"loadtest", "--connections", "0"}, {"dlq", "frob"}}) {
+        r = run_command(binary(), args, {});
+        EXPECT_EQ(r.exit_code, 2) << args.size() << " " << r.err;
+        EXPECT_EQ(r.err.rfind("chargegate: error: ", 0), 0) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+    r = run_command(binary(), {"--version"}, {});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("chargegate ", 0), 0) << r.out;
 }
 
 TEST_F(CliTest, ImportedEntriesDriveDecisions) {

@@ -252,5 +252,30 @@ TEST(ConfigFile, MalformedLineAndMissingFileAreErrors) {
     EXPECT_THROW(read_config_file((dir.path() / "missing.env").string()), ConfigError);
 }
 
+TEST(ConfigFile, UnknownKeyIsAnErrorNamingItAndTheClosestKey) {
+    test::TempDir dir;
+    const auto path = (dir.path() / "typo.env").string();
+    auto error_for = [&](const std::string& text) -> std::string {
+        std::ofstream(path) << text;
+        try {
+            read_config_file(path);
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+        return "no error";
+    };
+    auto msg = error_for("LOG_LEVEL=INFO\nPROT=9001\n");
+    EXPECT_NE(msg.find(":2: unknown key PROT (did you mean PORT?)"), std::string::npos) << msg;
+    msg = error_for("callback_timeout_ms=5\n");  // case is a typo too: keys are upper case
+    EXPECT_NE(msg.find("unknown key callback_timeout_ms (did you mean CALLBACK_TIMEOUT_MS?)"),
+              std::string::npos)
+        << msg;
+    msg = error_for("CALLBAK_MAX_ATEMPTS=3\n");
+    EXPECT_NE(msg.find("(did you mean CALLBACK_MAX_ATTEMPTS?)"), std::string::npos) << msg;
+    msg = error_for("FROBNICATE=1\n");  // nothing close: no suggestion
+    EXPECT_NE(msg.find("unknown key FROBNICATE"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("did you mean"), std::string::npos) << msg;
+}
+
 }  // namespace
 }  // namespace cg::config
