@@ -74,8 +74,13 @@ if find "$work/chargegate/build" -maxdepth 1 -type f -perm -u+x \
 fi
 echo "ok   the build made the binary only (no tests, benchmarks or fuzz targets)"
 
-server="$(pgrep -P "$pid" -x chargegate || true)"
-[[ -n "$server" ]] || fail "no chargegate process under the run command's shell"
+# bash runs the last command of a `-c` list in its own process (exec), or as a child.
+if [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "chargegate" ]]; then
+  server="$pid"
+else
+  server="$(pgrep -P "$pid" -x chargegate || true)"
+fi
+[[ -n "$server" ]] || fail "no chargegate process started by the run command"
 kill -TERM "$server"
 stopped=""
 for _ in $(seq 1 60); do
