@@ -7,6 +7,7 @@
 #include "auth/jwt_verifier.hpp"
 #include "common/base64.hpp"
 #include "common/text.hpp"
+#include "ratelimit/rate_limit_headers.hpp"
 
 namespace cg::api {
 
@@ -27,11 +28,10 @@ std::optional<std::vector<std::string>> segments_of(std::string_view target) {
     return out;
 }
 
-// draft-ietf-httpapi-ratelimit-headers: the bucket size, whole tokens left, seconds to full.
+// The rate-limit fields of every answer of a limited route (ratelimit/rate_limit_headers.hpp).
 void set_rate_limit_headers(Response& res, const ratelimit::Decision& d) {
-    res.set("RateLimit-Limit", std::to_string(d.limit));
-    res.set("RateLimit-Remaining", std::to_string(d.remaining));
-    res.set("RateLimit-Reset", std::to_string(d.reset));
+    res.set(ratelimit::kPolicyField, ratelimit::policy_field_value(d));
+    res.set(ratelimit::kLimitField, ratelimit::limit_field_value(d));
 }
 
 bool is_loopback(const boost::asio::ip::address& a) {
@@ -90,12 +90,12 @@ std::string Router::rate_limit_key(std::optional<std::string_view> client_id,
 }
 
 void Router::rate_limited(const std::string& key, const boost::asio::any_io_executor& loop,
-                          Reply counted, std::function<void(Reply)> handler) {
+                          bool charging_create, Reply counted, std::function<void(Reply)> handler) {
     auto* limiter = ctx_.services.rate_limiter;
     if (limiter == nullptr) return handler(std::move(counted));
     // The decision may come from the limiter's thread (Redis): the handler is moved back onto
     // the connection's event loop (inline when the decision was made there).
-    limiter->take(key, [this, loop, counted = std::move(counted),
+    limiter->take(key, [this, loop, charging_create, counted = std::move(counted),
                         handler = std::move(handler)](const ratelimit::Decision& d) {
         Reply with_headers = [d, counted](Response res) {
             set_rate_limit_headers(res, d);
@@ -103,6 +103,7 @@ void Router::rate_limited(const std::string& key, const boost::asio::any_io_exec
         };
         if (!d.allowed) {
             ctx_.services.metrics.rate_limited.inc();
+            if (charging_create) ctx_.services.metrics.charging_requests.inc("rate_limited");
             auto res = error_response(429, "Rate limit exceeded; retry after Retry-After seconds.");
             res.set(http::field::retry_after, std::to_string(d.retry_after));
             return with_headers(std::move(res));
@@ -201,18 +202,21 @@ void Router::handle(Request req, const boost::asio::ip::address& peer,
         // Who is calling comes first: a 401 spends no rate-limit token, and an authenticated
         // client is limited as itself (by its address while authentication is off).
         std::string client_id;
-        if (auto refusal = client_refusal(req, client_id)) return counted(std::move(*refusal));
+        if (auto refusal = client_refusal(req, client_id)) {
+            if (n == 3) ctx_.services.metrics.charging_requests.inc("unauthorized");
+            return counted(std::move(*refusal));
+        }
         const auto key = rate_limit_key(
             client_id.empty() ? std::nullopt : std::optional<std::string_view>(client_id), peer);
         if (n == 3) {
             auto held = std::make_shared<Request>(std::move(req));  // outlives an async decision
-            return rate_limited(key, loop, std::move(counted),
+            return rate_limited(key, loop, true, std::move(counted),
                                 [this, held, client_id = std::move(client_id)](Reply r) mutable {
                                     create_charging_session(ctx_, *held, std::move(client_id),
                                                             std::move(r));
                                 });
         }
-        return rate_limited(key, loop, std::move(counted),
+        return rate_limited(key, loop, false, std::move(counted),
                             [this, id = s[3], client_id = std::move(client_id)](Reply r) mutable {
                                 get_charging_session(ctx_, id, std::move(client_id), std::move(r));
                             });

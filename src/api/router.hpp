@@ -41,9 +41,10 @@ class Router {
     std::optional<Response> client_refusal(const Request& req, std::string& client_id) const;
 
     // Runs `handler` (on `loop`) when the rate limiter grants `key` a token, answers 429
-    // otherwise; every answer carries the RateLimit-* headers. Without a limiter: just runs it.
+    // otherwise (counted in charging_requests_total when `charging_create`); every answer
+    // carries the RateLimit-Policy and RateLimit fields. Without a limiter: just runs it.
     void rate_limited(const std::string& key, const boost::asio::any_io_executor& loop,
-                      Reply counted, std::function<void(Reply)> handler);
+                      bool charging_create, Reply counted, std::function<void(Reply)> handler);
 
     HandlerContext& ctx_;
 };

@@ -370,7 +370,10 @@ int serve(const config::Config& cfg) {
         workers.start();
     }
     server.start();
+    // One line that tells an operator what is running and which protections are on.
     obs::log_info("chargegate ready")
+        .kv("version", CG_VERSION)
+        .kv("mode", cfg.cluster() ? "cluster" : "embedded")
         .kv("port", static_cast<int64_t>(server.port()))
         .kv("scheme", tls ? "https" : "http")
         .kv("bind_address", cfg.bind_address)
@@ -382,6 +385,12 @@ int serve(const config::Config& cfg) {
         .kv("data_dir", cfg.cluster() ? std::string() : cfg.data_dir)
         .kv("authorizer", authorizer->kind())
         .kv("workers", cfg.workers)
+        .kv("signing", cfg.callback_signing_secrets.empty() ? "off" : "on")
+        .kv("client_auth", !cfg.api_auth       ? "off"
+                           : cfg.jwt_enabled() ? "api_keys+jwt"
+                                               : "api_keys")
+        .kv("tls", tls ? "on" : "off")
+        .kv("rate_limit", cfg.rate_limited() ? "on" : "off")
         .kv("rate_limit_per_second", cfg.rate_limit_per_second)
         .kv("queued", store->counters().queued);
     if (cfg.admin_token.empty()) {

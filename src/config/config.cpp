@@ -248,8 +248,8 @@ std::map<std::string, std::string> read_config_file(const std::string& path) {
         if (key.rfind("export ", 0) == 0) key = trim(std::string_view(key).substr(7));
         if (!is_known_key(key)) {
             // A typo (PROT=) would otherwise be ignored silently and the default used.
-            std::string message = "config file " + path + ":" + std::to_string(lineno) +
-                                  ": unknown key " + key;
+            std::string message =
+                "config file " + path + ":" + std::to_string(lineno) + ": unknown key " + key;
             if (const auto near = closest_known_key(key); !near.empty()) {
                 message += " (did you mean " + near + "?)";
             }

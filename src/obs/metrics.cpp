@@ -145,7 +145,7 @@ Metrics::Metrics()
     : charging_requests("charging_requests_total", "Charging-session requests answered, by outcome",
                         "status",
                         {"accepted", "replayed", "invalid", "unsupported_media_type", "too_large",
-                         "conflict", "unavailable", "other"}),
+                         "conflict", "unavailable", "unauthorized", "rate_limited", "other"}),
       authorization_time("authorization_processing_time_seconds",
                          "Time from taking a request off the queue to its decision",
                          latency_bounds()),

@@ -14,13 +14,18 @@ struct Settings {
     int64_t burst = 1;           // bucket size, >= 1
 };
 
-// What one take() decided, in the terms of the RateLimit-* response headers
-// (draft-ietf-httpapi-ratelimit-headers). Every field is a whole number >= 0.
+// What one take() decided, in the terms of the rate-limit response fields of the IETF httpapi
+// draft (draft-ietf-httpapi-ratelimit-headers-09; rate_limit_headers.hpp writes them). Every
+// number is a whole number >= 0.
 struct Decision {
     bool allowed = true;
-    int64_t limit = 0;      // RateLimit-Limit: the bucket size
-    int64_t remaining = 0;  // RateLimit-Remaining: whole tokens left after this request
-    int64_t reset = 0;      // RateLimit-Reset: seconds until the bucket is full again
+    int64_t limit = 0;      // the policy's quota `q`: the bucket size
+    int64_t window = 0;     // the policy's window `w`: seconds an empty bucket takes to fill again
+    int64_t remaining = 0;  // `r`: whole tokens left after this request
+    // `t`: seconds until the quota resets. While allowed, until the bucket is full again; when
+    // refused, until the next token is back, which is also Retry-After: a client told to wait
+    // that long is served then.
+    int64_t reset = 0;
     // Retry-After when refused: seconds until one token is back, at least 1. 0 when allowed.
     int64_t retry_after = 0;
 };

@@ -47,9 +47,12 @@ Decision decision_for(bool allowed, double tokens, const Settings& s) {
     d.allowed = allowed;
     d.limit = s.burst;
     d.remaining = static_cast<int64_t>(std::floor(tokens + kEpsilon));
+    d.window = std::max<int64_t>(1, ceil_seconds(static_cast<double>(s.burst) / s.rate_per_second));
     d.reset = ceil_seconds((static_cast<double>(s.burst) - tokens) / s.rate_per_second);
-    if (!allowed)
+    if (!allowed) {
         d.retry_after = std::max<int64_t>(1, ceil_seconds((1 - tokens) / s.rate_per_second));
+        d.reset = d.retry_after;
+    }
     return d;
 }
 

@@ -31,9 +31,12 @@ TEST_F(CliTest, UsageErrorsExitTwoWithOneErrorLine) {
     EXPECT_EQ(r.err.rfind("chargegate: error: unknown command 'frobnicate'", 0), 0) << r.err;
     EXPECT_NE(r.err.find("serve"), std::string::npos) << r.err;  // the commands are listed
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    for (const std::vector<std::string> args :
-         {std::vector<std::string>{}, {"serve", "--no-such-flag"}, {"acl"},
-          {"acl", "import"}, {"loadtest", "--connections", "0"}, {"dlq", "frob"}}) {
+    for (const std::vector<std::string>& args : {std::vector<std::string>{},
+                                                 {"serve", "--no-such-flag"},
+                                                 {"acl"},
+                                                 {"acl", "import"},
+                                                 {"loadtest", "--connections", "0"},
+                                                 {"dlq", "frob"}}) {
         r = run_command(binary(), args, {});
         EXPECT_EQ(r.exit_code, 2) << args.size() << " " << r.err;
         EXPECT_EQ(r.err.rfind("chargegate: error: ", 0), 0) << r.err;

@@ -98,6 +98,43 @@ TEST_F(OperationsTest, LogsAreJsonLinesWithRequestIdsAndNoFullTokens) {
     EXPECT_TRUE(mentions_request);
 }
 
+// The start-up line tells an operator what runs: version, mode and role, and which protections
+// are on.
+TEST_F(OperationsTest, StartupLineSaysVersionModeAndProtections) {
+    auto ready_line = [&] {  // the latest start's
+        std::istringstream log(service_->log());
+        std::string line;
+        boost::json::object last;
+        while (std::getline(log, line)) {
+            auto o = parse_object(line);
+            if (str(o, "msg") == "chargegate ready") last = std::move(o);
+        }
+        return last;
+    };
+    start();
+    auto o = ready_line();
+    ASSERT_FALSE(o.empty()) << service_->log();
+    EXPECT_EQ(str(o, "version"), CG_VERSION);
+    EXPECT_EQ(str(o, "mode"), cluster_mode() ? "cluster" : "embedded");
+    EXPECT_EQ(str(o, "role"), "all");
+    EXPECT_EQ(str(o, "signing"), "off");
+    EXPECT_EQ(str(o, "client_auth"), "off");
+    EXPECT_EQ(str(o, "tls"), "off");
+    EXPECT_EQ(str(o, "rate_limit"), "off");
+    service_->terminate();
+    ASSERT_EQ(service_->wait_exit(), 0);
+
+    env["CALLBACK_SIGNING_SECRET"] = "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=";
+    env["API_AUTH"] = "on";
+    env["RATE_LIMIT_PER_SECOND"] = "100";
+    start();
+    o = ready_line();
+    ASSERT_FALSE(o.empty()) << service_->log();
+    EXPECT_EQ(str(o, "signing"), "on");
+    EXPECT_EQ(str(o, "client_auth"), "api_keys");
+    EXPECT_EQ(str(o, "rate_limit"), "on");
+}
+
 TEST_F(OperationsTest, SigtermDrainsExitsZeroAndStateSurvivesRestart) {
     start();
     std::vector<std::string> ids;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -11,9 +13,28 @@
 namespace cg::test {
 namespace {
 
-// A whole number >= 0 written as digits only, as the RateLimit-* headers promise.
+// A whole number >= 0 written as digits only, as the rate-limit fields promise.
 bool is_count(const std::string& v) {
     return !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// The parameters of a `"default";k=v;k=v` field (the IETF httpapi rate-limit draft's
+// RateLimit-Policy and RateLimit); empty when the field is absent or names another policy.
+std::map<std::string, std::string> params_of(const std::string& field) {
+    std::map<std::string, std::string> out;
+    const std::string kItem = R"("default")";
+    if (field.rfind(kItem, 0) != 0) return out;
+    std::istringstream in(field.substr(kItem.size()));
+    std::string param;
+    while (std::getline(in, param, ';')) {
+        const auto eq = param.find('=');
+        if (eq != std::string::npos) out[param.substr(0, eq)] = param.substr(eq + 1);
+    }
+    return out;
+}
+
+bool has_rate_limit_fields(const HttpResult& r) {
+    return !r.header("ratelimit-policy").empty() || !r.header("ratelimit").empty();
 }
 
 class RateLimitTest : public ServiceTest {
@@ -48,9 +69,11 @@ TEST_F(RateLimitTest, TheFourthQuickRequestGets429UntilATokenIsBack) {
     EXPECT_EQ(third.status, 200) << third.body;
     int expected_remaining = 2;
     for (const auto* r : {&created, &second, &third}) {
-        EXPECT_EQ(r->header("ratelimit-limit"), "3");
-        EXPECT_EQ(r->header("ratelimit-remaining"), std::to_string(expected_remaining--));
-        EXPECT_TRUE(is_count(r->header("ratelimit-reset"))) << r->header("ratelimit-reset");
+        EXPECT_EQ(r->header("ratelimit-policy"), R"("default";q=3;w=3)");
+        auto state = params_of(r->header("ratelimit"));
+        EXPECT_EQ(state["r"], std::to_string(expected_remaining--)) << r->header("ratelimit");
+        EXPECT_TRUE(is_count(state["t"])) << r->header("ratelimit");
+        EXPECT_TRUE(r->header("ratelimit-limit").empty());  // the draft's older fields are gone
     }
 
     ASSERT_EQ(fourth.status, 429) << fourth.body;
@@ -61,19 +84,29 @@ TEST_F(RateLimitTest, TheFourthQuickRequestGets429UntilATokenIsBack) {
     const std::string retry_after = fourth.header("retry-after");
     ASSERT_TRUE(is_count(retry_after)) << retry_after;
     EXPECT_GE(std::stoi(retry_after), 1);
-    EXPECT_EQ(fourth.header("ratelimit-limit"), "3");
-    EXPECT_EQ(fourth.header("ratelimit-remaining"), "0");
-    ASSERT_TRUE(is_count(fourth.header("ratelimit-reset")));
-    EXPECT_GE(std::stoi(fourth.header("ratelimit-reset")), 1);
+    EXPECT_EQ(fourth.header("ratelimit-policy"), R"("default";q=3;w=3)");
+    auto state = params_of(fourth.header("ratelimit"));
+    EXPECT_EQ(state["r"], "0");
+    EXPECT_EQ(state["t"], retry_after);  // the reset and Retry-After agree
 
-    // Health and metrics are never limited and carry no RateLimit-* headers.
+    // A refused POST is counted among the charging-session answers.
+    const auto refused_post = post_session(receiver_.url());
+    EXPECT_EQ(refused_post.status, 429) << refused_post.body;
+    EXPECT_EQ(params_of(refused_post.header("ratelimit"))["t"], refused_post.header("retry-after"));
+
+    // Health and metrics are never limited and carry no rate-limit fields.
     for (const char* path : {"/health", "/health/live", "/health/ready", "/metrics"}) {
         const auto h = http_get(url(path));
         EXPECT_EQ(h.status, 200) << path << ": " << h.body;
-        EXPECT_TRUE(h.header("ratelimit-limit").empty()) << path;
+        EXPECT_FALSE(has_rate_limit_fields(h)) << path;
     }
     const auto metrics = http_get(url("/metrics")).body;
-    EXPECT_NE(metrics.find("rate_limited_total 1\n"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("rate_limited_total 2\n"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find(R"(charging_requests_total{status="rate_limited"} 1)"),
+              std::string::npos)
+        << metrics;
+    EXPECT_NE(metrics.find(R"(charging_requests_total{status="accepted"} 1)"), std::string::npos)
+        << metrics;
     EXPECT_NE(metrics.find(R"(http_requests_total{route="charging_session_status",code="429"} 1)"),
               std::string::npos)
         << metrics;
@@ -86,7 +119,7 @@ TEST_F(RateLimitTest, TheFourthQuickRequestGets429UntilATokenIsBack) {
     const auto again = http_get(session_url(id));
     EXPECT_EQ(again.status, 200) << again.body;
     EXPECT_EQ(str(parse_object(again.body), "request_id"), id);
-    EXPECT_EQ(again.header("ratelimit-limit"), "3");
+    EXPECT_EQ(again.header("ratelimit-policy"), R"("default";q=3;w=3)");
 }
 
 TEST_F(RateLimitTest, AdminRoutesAreNotLimited) {
@@ -99,7 +132,7 @@ TEST_F(RateLimitTest, AdminRoutesAreNotLimited) {
                                     {{"Content-Type", "application/json"}},
                                     R"({"status":"allowed","stations":null})");
         EXPECT_EQ(r.status, 200) << r.body;
-        EXPECT_TRUE(r.header("ratelimit-limit").empty());
+        EXPECT_FALSE(has_rate_limit_fields(r));
         EXPECT_EQ(http_get(url("/api/v1/acl/" + kToken)).status, 200);
     }
     EXPECT_EQ(post_session(receiver_.url()).status, 429);  // the public API still is
@@ -134,7 +167,13 @@ TEST_F(RateLimitTest, AuthenticatedClientsHaveTheirOwnBucketsAndA401SpendsNone) 
     EXPECT_EQ(http_get(unknown, {{"X-API-Key", alpha}}).status, 429);
     const auto b = http_get(unknown, {{"X-API-Key", beta}});
     EXPECT_EQ(b.status, 404) << b.body;
-    EXPECT_EQ(b.header("ratelimit-remaining"), "0");
+    EXPECT_EQ(params_of(b.header("ratelimit"))["r"], "0");
+    // A POST without credentials is answered 401 and counted among the charging-session answers.
+    EXPECT_EQ(post_session(receiver_.url()).status, 401);
+    const auto metrics = http_get(url("/metrics")).body;
+    EXPECT_NE(metrics.find(R"(charging_requests_total{status="unauthorized"} 1)"),
+              std::string::npos)
+        << metrics;
 }
 
 TEST_F(RateLimitTest, OffByDefault) {
@@ -142,7 +181,7 @@ TEST_F(RateLimitTest, OffByDefault) {
     for (int i = 0; i < 30; ++i) {
         const auto r = http_get(session_url("00000000-0000-4000-8000-000000000000"));
         ASSERT_EQ(r.status, 404) << r.body;
-        EXPECT_TRUE(r.header("ratelimit-limit").empty());
+        EXPECT_FALSE(has_rate_limit_fields(r));
     }
     EXPECT_NE(http_get(url("/metrics")).body.find("rate_limited_total 0\n"), std::string::npos);
 }

@@ -15,6 +15,7 @@ TEST(TokenBucket, BurstIsSpentThenTheNextRequestWaitsForOneToken) {
         const auto d = take_token(b, s, kT0);
         EXPECT_TRUE(d.allowed);
         EXPECT_EQ(d.limit, 3);
+        EXPECT_EQ(d.window, 3);  // three seconds to fill an empty bucket of three
         EXPECT_EQ(d.remaining, expected_remaining[i]);
         EXPECT_EQ(d.reset, i + 1);  // one second per missing token
         EXPECT_EQ(d.retry_after, 0);
@@ -22,14 +23,14 @@ TEST(TokenBucket, BurstIsSpentThenTheNextRequestWaitsForOneToken) {
     const auto refused = take_token(b, s, kT0);
     EXPECT_FALSE(refused.allowed);
     EXPECT_EQ(refused.remaining, 0);
-    EXPECT_EQ(refused.reset, 3);
     EXPECT_EQ(refused.retry_after, 1);
+    EXPECT_EQ(refused.reset, refused.retry_after);  // refused: reset is when to come back
 
     // 400 ms later: 0.4 token, still refused, and the wait is rounded up to a whole second.
     const auto early = take_token(b, s, kT0 + 400);
     EXPECT_FALSE(early.allowed);
-    EXPECT_EQ(early.retry_after, 1);
-    EXPECT_EQ(early.reset, 3);  // 2.6 s rounded up
+    EXPECT_EQ(early.retry_after, 1);  // 0.6 s rounded up
+    EXPECT_EQ(early.reset, 1);
 
     const auto later = take_token(b, s, kT0 + 1000);
     EXPECT_TRUE(later.allowed);
@@ -88,8 +89,9 @@ TEST(TokenBucket, DecisionForClampsItsInput) {
     EXPECT_EQ(d.reset, 0);
     const auto e = decision_for(false, -1, s);
     EXPECT_EQ(e.remaining, 0);
-    EXPECT_EQ(e.reset, 2);
     EXPECT_EQ(e.retry_after, 1);
+    EXPECT_EQ(e.reset, 1);
+    EXPECT_EQ(e.window, 2);
 }
 
 }  // namespace
