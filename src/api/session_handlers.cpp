@@ -3,6 +3,7 @@
 
 #include <boost/beast/http/field.hpp>
 #include <boost/json.hpp>
+#include <boost/range/iterator_range.hpp>
 #include <chrono>
 
 #include "api/handlers.hpp"
@@ -100,9 +101,21 @@ void create_charging_session(HandlerContext& ctx, const Request& req, std::strin
     nr.id = new_request_id(nr.created_at_ms);
     // A valid incoming trace is continued; otherwise the request starts one, so the authorizer
     // call and every callback attempt share one trace id.
+    // Its tracestate goes with it (W3C Trace Context: forwarded to every outgoing call); several
+    // tracestate fields are one comma-separated list. A tracestate without a valid traceparent
+    // is dropped, as the W3C rules require.
     const std::string_view incoming_trace = req["traceparent"];
-    nr.traceparent = delivery::trace_id_of(incoming_trace).empty() ? delivery::make_traceparent("")
-                                                                   : std::string(incoming_trace);
+    if (incoming_trace.find(' ') == std::string_view::npos &&
+        !delivery::trace_id_of(incoming_trace).empty()) {
+        std::string state;
+        for (const auto& field : boost::make_iterator_range(req.equal_range("tracestate"))) {
+            if (!state.empty()) state += ',';
+            state += field.value();
+        }
+        nr.traceparent = delivery::stored_trace_context(incoming_trace, state);
+    } else {
+        nr.traceparent = delivery::make_traceparent("");
+    }
     if (key && !client_id.empty()) {
         // Each client has its own key space: the same key from two clients is two requests,
         // and one client can never be handed another's request id.

@@ -67,6 +67,9 @@ void RemoteAuthorizer::authorize(const AuthorizationRequest& request, DecisionCa
     req.headers.emplace_back("Accept", "application/json");
     // Same trace as the request (a new one when it came without), our own span.
     req.headers.emplace_back("traceparent", delivery::make_traceparent(request.traceparent));
+    if (const auto state = delivery::tracestate_of(request.traceparent); !state.empty()) {
+        req.headers.emplace_back("tracestate", std::string(state));
+    }
     boost::json::object body;
     body["station_id"] = request.station_id;
     body["driver_token"] = request.driver_token;

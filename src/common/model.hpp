@@ -36,7 +36,7 @@ struct AuthorizationRequest {
     std::string request_id;
     std::string station_id;
     std::string driver_token;
-    std::string traceparent;  // W3C trace context of the originating request, may be empty
+    std::string traceparent;  // stored W3C trace context (traceparent[ tracestate]), may be empty
 };
 
 }  // namespace cg

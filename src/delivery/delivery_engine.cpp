@@ -171,6 +171,9 @@ struct DeliveryEngine::Impl {
             req.headers.emplace_back("webhook-signature", keys->sign(job.id, ts, req.body));
         }
         req.headers.emplace_back("traceparent", make_traceparent(job.traceparent));
+        if (const auto state = tracestate_of(job.traceparent); !state.empty()) {
+            req.headers.emplace_back("tracestate", std::string(state));
+        }
         http.post(std::move(req), [this, job = std::move(job), now](HttpResponse r) mutable {
             std::lock_guard lock(mu);
             completions.push_back({std::move(job), std::move(r), now});

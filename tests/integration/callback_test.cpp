@@ -14,8 +14,9 @@ TEST_F(CallbackTest, BodyAndStandardWebhooksHeaders) {
     start();
     allow(kToken);
     const std::string incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-    const auto r =
-        post_session(receiver_.url("/api/callbacks/charge-result"), {{"traceparent", incoming}});
+    const std::string state = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
+    const auto r = post_session(receiver_.url("/api/callbacks/charge-result"),
+                                {{"traceparent", incoming}, {"tracestate", state}});
     ASSERT_EQ(r.status, 200);
     const auto id = str(parse_object(r.body), "request_id");
     ASSERT_TRUE(receiver_.wait_for_count(1, std::chrono::seconds(10)));
@@ -50,6 +51,7 @@ TEST_F(CallbackTest, BodyAndStandardWebhooksHeaders) {
     ASSERT_EQ(tp.size(), 55u) << tp;
     EXPECT_EQ(tp.substr(0, 36), incoming.substr(0, 36));    // same trace id
     EXPECT_NE(tp.substr(36, 16), incoming.substr(36, 16));  // our own span
+    EXPECT_EQ(cb.header("tracestate"), state);              // forwarded with it
 }
 
 // Secret rotation: with the old and the new secret configured, every callback carries a
@@ -94,6 +96,7 @@ TEST_F(CallbackTest, WithoutSecretNoSignatureAndANewTrace) {
     const auto cb = receiver_.requests().at(0);
     EXPECT_TRUE(cb.header("webhook-signature").empty());
     EXPECT_EQ(cb.header("traceparent").size(), 55u);
+    EXPECT_TRUE(cb.header("tracestate").empty());  // none came in, none goes out
     EXPECT_EQ(str(parse_object(cb.body), "reason"), "token_unknown");
 }
 

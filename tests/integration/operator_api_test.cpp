@@ -181,7 +181,7 @@ TEST_F(OperatorApiTest, MetricsShowTheOldestWaitingRequestAndTheProcess) {
     env["AUTHORIZER_URL"] = authorizer.url("/authorize");
     env["AUTHORIZATION_TIMEOUT_MS"] = "10000";
     start();
-    accept_one({{"traceparent", kTraceparent}});
+    accept_one({{"traceparent", kTraceparent}, {"tracestate", "vendor=opaque-1"}});
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     auto m = http_get(url("/metrics")).body;
     EXPECT_GE(series(m, "authorization_queue_oldest_age_seconds"), 1.0) << m;
@@ -205,6 +205,9 @@ TEST_F(OperatorApiTest, MetricsShowTheOldestWaitingRequestAndTheProcess) {
     EXPECT_EQ(at_authorizer.substr(3, 32), kTrace) << at_authorizer;
     EXPECT_EQ(at_receiver.substr(3, 32), kTrace) << at_receiver;
     EXPECT_NE(at_authorizer.substr(36, 16), at_receiver.substr(36, 16));
+    // The tracestate travels with the trace to both (W3C Trace Context).
+    EXPECT_EQ(authorizer.requests().at(0).header("tracestate"), "vendor=opaque-1");
+    EXPECT_EQ(receiver_.requests().at(0).header("tracestate"), "vendor=opaque-1");
     m = http_get(url("/metrics")).body;
     EXPECT_EQ(series(m, "authorization_queue_oldest_age_seconds"), 0.0);
     EXPECT_EQ(series(m, "charging_session_end_to_end_seconds_count"), 1.0);

@@ -44,6 +44,40 @@ TEST(Traceparent, ContinuesAValidTraceOrStartsANewOne) {
     EXPECT_NE(make_traceparent("").substr(3, 32), make_traceparent("").substr(3, 32));
 }
 
+TEST(TraceContext, TracestateIsStoredWithTheTraceparentAndForwardedAsIs) {
+    const std::string tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const std::string ts = "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE, tenant@vendor=x y";
+    const auto stored = stored_trace_context(tp, ts);
+    EXPECT_EQ(traceparent_of(stored), tp);
+    EXPECT_EQ(tracestate_of(stored), ts);
+    EXPECT_EQ(trace_id_of(stored), "0af7651916cd43dd8448eb211c80319c");
+    EXPECT_EQ(make_traceparent(stored).substr(0, 36), tp.substr(0, 36));
+    EXPECT_EQ(make_traceparent(stored).size(), 55u);
+    // Without a tracestate, and for rows stored before it was kept: the traceparent alone.
+    EXPECT_EQ(stored_trace_context(tp, ""), tp);
+    EXPECT_EQ(traceparent_of(tp), tp);
+    EXPECT_TRUE(tracestate_of(tp).empty());
+}
+
+TEST(TraceContext, AnInvalidTracestateIsDropped) {
+    const std::string tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    EXPECT_TRUE(valid_tracestate("a=1"));
+    EXPECT_TRUE(valid_tracestate("a=1,,b=2"));  // empty members are allowed
+    for (const std::string& bad :
+         {std::string("="), std::string("novalue"), std::string("Upper=1"), std::string("a=1,b"),
+          std::string("a=x\ty"), std::string("a=1=2"), std::string(" , "), std::string(600, 'a')}) {
+        EXPECT_FALSE(valid_tracestate(bad)) << bad;
+        EXPECT_EQ(stored_trace_context(tp, bad), tp) << bad;
+    }
+    std::string many;
+    for (int i = 0; i < 33; ++i) {
+        many += 'k';  // appended: GCC 12 -O3 -Wrestrict false positive on "k" + std::string
+        many += std::to_string(i);
+        many += "=v,";
+    }
+    EXPECT_FALSE(valid_tracestate(many));  // more than 32 members
+}
+
 TEST(RetryAfter, SecondsAndHttpDates) {
     EXPECT_EQ(parse_retry_after_ms("120", 0), 120000);
     EXPECT_EQ(parse_retry_after_ms("0", 0), 0);
