@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds chargegate with its tests and runs every test: unit and integration tests in a release
-# build, the deployment-file checks and the dashboard's browser test against that build, then
-# the unit and integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer and
-# under ThreadSanitizer, then each libFuzzer target for CG_FUZZ_SECONDS (default 60) seconds.
+# build (recording the service's answers, then checked against docs/openapi.yaml by
+# scripts/api-check.sh), the deployment-file checks and the dashboard's browser test against
+# that build, then the unit and integration tests again under AddressSanitizer +
+# UndefinedBehaviorSanitizer and under ThreadSanitizer, then each libFuzzer target for
+# CG_FUZZ_SECONDS (default 60) seconds.
 # Set CG_SANITIZERS=0 to skip the sanitizer pass, CG_FUZZ_SECONDS=0 to skip fuzzing.
 # Cluster mode's tests (ctest label `cluster`) start their own Redis and PostgreSQL; set
 # CG_CLUSTER_TESTS=OFF to leave them out of every pass, CG_TSAN_CLUSTER_TESTS=OFF to leave them
@@ -18,8 +20,13 @@ echo "== build (release, warnings as errors)"
 BUILD_TYPE=RelWithDebInfo scripts/build.sh build -DCG_WERROR=ON -DCG_TESTS=ON \
   -DCG_CLUSTER_TESTS="$cluster"
 
-echo "== unit and integration tests"
-ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300
+echo "== unit and integration tests (recording the service's answers for the API check)"
+api_records="$(mktemp -d)"
+trap 'rm -rf "$api_records"' EXIT
+CG_API_RECORD_DIR="$api_records" ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300
+
+echo "== API description (docs/openapi.yaml valid; the answers recorded above conform to it)"
+scripts/api-check.sh "$api_records"
 
 echo "== deployment files (YAML, promtool on the alert rules and a live /metrics)"
 CHARGEGATE_BIN=build/chargegate scripts/check-deploy.sh
