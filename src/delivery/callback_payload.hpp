@@ -1,5 +1,5 @@
 #pragma once
-// The callback body of contract §2 and the W3C trace context sent with it.
+// The callback body of docs/api.md §2 and the W3C trace context sent with it.
 #include <string>
 #include <string_view>
 
