@@ -2,10 +2,11 @@
 # Builds chargegate with its tests and runs every test: first the README's run command as a
 # newcomer runs it (scripts/check-first-run.sh: fresh clone, Release build of the binary, start,
 # ready, SIGTERM, exit 0), then unit and integration tests in the Release build that users, the
-# benches and the image get (the benches' own build too), the deployment-file checks and the
-# dashboard's browser test against that build, then
-# the unit and integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer and
-# under ThreadSanitizer, then each libFuzzer target for CG_FUZZ_SECONDS (default 60) seconds.
+# benches and the image get (the benches' own build too), recording the service's answers, which
+# scripts/api-check.sh then checks against docs/openapi.yaml; the deployment-file checks and the
+# dashboard's browser test against that build, then the unit and integration tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer and under ThreadSanitizer, then each libFuzzer
+# target for CG_FUZZ_SECONDS (default 60) seconds.
 # Set CG_SANITIZERS=0 to skip the sanitizer pass, CG_FUZZ_SECONDS=0 to skip fuzzing.
 # Cluster mode's tests (ctest label `cluster`) start their own Redis and PostgreSQL; set
 # CG_CLUSTER_TESTS=OFF to leave them out of every pass, CG_TSAN_CLUSTER_TESTS=OFF to leave them
@@ -27,8 +28,13 @@ BUILD_TYPE=Release scripts/build.sh build -DCG_WERROR=ON -DCG_TESTS=ON -DCG_BENC
 echo "== the benchmarks' build (bench/build.sh: Release, micro-benchmarks, wrk and nginx)"
 bench/build.sh
 
-echo "== unit and integration tests"
-ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300
+echo "== unit and integration tests (recording the service's answers for the API check)"
+api_records="$(mktemp -d)"
+trap 'rm -rf "$api_records"' EXIT
+CG_API_RECORD_DIR="$api_records" ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300
+
+echo "== API description (docs/openapi.yaml valid; the answers recorded above conform to it)"
+scripts/api-check.sh "$api_records"
 
 echo "== deployment files (YAML, promtool on the alert rules and a live /metrics)"
 CHARGEGATE_BIN=build/chargegate scripts/check-deploy.sh

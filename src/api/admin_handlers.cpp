@@ -1,4 +1,4 @@
-// Contract §4: the local authorization list and station registry.
+// docs/api.md §4: the local authorization list and station registry.
 #include <boost/json.hpp>
 
 #include "api/handlers.hpp"

@@ -1,4 +1,4 @@
-// Contract §5: health and metrics.
+// docs/api.md §5: health and metrics.
 #include <boost/beast/http/field.hpp>
 #include <boost/json.hpp>
 

@@ -1,5 +1,5 @@
 #pragma once
-// The JSON views of a stored request: contract §3's status body, and the operators' views
+// The JSON views of a stored request: docs/api.md §3's status body, and the operators' views
 // (docs/operations.md) built on it.
 #include <boost/json/object.hpp>
 
@@ -16,7 +16,7 @@ inline RequestState shown_state(const store::RequestView& v, int64_t dispatched_
     return v.state;
 }
 
-// Contract §3 body (driver token masked) plus `attempts`, every attempt oldest first.
+// docs/api.md §3 body (driver token masked) plus `attempts`, every attempt oldest first.
 // `state` is the state to show (a queued request already handed to a worker shows as
 // authorizing).
 boost::json::object request_json(const store::RequestView& v, RequestState state);

@@ -1,5 +1,5 @@
 #pragma once
-// Answer bodies and shapes of the contract (§1 error shapes, JSON content type).
+// Answer bodies and shapes of docs/api.md (the error shapes of its Conventions, JSON content type).
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/value.hpp>

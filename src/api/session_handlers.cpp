@@ -1,4 +1,4 @@
-// Contract §1 (create), §3 (status) and §4 (redeliver) of the charging-session resource.
+// docs/api.md §1 (create), §3 (status) and §4 (redeliver) of the charging-session resource.
 #include <openssl/sha.h>
 
 #include <boost/beast/http/field.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-// Validation of the public request (contract §1) and of admin inputs. Pure functions, no I/O.
+// Validation of the public request (docs/api.md §1) and of admin inputs. Pure functions, no I/O.
 #include <string>
 #include <string_view>
 #include <variant>

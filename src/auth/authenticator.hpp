@@ -1,5 +1,5 @@
 #pragma once
-// Who is calling the public API (contract §1, §3): an API key (`X-API-Key: <key>` or
+// Who is calling the public API (docs/api.md §1, §3): an API key (`X-API-Key: <key>` or
 // `Authorization: Bearer <key>`) or a JWT bearer token. The answer is a client id, or a refusal
 // that says nothing about why (the caller learns only "invalid credentials"; the reason goes to
 // the DEBUG log without the credential).

@@ -1,5 +1,5 @@
 #pragma once
-// Decides with the local authorization list kept in the store (contract §4). Every decision
+// Decides with the local authorization list kept in the store (docs/api.md §4). Every decision
 // reads the store, so an ACL or station change applies to every decision made after the change
 // was acknowledged (writes are acknowledged only once committed, and readers see every commit).
 #include <atomic>

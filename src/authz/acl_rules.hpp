@@ -1,5 +1,5 @@
 #pragma once
-// The built-in decision rules of contract §4, as a pure function.
+// The built-in decision rules of docs/api.md §4, as a pure function.
 #include <optional>
 #include <string_view>
 

@@ -1,6 +1,6 @@
 #pragma once
 // Who decides whether a driver may charge at a station. Implementations: AclAuthorizer
-// (built-in local authorization list, contract §4) and RemoteAuthorizer (AUTHORIZER_URL).
+// (built-in local authorization list, docs/api.md §4) and RemoteAuthorizer (AUTHORIZER_URL).
 #include <boost/json/object.hpp>
 #include <functional>
 

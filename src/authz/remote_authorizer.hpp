@@ -1,5 +1,5 @@
 #pragma once
-// Asks an internal authorization service (AUTHORIZER_URL, contract §4): POSTs
+// Asks an internal authorization service (AUTHORIZER_URL, docs/api.md §4): POSTs
 // {"station_id","driver_token"} and expects {"status":"allowed"|"not_allowed","reason":"..."}.
 // No answer within the deadline → unknown/authorizer_timeout; any other failure (connection,
 // non-2xx, malformed answer) → unknown/authorizer_error.

@@ -1,5 +1,5 @@
 #pragma once
-// Parses ACL import files for `chargegate acl import` (contract §4 entries in bulk).
+// Parses ACL import files for `chargegate acl import` (docs/api.md §4 entries in bulk).
 //   CSV:  header `driver_token,status,stations,expires_at`; stations separated by ';', empty
 //         for every station; expires_at RFC 3339 or empty. Fields may be double-quoted.
 //   JSON: an array of {"driver_token","status","stations","expires_at"} objects, the same shape

@@ -7,7 +7,7 @@
 
 namespace cg {
 
-// Lifecycle of a charging-session request (contract §3). Stored as the integer value.
+// Lifecycle of a charging-session request (docs/api.md §3). Stored as the integer value.
 enum class RequestState : uint8_t {
     kQueued = 0,
     kAuthorizing = 1,
@@ -18,7 +18,7 @@ enum class RequestState : uint8_t {
 
 std::string_view to_string(RequestState s);
 
-// Outcome of authorization (contract §2). Fails closed: a default-constructed decision is
+// Outcome of authorization (docs/api.md §2). Fails closed: a default-constructed decision is
 // `unknown`, so every error path that forgets to set it still denies.
 enum class DecisionStatus : uint8_t { kAllowed = 0, kNotAllowed = 1, kUnknown = 2 };
 

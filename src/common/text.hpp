@@ -15,7 +15,7 @@ std::string format_rfc3339_ms(int64_t epoch_ms);
 // falls outside years 0000-9999 in UTC (so that format_rfc3339_ms can show it).
 std::optional<int64_t> parse_rfc3339_ms(std::string_view text);
 
-// Driver tokens are shown as their first 4 characters followed by "***" (contract §5).
+// Driver tokens are shown as their first 4 characters followed by "***" (docs/api.md §5).
 std::string mask_token(std::string_view token);
 
 // Fills `out` with `n` bytes from OpenSSL's CSPRNG. Each thread draws 4 KiB at a time and

@@ -1,5 +1,5 @@
 #pragma once
-// Service configuration (contract §6). Read from a KEY=VALUE file and the environment
+// Service configuration (docs/api.md §6). Read from a KEY=VALUE file and the environment
 // (environment wins); every value is validated at start-up and a bad one is a ConfigError
 // with a one-line message naming the key.
 #include <cstdint>

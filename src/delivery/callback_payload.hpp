@@ -1,6 +1,6 @@
 #pragma once
-// The callback body of contract §2 and the W3C trace context (traceparent, tracestate) sent with
-// it and with the authorizer call.
+// The callback body of docs/api.md §2 and the W3C trace context (traceparent, tracestate) sent
+// with it and with the authorizer call.
 #include <string>
 #include <string_view>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Callback delivery (contract §2): sends each decided request's callback, records every attempt,
+// Callback delivery (docs/api.md §2): sends each decided request's callback, records every attempt,
 // retries with exponential back-off and jitter, dead-letters after the last attempt.
 //
 // Threading: the engine runs on its own thread (it shares the HttpClient's thread for

@@ -1,5 +1,5 @@
 #pragma once
-// Structured logs: one JSON object per line on stderr (contract §5).
+// Structured logs: one JSON object per line on stderr (docs/api.md §5).
 // Usage: obs::log_info("callback delivered").kv("request_id", id).kv("status", 200);
 // The line is written when the temporary is destroyed. Driver tokens must be passed through
 // cg::mask_token before they reach a log line. Thread-safe.

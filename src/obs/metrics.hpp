@@ -1,5 +1,5 @@
 #pragma once
-// Prometheus metrics (contract §5). Every series is a set of atomics created at start-up, so
+// Prometheus metrics (docs/api.md §5). Every series is a set of atomics created at start-up, so
 // recording on a hot path is a relaxed atomic add: no lock, no allocation.
 #include <array>
 #include <atomic>

@@ -106,7 +106,7 @@ struct AttemptView {
     std::string error;
 };
 
-// Full status of one request (contract §3).
+// Full status of one request (docs/api.md §3).
 struct RequestView {
     int64_t seq = 0;
     std::string id;
@@ -134,7 +134,7 @@ struct DeadLetterPage {
 
 enum class AclStatus : uint8_t { kAllowed = 0, kBlocked = 1 };
 
-// One entry of the local authorization list (contract §4).
+// One entry of the local authorization list (docs/api.md §4).
 struct AclEntry {
     std::string driver_token;
     AclStatus status = AclStatus::kAllowed;

@@ -153,7 +153,7 @@ function client(base) {
       });
       assert.equal(res.status, 200, `PUT /api/v1/acl answered ${res.status}: ${await res.text()}`);
     },
-    // POST /api/v1/charging-session (contract §1); resolves to the request id.
+    // POST /api/v1/charging-session (docs/api.md §1); resolves to the request id.
     async send(callbackUrl, driverToken = DRIVER) {
       const res = await fetch(`${base}/api/v1/charging-session`, {
         method: 'POST',

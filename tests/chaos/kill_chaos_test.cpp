@@ -1,4 +1,4 @@
-// Chaos scenario 1 (contract §1 "Accepted is a promise", §2 at-least-once): a steady load of
+// Chaos scenario 1 (docs/api.md §1 "Accepted is a promise", §2 at-least-once): a steady load of
 // requests while the service is killed with SIGKILL at random moments and restarted on the same
 // data directory, the callback receiver refuses or is gone for a while, and the remote
 // authorizer hangs past its deadline. After the last cycle every acknowledged request must have

@@ -1,4 +1,4 @@
-// Chaos scenario 2 (contract §2 retries with exponential back-off): the callback receiver is
+// Chaos scenario 2 (docs/api.md §2 retries with exponential back-off): the callback receiver is
 // gone — its listener closed, connections refused — while requests are accepted, then comes
 // back on the same port. Every callback must arrive soon after, each request's attempts must
 // follow the back-off schedule, and the service's memory must stay flat during the outage.

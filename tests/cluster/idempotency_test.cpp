@@ -1,4 +1,4 @@
-// Cluster mode, contract §1 Idempotency-Key across processes: the same key sent to two API
+// Cluster mode, docs/api.md §1 Idempotency-Key across processes: the same key sent to two API
 // processes at once creates one request and one callback.
 #include <gtest/gtest.h>
 

@@ -63,9 +63,9 @@ using cg::api::ReadStep;
 using cg::api::Response;
 
 constexpr size_t kMaxRequestsPerInput = 8;
-constexpr size_t kChargingBodyLimit = 16 * 1024;  // contract §1: larger bodies get 413
+constexpr size_t kChargingBodyLimit = 16 * 1024;  // docs/api.md §1: larger bodies get 413
 constexpr auto kAnswerTimeout = std::chrono::seconds(10);
-// The outcomes counted once per call of the charging-session create handler (contract §5).
+// The outcomes counted once per call of the charging-session create handler (docs/api.md §5).
 constexpr std::array<std::string_view, 8> kChargingOutcomes = {
     "accepted",  "replayed", "invalid",     "unsupported_media_type",
     "too_large", "conflict", "unavailable", "other"};
@@ -239,7 +239,7 @@ void check_wire(const std::string& wire, unsigned status, bool head) {
     CG_FUZZ_CHECK(parser.get().result_int() == status);
 }
 
-// An error answer carries {"status":"error"|"invalid","message":...} (contract §1).
+// An error answer carries {"status":"error"|"invalid","message":...} (docs/api.md §1).
 void check_error_body(const Response& res) {
     boost::system::error_code ec;
     const auto v = boost::json::parse(res.body(), ec);

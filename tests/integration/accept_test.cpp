@@ -1,4 +1,4 @@
-// Contract §1: answers of POST /api/v1/charging-session.
+// docs/api.md §1: answers of POST /api/v1/charging-session.
 #include "service_fixture.hpp"
 
 namespace cg::test {

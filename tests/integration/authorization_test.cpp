@@ -1,4 +1,4 @@
-// Contract §4: decision rules of the built-in ACL, admin protection, remote authorizer.
+// docs/api.md §4: decision rules of the built-in ACL, admin protection, remote authorizer.
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-// Contract §2: what the receiver gets.
+// docs/api.md §2: what the receiver gets.
 #include <algorithm>
 
 #include "service_fixture.hpp"

@@ -1,4 +1,4 @@
-// Contract §7 and the `acl import` command.
+// docs/api.md §7 and the `acl import` command.
 #include <fstream>
 #include <sstream>
 

@@ -1,4 +1,4 @@
-// Client authentication of the public API (contract §1, §3; docs/security.md): API keys made
+// Client authentication of the public API (docs/api.md §1, §3; docs/security.md): API keys made
 // with the CLI, 401 answers, revocation, and each client seeing only its own requests.
 #include <thread>
 

@@ -1,4 +1,4 @@
-// Contract §2 and §4: retries, 410, dead letters and redelivery.
+// docs/api.md §2 and §4: retries, 410, dead letters and redelivery.
 #include <atomic>
 
 #include "service_fixture.hpp"

@@ -1,4 +1,4 @@
-// Contract §1: Idempotency-Key.
+// docs/api.md §1: Idempotency-Key.
 #include <future>
 
 #include "service_fixture.hpp"

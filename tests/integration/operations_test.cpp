@@ -1,4 +1,4 @@
-// Contract §3 (status) and §5 (health, metrics, logs, SIGTERM), crash safety.
+// docs/api.md §3 (status) and §5 (health, metrics, logs, SIGTERM), crash safety.
 #include <signal.h>
 
 #include <atomic>

@@ -121,7 +121,7 @@ TEST_F(SecretHygieneTest, NoSecretAppearsInLogsMetricsOrAnswers) {
                                                               << answer;
         }
     }
-    // Driver tokens do appear, masked (contract §3, §5).
+    // Driver tokens do appear, masked (docs/api.md §3, §5).
     EXPECT_NE(log.find(driver_token.substr(0, 4) + "***"), std::string::npos);
 }
 

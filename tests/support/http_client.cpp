@@ -3,6 +3,9 @@
 #include <curl/curl.h>
 
 #include <cctype>
+#include <cstdlib>
+
+#include "support/api_record.hpp"
 
 namespace cg::test {
 
@@ -29,6 +32,11 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 }  // namespace
 
 namespace {
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
 // Runs one request on `e`, which keeps its connection cache between calls.
 HttpResult perform(CURL* e, const std::string& method, const std::string& url,
                    const Headers& headers, const std::string& body, long timeout_ms,
@@ -63,6 +71,14 @@ HttpResult perform(CURL* e, const std::string& method, const std::string& url,
     }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, nullptr);
     curl_slist_free_all(list);
+    if (r.status != 0 && std::getenv("CG_API_RECORD_DIR") != nullptr) {
+        RecordedExchange x{method, url, 0, {}, r.status, r.headers, r.body};
+        curl_easy_getinfo(e, CURLINFO_PRIMARY_PORT, &x.port);
+        for (const auto& [k, v] : headers) {
+            if (lower(k) == "content-type") x.request_content_type = v;
+        }
+        record_exchange(x);
+    }
     return r;
 }
 }  // namespace

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "support/api_record.hpp"
 #include "support/http_client.hpp"
 
 extern char** environ;
@@ -101,7 +102,12 @@ ServiceProcess::~ServiceProcess() {
     if (pid_ > 0) kill9();
 }
 
-void ServiceProcess::start() { pid_ = spawn(binary_, {"serve"}, env_, log_path_, log_path_); }
+void ServiceProcess::start() {
+    if (const auto it = env_.find("PORT"); it != env_.end()) {
+        note_service_port(static_cast<uint16_t>(std::stoul(it->second)));
+    }
+    pid_ = spawn(binary_, {"serve"}, env_, log_path_, log_path_);
+}
 
 std::string ServiceProcess::base_url() const {
     return (tls_ca_file_.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") + env_.at("PORT");
