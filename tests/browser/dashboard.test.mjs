@@ -328,6 +328,21 @@ async function main() {
     assert.equal(new URL(slash.url()).pathname, '/dashboard');
     await slash.close();
 
+    step('opening http://user:token@host/dashboard (credentials in the URL): the page goes live');
+    const inUrl = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const withCreds = watch(await inUrl.newPage());
+    const credsUrl = new URL(`${base}/dashboard`);
+    credsUrl.username = 'operator';
+    credsUrl.password = ADMIN_TOKEN;
+    const credsResponse = await withCreds.goto(credsUrl.href);
+    assert.equal(credsResponse.status(), 200, `GET /dashboard answered ${credsResponse.status()}`);
+    await withCreds.waitForSelector('#conn-status[data-state="ok"]', { timeout: 10000 }).catch(async () => {
+      throw new Error(`opened with credentials in the URL, the page says ` +
+        `"${await withCreds.textContent('#conn-status')}"; console: ${consoleErrors.join(' | ')}`);
+    });
+    assert.ok((await tile(withCreds, 'accepted-total')) >= 5, 'the totals did not load');
+    await inUrl.close();
+
     step('checking the console and the origins of every request');
     assert.deepEqual(consoleErrors, [], `console errors on the page:\n  ${consoleErrors.join('\n  ')}`);
     assert.deepEqual(foreignRequests, [], `requests to another origin:\n  ${foreignRequests.join('\n  ')}`);

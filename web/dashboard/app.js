@@ -134,8 +134,12 @@
     e.hidden = !text;
   }
 
+  // Every call names this page's origin in full: a page opened as http://user:token@host/dashboard
+  // has those credentials in its own URL, and fetch() refuses a relative URL resolved against it
+  // ("Request cannot be constructed from a URL that includes credentials"). The origin never
+  // includes them; the browser's stored login for this origin still goes with each call.
   async function api(path, init) {
-    const res = await fetch(path, {
+    const res = await fetch(new URL(path, location.origin), {
       credentials: 'same-origin',
       cache: 'no-store',
       ...init,
