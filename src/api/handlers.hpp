@@ -1,5 +1,5 @@
 #pragma once
-// Request handlers, grouped by contract section. Each answers through `reply`, exactly once,
+// Request handlers, grouped by docs/api.md section. Each answers through `reply`, exactly once,
 // possibly from another thread; none blocks the calling event-loop thread.
 #include <atomic>
 #include <functional>

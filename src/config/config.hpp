@@ -22,7 +22,7 @@ enum class LogLevel { kDebug, kInfo, kWarn, kError };
 enum class Role { kAll, kApi, kWorker };
 
 struct Config {
-    // §6 contract settings
+    // docs/api.md §6 settings
     uint16_t port = 8080;
     std::string bind_address = "0.0.0.0";
     std::string data_dir = "./data";
