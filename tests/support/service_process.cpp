@@ -101,7 +101,16 @@ ServiceProcess::~ServiceProcess() {
     if (pid_ > 0) kill9();
 }
 
-void ServiceProcess::start() { pid_ = spawn(binary_, {"serve"}, env_, log_path_, log_path_); }
+void ServiceProcess::start() {
+    if (launcher_.empty()) {
+        pid_ = spawn(binary_, {"serve"}, env_, log_path_, log_path_);
+        return;
+    }
+    std::vector<std::string> args(launcher_.begin() + 1, launcher_.end());
+    args.push_back(binary_);
+    args.emplace_back("serve");
+    pid_ = spawn(launcher_.front(), args, env_, log_path_, log_path_);
+}
 
 std::string ServiceProcess::base_url() const {
     return (tls_ca_file_.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") + env_.at("PORT");
