@@ -1,11 +1,15 @@
 #include "api/http_server.hpp"
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -23,7 +27,35 @@ namespace {
 // SO_REUSEPORT lets every event loop own an acceptor on the same port; the kernel spreads
 // incoming connections across them. Asio has no named option for it.
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+// After a failed accept the loop pauses before the next one: 10 ms, doubling up to 1 s, back
+// to none after an accept succeeds. A pending connection the kernel could not hand over (out of
+// descriptors: EMFILE) keeps the listener readable, so retrying at once would spin a core.
+constexpr std::chrono::milliseconds kAcceptPauseFirst{10};
+constexpr std::chrono::milliseconds kAcceptPauseMax{1000};
+// At most one "accept failed" line per interval (with the count since the last line).
+constexpr std::chrono::seconds kAcceptLogInterval{10};
+
+const char* accept_error_label(const boost::system::error_code& ec) {
+    if (ec.category() != boost::system::system_category()) return "other";
+    switch (ec.value()) {
+        case EMFILE:
+            return "emfile";
+        case ENFILE:
+            return "enfile";
+        case ENOMEM:
+        case ENOBUFS:
+            return "enomem";
+        default:
+            return "other";
+    }
+}
 }  // namespace
+
+std::chrono::milliseconds next_accept_pause(std::chrono::milliseconds previous) {
+    if (previous.count() <= 0) return kAcceptPauseFirst;
+    return std::min(previous * 2, kAcceptPauseMax);
+}
 
 std::optional<asio::ip::address> peer_of(const tcp::socket& socket) {
     boost::system::error_code ec;
@@ -36,6 +68,8 @@ std::optional<asio::ip::address> peer_of(const tcp::socket& socket) {
 struct Loop {
     asio::io_context ioc{1};
     std::optional<tcp::acceptor> acceptor;
+    asio::steady_timer accept_pause{ioc};          // waits out a pause after a failed accept
+    std::chrono::milliseconds accept_backoff{0};   // the last pause; 0 after a good accept
     std::vector<std::weak_ptr<Session>> sessions;  // this loop's thread only
     std::thread thread;
 };
@@ -54,6 +88,11 @@ struct HttpServer::Impl {
     std::vector<std::unique_ptr<Loop>> loops;
     uint16_t bound_port = 0;
     bool stopped = false;
+
+    // Accept failures since the last "accept failed" line, shared by every loop.
+    std::mutex accept_log_mu;
+    int64_t accept_failures_unlogged = 0;                     // guarded by accept_log_mu
+    std::chrono::steady_clock::time_point accept_log_next{};  // guarded by accept_log_mu
 
     Impl(ServerOptions o, ApiServices s)
         : options(std::move(o)),
@@ -95,13 +134,47 @@ struct HttpServer::Impl {
         session->start();
     }
 
+    // Counts a failed accept and writes one warn line per kAcceptLogInterval at most: the first
+    // failure at once, then the count of those in between (a burst never floods the log).
+    void note_accept_failure(const boost::system::error_code& ec) {
+        services.metrics.accept_errors.inc(accept_error_label(ec));
+        const auto now = std::chrono::steady_clock::now();
+        int64_t count = 0;
+        {
+            std::lock_guard lock(accept_log_mu);
+            ++accept_failures_unlogged;
+            if (now < accept_log_next) return;
+            count = accept_failures_unlogged;
+            accept_failures_unlogged = 0;
+            accept_log_next = now + kAcceptLogInterval;
+        }
+        obs::log_warn("accept failed " + std::to_string(count) + " times: " + ec.message())
+            .kv("error", ec.message())
+            .kv("count", count)
+            .kv("interval_s", static_cast<int64_t>(kAcceptLogInterval.count()));
+    }
+
+    // Pauses this loop's accepting (never blocking the loop: a timer on it), then accepts again.
+    void pause_accepting(Loop& loop) {
+        loop.accept_backoff = next_accept_pause(loop.accept_backoff);
+        loop.accept_pause.expires_after(loop.accept_backoff);
+        loop.accept_pause.async_wait([this, &loop](boost::system::error_code ec) {
+            if (ec || !loop.acceptor->is_open()) return;
+            do_accept(loop);
+        });
+    }
+
     void do_accept(Loop& loop) {
         loop.acceptor->async_accept(loop.ioc, [this, &loop](boost::system::error_code ec,
                                                             tcp::socket socket) {
             if (ec) {
                 if (ec == asio::error::operation_aborted || !loop.acceptor->is_open()) return;
-                obs::log_warn("accept failed").kv("error", ec.message());
-            } else if (draining.load()) {
+                note_accept_failure(ec);
+                pause_accepting(loop);
+                return;
+            }
+            loop.accept_backoff = std::chrono::milliseconds(0);
+            if (draining.load()) {
                 boost::system::error_code ignored;
                 socket.close(ignored);
             } else if (auto peer = peer_of(socket); !peer) {
@@ -172,6 +245,7 @@ void HttpServer::stop_accepting() {
         asio::post(loop->ioc, [l = loop.get()] {
             boost::system::error_code ec;
             if (l->acceptor) l->acceptor->close(ec);
+            l->accept_pause.cancel();
             for (auto& w : l->sessions) {
                 if (auto s = w.lock()) s->close_if_idle();
             }

@@ -25,6 +25,10 @@ struct ServerOptions {
     std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
+// The pause after a failed accept that followed a pause of `previous` (0: none): 10 ms, then
+// doubling, at most 1 s.
+std::chrono::milliseconds next_accept_pause(std::chrono::milliseconds previous);
+
 class HttpServer {
   public:
     HttpServer(ServerOptions options, ApiServices services);

@@ -16,6 +16,7 @@
 #include "api/http_server.hpp"
 #include "api/tls_context.hpp"
 #include "app/backends.hpp"
+#include "app/fd_limit.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/credential_directory.hpp"
 #include "auth/jwt_verifier.hpp"
@@ -79,6 +80,7 @@ void wait_until(const std::function<bool()>& done, std::chrono::steady_clock::ti
 int serve(const config::Config& cfg) {
     const sigset_t stop_signals = block_stop_signals();
     obs::init_logging(cfg.log_level);
+    prepare_fd_limit(cfg);
     // Loaded before anything is opened: a bad certificate or key stops the start at once.
     std::shared_ptr<boost::asio::ssl::context> tls;
     if (!cfg.tls_cert_file.empty()) {

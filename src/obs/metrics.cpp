@@ -170,7 +170,12 @@ Metrics::Metrics()
                      "health", "metrics", "other"}),
       connections_refused("http_connections_refused_total",
                           "Connections answered 503 and closed at once, by the limit they hit",
-                          "reason", {"total", "per_client"}) {}
+                          "reason", {"total", "per_client"}),
+      accept_errors("http_accept_errors_total",
+                    "Failed accepts of new connections (the listener pauses after each), by "
+                    "errno: emfile (process descriptor limit), enfile (system limit), enomem "
+                    "(kernel memory or buffers), other",
+                    "error", {"emfile", "enfile", "enomem", "other"}) {}
 
 std::string Metrics::render(const std::vector<GaugeSample>& gauges) const {
     std::string out;
@@ -186,6 +191,7 @@ std::string Metrics::render(const std::vector<GaugeSample>& gauges) const {
     commit_duration.render(out);
     http_requests.render(out);
     connections_refused.render(out);
+    accept_errors.render(out);
     header(out, "rate_limited_total", "Requests answered 429 by the per-client rate limit",
            "counter");
     out += fmt::format("rate_limited_total {}\n", rate_limited.value());

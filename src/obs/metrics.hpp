@@ -102,6 +102,9 @@ struct Metrics {
     Counter retries_scheduled;       // callback_retries_scheduled_total
     Counter callback_deferred;       // callback_deferred_total (receiver at its limit)
     CounterVec connections_refused;  // http_connections_refused_total{reason}
+    // http_accept_errors_total{error}: accept() failures (the loop pauses after each, see
+    // api/http_server.cpp); error is emfile, enfile, enomem or other
+    CounterVec accept_errors;
     Counter tls_handshake_failures;  // tls_handshake_failures_total (HTTPS only)
     Counter rate_limited;            // rate_limited_total: requests answered 429
     // rate_limit_fallback_decisions_total: cluster mode, decided by the per-process fallback

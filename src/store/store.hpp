@@ -101,7 +101,9 @@ class Store {
     virtual std::unique_ptr<StoreReader> open_reader() = 0;
 
     // Crash recovery, run once at start before workers: deliveries that were resident in a
-    // previous process (in flight when it died) are parked as due at `now_ms`.
+    // previous process (in flight when it died) are parked as due at `now_ms`. When the write
+    // fails (a full disk) it does not throw: the store reports itself not writable and applies
+    // the recovery with its first write that succeeds (SQLite: probed every second).
     virtual void recover_in_flight(int64_t now_ms) = 0;
 
     // Deletes idempotency keys older than `older_than_ms`. Asynchronous like the writes.

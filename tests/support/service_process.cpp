@@ -106,7 +106,14 @@ void ServiceProcess::start() {
     if (const auto it = env_.find("PORT"); it != env_.end()) {
         note_service_port(static_cast<uint16_t>(std::stoul(it->second)));
     }
-    pid_ = spawn(binary_, {"serve"}, env_, log_path_, log_path_);
+    if (launcher_.empty()) {
+        pid_ = spawn(binary_, {"serve"}, env_, log_path_, log_path_);
+        return;
+    }
+    std::vector<std::string> args(launcher_.begin() + 1, launcher_.end());
+    args.push_back(binary_);
+    args.emplace_back("serve");
+    pid_ = spawn(launcher_.front(), args, env_, log_path_, log_path_);
 }
 
 std::string ServiceProcess::base_url() const {

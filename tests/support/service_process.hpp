@@ -34,6 +34,10 @@ class ServiceProcess {
     // The service serves HTTPS (TLS_CERT_FILE): base_url() is https:// and wait_ready() verifies
     // the server against `ca_file`. Call before start().
     void use_tls(std::string ca_file) { tls_ca_file_ = std::move(ca_file); }
+    // Starts the binary through `launcher` (an absolute path and its arguments, e.g.
+    // {"/usr/bin/prlimit", "--nofile=256:256"}), which execs `binary serve`. Call before start();
+    // pid() is then the launcher's, which is the service once it has exec'd.
+    void launch_with(std::vector<std::string> launcher) { launcher_ = std::move(launcher); }
     // Polls GET /health/ready until 200; false on timeout or if the process exited.
     bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(15));
     void kill9();
@@ -51,6 +55,7 @@ class ServiceProcess {
     Env env_;
     std::string log_path_;
     std::string tls_ca_file_;  // empty: plain HTTP
+    std::vector<std::string> launcher_;
     pid_t pid_ = -1;
 };
 

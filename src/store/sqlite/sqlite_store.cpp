@@ -426,6 +426,20 @@ struct SqliteStore::Impl {
     mutable std::mutex error_mu;
     std::string last_error;
 
+    // Start-up recovery the disk refused (recover_in_flight). While pending, every commit applies
+    // it first, in the same transaction: no commit without it has happened since the start, so it
+    // reaches exactly the deliveries resident in the previous process. With nothing else to write
+    // the writer probes with it alone every kRecoveryRetry, so the store comes back by itself.
+    // Set by recover_in_flight (under mu, before any other write is submitted); cleared by the
+    // writer once a commit with it succeeded.
+    static constexpr std::chrono::seconds kRecoveryRetry{1};
+    static constexpr std::chrono::seconds kRecoveryLogInterval{30};
+    std::atomic<bool> recovery_pending{false};
+    int64_t recovery_now_ms = 0;                                // guarded by mu when written
+    int64_t recovery_failures = 0;                              // writer thread only
+    int64_t recovery_failures_unlogged = 0;                     // writer thread only
+    std::chrono::steady_clock::time_point recovery_log_next{};  // writer thread only
+
     void submit(std::unique_ptr<Op> op) {
         {
             std::lock_guard lock(mu);
@@ -444,9 +458,16 @@ struct SqliteStore::Impl {
         for (;;) {
             {
                 std::unique_lock lock(mu);
-                cv.wait(lock, [&] { return closing || !pending.empty(); });
+                const auto has_work = [&] { return closing || !pending.empty(); };
+                if (recovery_pending.load()) {
+                    // A timeout leaves the batch empty: a probe with the recovery alone.
+                    cv.wait_for(lock, kRecoveryRetry, has_work);
+                } else {
+                    cv.wait(lock, [&] { return has_work() || recovery_pending.load(); });
+                    if (!has_work()) continue;  // recovery became pending: wait with a timeout
+                }
                 if (pending.empty() && closing) return;
-                if (options.commit_interval_us > 0 && !closing) {
+                if (options.commit_interval_us > 0 && !closing && !pending.empty()) {
                     // Let more operations join this commit.
                     cv.wait_for(lock, std::chrono::microseconds(options.commit_interval_us),
                                 [&] { return closing || pending.size() >= options.max_batch; });
@@ -467,13 +488,23 @@ struct SqliteStore::Impl {
 
     void commit(std::vector<std::unique_ptr<Op>>& batch) {
         const auto started = std::chrono::steady_clock::now();
+        const bool recovering = recovery_pending.load();
+        if (batch.empty() && !recovering) return;
         Deltas deltas;
         WriteContext ctx{*db, *statements, deltas, options.idempotency_ttl_ms};
         bool committed = false;
+        int64_t recovered = 0;
         std::string error;
         try {
             db->exec("BEGIN IMMEDIATE");
             try {
+                if (recovering) {  // any failure of it fails the whole batch
+                    auto& s = statements->recover;
+                    Reset guard(s);
+                    s.bind(1, recovery_now_ms);
+                    s.run();
+                    recovered = db->changes();
+                }
                 for (auto& op : batch) {
                     try {
                         op->apply(ctx);
@@ -500,6 +531,14 @@ struct SqliteStore::Impl {
             delivering.fetch_add(deltas.delivering);
             if (deltas.max_seq > max_seq.load()) max_seq.store(deltas.max_seq);
             if (!writable.exchange(true)) obs::log_info("store writable again");
+            if (recovering) {
+                recovery_pending.store(false);
+                obs::log_info(
+                    "start-up recovery written now that the store takes writes: resuming "
+                    "deliveries that were in flight at the last stop")
+                    .kv("count", recovered)
+                    .kv("failed_tries", recovery_failures);
+            }
         } else {
             {
                 std::lock_guard lock(error_mu);
@@ -507,10 +546,26 @@ struct SqliteStore::Impl {
             }
             writable.store(false);
             if (metrics) metrics->store_errors.inc();
-            obs::log_error("store commit failed; the batch was not stored")
-                .kv("error", error)
-                .kv("operations", static_cast<int64_t>(batch.size()));
+            if (recovering) ++recovery_failures;
+            if (!batch.empty()) {
+                obs::log_error("store commit failed; the batch was not stored")
+                    .kv("error", error)
+                    .kv("operations", static_cast<int64_t>(batch.size()));
+            } else {
+                // A probe (one a second while DOWN): one line per interval with the count.
+                ++recovery_failures_unlogged;
+                if (started >= recovery_log_next) {
+                    obs::log_warn(
+                        "store still refuses writes; start-up recovery retried every second")
+                        .kv("error", error)
+                        .kv("failed_tries", recovery_failures_unlogged)
+                        .kv("interval_s", static_cast<int64_t>(kRecoveryLogInterval.count()));
+                    recovery_failures_unlogged = 0;
+                    recovery_log_next = started + kRecoveryLogInterval;
+                }
+            }
         }
+        if (batch.empty()) return;  // a probe: no batch for the commit histograms
         if (metrics) {
             metrics->commit_batch_size.observe(static_cast<double>(batch.size()));
             metrics->commit_duration.observe(
@@ -519,16 +574,15 @@ struct SqliteStore::Impl {
         for (auto& op : batch) op->complete(committed);
     }
 
-    // Runs one sweep synchronously (used before the service starts taking work).
-    int64_t sweep(Statement WriteStatements::*stmt, int64_t arg) {
+    // Runs one sweep synchronously (used before the service starts taking work): whether it
+    // was written, and the rows it changed.
+    std::pair<bool, int64_t> sweep(Statement WriteStatements::*stmt, int64_t arg) {
         std::promise<std::pair<bool, int64_t>> p;
         auto f = p.get_future();
         submit(std::make_unique<SweepOp>(stmt, arg, [&p](bool ok, int64_t n) {
             p.set_value({ok, n});
         }));
-        const auto [ok, n] = f.get();
-        if (!ok) throw StoreError(path + ": write failed during start-up recovery");
-        return n;
+        return f.get();
     }
 };
 
@@ -632,7 +686,22 @@ std::unique_ptr<StoreReader> SqliteStore::open_reader() {
 }
 
 void SqliteStore::recover_in_flight(int64_t now_ms) {
-    const int64_t n = impl_->sweep(&WriteStatements::recover, now_ms);
+    const auto [ok, n] = impl_->sweep(&WriteStatements::recover, now_ms);
+    if (!ok) {
+        // The disk refuses writes (full, say, after a crash): start anyway with the store DOWN
+        // (accepting answers 503, reads are served) and let the writer retry the recovery.
+        {
+            std::lock_guard lock(impl_->mu);
+            impl_->recovery_now_ms = now_ms;
+            impl_->recovery_pending.store(true);
+        }
+        impl_->cv.notify_one();
+        obs::log_warn(
+            "start-up recovery could not be written; starting with the store DOWN, the writer "
+            "retries it every second")
+            .kv("error", counters().last_error);
+        return;
+    }
     if (n > 0) {
         obs::log_info("resuming deliveries that were in flight at the last stop").kv("count", n);
     }

@@ -6,7 +6,8 @@
 // commits with synchronous=FULL (the WAL is fsync'd), and only then runs their completion
 // callbacks, in order. A failed commit fails every operation of its batch and nothing of it is
 // applied; the next successful commit clears the failure (the store recovers by itself once the
-// disk has room again).
+// disk has room again). Start-up recovery refused by the disk is retried the same way: with the
+// next commit, or alone every second while nothing else is written.
 // Reads: each reader has its own connection; WAL readers never block the writer.
 #include <memory>
 #include <string>

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -94,14 +96,81 @@ std::string failing_disk_scenario(const std::string& data_dir) {
     return err.str();
 }
 
-TEST_F(StoreTest, FailedCommitIsReportedAndTheStoreRecovers) {
-    const auto result_file = dir_.path() / "child-result.txt";
+// Start-up recovery the disk refuses: recover_in_flight does not throw, the store is not
+// writable, and once writes work the recovery is applied by itself (the writer probes every
+// second), to the deliveries resident before the start only.
+std::string refused_recovery_scenario(const std::string& data_dir) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    SqliteOptions o;
+    o.data_dir = data_dir;
+    int64_t resident = 0;
+    int64_t later = 0;
+    {
+        auto s = open_sqlite_store(o, nullptr);
+        Waiter<AcceptResult> a1;
+        Waiter<AcceptResult> a2;
+        s->accept(make_request("id-resident"), a1.cb());
+        s->accept(make_request("id-later"), a2.cb());
+        resident = a1.get().seq;
+        later = a2.get().seq;
+        Waiter<bool> d;
+        s->record_decisions({{resident, Decision{DecisionStatus::kAllowed, "acl_allowed", 2000}}},
+                            d.cb());
+        if (resident == 0 || later == 0 || !d.get()) return "setting up failed";
+        s->close();  // the process "dies" with id-resident in flight
+    }
+    auto s = open_sqlite_store(o, nullptr);
+    rlimit saved{};
+    if (::getrlimit(RLIMIT_FSIZE, &saved) != 0) return "SKIP: getrlimit failed";
+    rlimit tiny = saved;
+    tiny.rlim_cur = 4096;
+    if (::setrlimit(RLIMIT_FSIZE, &tiny) != 0) return "SKIP: cannot lower RLIMIT_FSIZE";
+    try {
+        s->recover_in_flight(7000);
+    } catch (const std::exception& e) {
+        ::setrlimit(RLIMIT_FSIZE, &saved);
+        return std::string("recover_in_flight threw: ") + e.what();
+    }
+    const auto during = s->counters();
+    if (during.writable) {
+        ::setrlimit(RLIMIT_FSIZE, &saved);
+        return "SKIP: lowering RLIMIT_FSIZE did not make the commit fail here";
+    }
+    std::ostringstream err;
+    auto reader = s->open_reader();
+    if (!reader->load_due(1'000'000, 10).empty()) err << "a refused recovery was applied; ";
+    if (::setrlimit(RLIMIT_FSIZE, &saved) != 0) return "cannot restore RLIMIT_FSIZE";
+
+    // Writes work again. A delivery that becomes resident now must not be touched by the
+    // recovery, whichever commit carries it.
+    Waiter<bool> d;
+    s->record_decisions({{later, Decision{DecisionStatus::kAllowed, "acl_allowed", 2000}}}, d.cb());
+    if (!d.get()) err << "the first write after the disk came back failed; ";
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (reader->load_due(1'000'000, 10).empty() && std::chrono::steady_clock::now() < end) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const auto due = reader->load_due(1'000'000, 10);
+    if (due.size() != 1 || due[0].seq != resident) {
+        err << due.size() << " deliveries due after recovery, want id-resident alone; ";
+    }
+    const auto v = reader->find_request("id-resident");
+    if (!v || v->next_attempt_at_ms != 7000) err << "id-resident is not due at 7000; ";
+    if (!s->counters().writable) err << "counters().writable not true after recovery; ";
+    reader.reset();
+    s->close();
+    return err.str();
+}
+
+// Runs `scenario` in a forked child (the file-size limit is per process) and checks its result.
+void run_in_child(const std::function<std::string(const std::string&)>& scenario,
+                  const std::string& data_dir, const std::filesystem::path& result_file) {
     const pid_t pid = ::fork();
     ASSERT_NE(pid, -1);
     if (pid == 0) {
         std::string result;
         try {
-            result = failing_disk_scenario(data_dir());
+            result = scenario(data_dir);
         } catch (const std::exception& e) {
             result = std::string("exception: ") + e.what();
         }
@@ -126,6 +195,14 @@ TEST_F(StoreTest, FailedCommitIsReportedAndTheStoreRecovers) {
     std::string result((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (result.rfind("SKIP: ", 0) == 0) GTEST_SKIP() << result.substr(6);
     EXPECT_EQ(result, "OK");
+}
+
+TEST_F(StoreTest, FailedCommitIsReportedAndTheStoreRecovers) {
+    run_in_child(failing_disk_scenario, data_dir(), dir_.path() / "child-result.txt");
+}
+
+TEST_F(StoreTest, RefusedStartUpRecoveryIsAppliedOnceWritesWork) {
+    run_in_child(refused_recovery_scenario, data_dir(), dir_.path() / "child-result.txt");
 }
 
 }  // namespace
