@@ -4,6 +4,7 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/url/parse.hpp>
 
+#include "api/admin_host.hpp"
 #include "auth/jwt_verifier.hpp"
 #include "common/base64.hpp"
 #include "common/text.hpp"
@@ -129,10 +130,19 @@ std::optional<Response> Router::admin_refusal(const Request& req,
     }
     const auto& token = ctx_.services.config.admin_token;
     if (token.empty()) {
-        if (is_loopback(peer)) return std::nullopt;
+        if (!is_loopback(peer)) {
+            return error_response(403,
+                                  "The admin API is only served to loopback clients while "
+                                  "ADMIN_TOKEN is not set.");
+        }
+        // A loopback peer may be a browser fooled by DNS rebinding; its Host names the
+        // attacker's domain (admin_host.hpp). With a token set, the token is the proof instead.
+        if (admin_host_allowed(req[http::field::host], ctx_.services.config.admin_allowed_hosts)) {
+            return std::nullopt;
+        }
         return error_response(403,
-                              "The admin API is only served to loopback clients while "
-                              "ADMIN_TOKEN is not set.");
+                              "The admin API is only served for a loopback Host or one listed in "
+                              "ADMIN_ALLOWED_HOSTS while ADMIN_TOKEN is not set.");
     }
     if (admin_credentials_match(req[http::field::authorization], token)) return std::nullopt;
     auto res = error_response(401, "Invalid credentials.");
