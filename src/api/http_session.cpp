@@ -127,6 +127,25 @@ void HttpSession<Stream>::on_header(beast::error_code ec) {
         return;
     }
     busy_ = true;
+    if (step.send_continue) {
+        // The client holds the body back until told to send it. The interim answer shares the
+        // request's deadline; the member outlives the write (one request at a time).
+        continue_.version(parser_->get().version());
+        http::async_write(stream_, continue_,
+                          [self = shared_from_this()](beast::error_code e, size_t) {
+                              if (e) {
+                                  self->close();
+                                  return;
+                              }
+                              self->read_body();
+                          });
+        return;
+    }
+    read_body();
+}
+
+template <class Stream>
+void HttpSession<Stream>::read_body() {
     // The body shares the deadline set when the request's first byte arrived.
     http::async_read(
         stream_, buffer_, *parser_,
@@ -199,7 +218,10 @@ void HttpSession<Stream>::fail_and_close(unsigned status, std::string_view messa
     keep_alive_ = false;
     version_ = 11;
     head_ = false;  // the connection closes after the answer, so its body cannot be misread
-    write(error_response(status, message));
+    auto res = error_response(status, message);
+    // RFC 9110 §12.5.3: a refused Content-Encoding is answered with the ones accepted.
+    if (status == 415) res.set(http::field::accept_encoding, "identity");
+    write(std::move(res));
 }
 
 template <class Stream>

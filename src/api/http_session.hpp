@@ -8,6 +8,8 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
@@ -67,6 +69,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     void on_first_bytes(boost::beast::error_code ec, size_t n);
     void read_header();
     void on_header(boost::beast::error_code ec);
+    void read_body();
     void on_read(boost::beast::error_code ec);
     void dispatch();
     void write(Response res);
@@ -83,6 +86,9 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     bool keep_alive_ = true;
     unsigned version_ = 11;
     bool head_ = false;  // the request being answered is a HEAD: its answer has no body
+    // `100 Continue` for requests with `Expect: 100-continue`; built once per connection.
+    boost::beast::http::response<boost::beast::http::empty_body> continue_{
+        boost::beast::http::status::continue_, 11};
 };
 
 extern template class HttpSession<PlainStream>;

@@ -4,6 +4,7 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/url/parse.hpp>
 
+#include "api/admin_host.hpp"
 #include "auth/jwt_verifier.hpp"
 #include "common/base64.hpp"
 #include "common/text.hpp"
@@ -130,10 +131,19 @@ std::optional<Response> Router::admin_refusal(const Request& req,
     }
     const auto& token = ctx_.services.config.admin_token;
     if (token.empty()) {
-        if (is_loopback(peer)) return std::nullopt;
+        if (!is_loopback(peer)) {
+            return error_response(403,
+                                  "The admin API is only served to loopback clients while "
+                                  "ADMIN_TOKEN is not set.");
+        }
+        // A loopback peer may be a browser fooled by DNS rebinding; its Host names the
+        // attacker's domain (admin_host.hpp). With a token set, the token is the proof instead.
+        if (admin_host_allowed(req[http::field::host], ctx_.services.config.admin_allowed_hosts)) {
+            return std::nullopt;
+        }
         return error_response(403,
-                              "The admin API is only served to loopback clients while "
-                              "ADMIN_TOKEN is not set.");
+                              "The admin API is only served for a loopback Host or one listed in "
+                              "ADMIN_ALLOWED_HOSTS while ADMIN_TOKEN is not set.");
     }
     if (admin_credentials_match(req[http::field::authorization], token)) return std::nullopt;
     auto res = error_response(401, "Invalid credentials.");
@@ -189,6 +199,8 @@ void Router::handle(Request req, const boost::asio::ip::address& peer,
     const auto& s = *segs;
     const size_t n = s.size();
     const bool api = n >= 3 && s[0] == "api" && s[1] == "v1";
+    // HEAD is served wherever GET is (RFC 9110 §9.3.2): the same handler answers, and the
+    // session drops the body while keeping the GET's headers (finish_response).
     const bool get = method == http::verb::get || method == http::verb::head;
     if (api && s[2] != "admin" && !ctx_.services.config.runs_api()) {
         // ROLE=worker: only health, metrics and the admin figures are served here.
@@ -198,7 +210,7 @@ void Router::handle(Request req, const boost::asio::ip::address& peer,
 
     if (api && s[2] == "charging-session" && (n == 3 || n == 4)) {
         if (n == 3 && method != http::verb::post) return counted(method_not_allowed("POST"));
-        if (n == 4 && method != http::verb::get) return counted(method_not_allowed("GET"));
+        if (n == 4 && !get) return counted(method_not_allowed("GET, HEAD"));
         // Who is calling comes first: a 401 spends no rate-limit token, and an authenticated
         // client is limited as itself (by its address while authentication is off).
         std::string client_id;
@@ -229,17 +241,16 @@ void Router::handle(Request req, const boost::asio::ip::address& peer,
         }
     }
     if (api && n == 4 && s[2] == "acl") {
-        if (method != http::verb::put && method != http::verb::get &&
-            method != http::verb::delete_) {
-            return counted(method_not_allowed("GET, PUT, DELETE"));
+        if (method != http::verb::put && !get && method != http::verb::delete_) {
+            return counted(method_not_allowed("GET, HEAD, PUT, DELETE"));
         }
         if (auto refusal = admin_refusal(req, peer)) return counted(std::move(*refusal));
         if (method == http::verb::put) return put_acl(ctx_, s[3], req, std::move(counted));
-        if (method == http::verb::get) return get_acl(ctx_, s[3], std::move(counted));
+        if (get) return get_acl(ctx_, s[3], std::move(counted));
         return delete_acl(ctx_, s[3], std::move(counted));
     }
     if (api && s[2] == "admin") {
-        if (!get) return counted(method_not_allowed("GET"));
+        if (!get) return counted(method_not_allowed("GET, HEAD"));
         if (auto refusal = admin_refusal(req, peer)) return counted(std::move(*refusal));
         if (n == 4 && s[3] == "stats") return admin_stats(ctx_, std::move(counted));
         if (n == 4 && s[3] == "dead-letters") {
@@ -257,15 +268,13 @@ void Router::handle(Request req, const boost::asio::ip::address& peer,
         return counted(error_response(404, "Not found."));
     }
     if (api && n == 4 && s[2] == "stations") {
-        if (method != http::verb::put && method != http::verb::get) {
-            return counted(method_not_allowed("GET, PUT"));
-        }
+        if (method != http::verb::put && !get) return counted(method_not_allowed("GET, HEAD, PUT"));
         if (auto refusal = admin_refusal(req, peer)) return counted(std::move(*refusal));
         if (method == http::verb::put) return put_station(ctx_, s[3], req, std::move(counted));
         return get_station(ctx_, s[3], std::move(counted));
     }
     if (n >= 1 && n <= 2 && s[0] == "dashboard") {
-        if (!get) return counted(method_not_allowed("GET"));
+        if (!get) return counted(method_not_allowed("GET, HEAD"));
         // The page lives at /dashboard only: a browser's Basic login given for /dashboard/
         // would not cover /api/, which the page calls. Redirected before the login prompt.
         const auto path = req.target().substr(0, req.target().find('?'));
@@ -280,16 +289,17 @@ void Router::handle(Request req, const boost::asio::ip::address& peer,
                                std::move(counted));
     }
     if (n == 1 && s[0] == "health") {
-        return get ? health(ctx_, std::move(counted)) : counted(method_not_allowed("GET"));
+        return get ? health(ctx_, std::move(counted)) : counted(method_not_allowed("GET, HEAD"));
     }
     if (n == 2 && s[0] == "health" && s[1] == "live") {
-        return get ? health_live(std::move(counted)) : counted(method_not_allowed("GET"));
+        return get ? health_live(std::move(counted)) : counted(method_not_allowed("GET, HEAD"));
     }
     if (n == 2 && s[0] == "health" && s[1] == "ready") {
-        return get ? health_ready(ctx_, std::move(counted)) : counted(method_not_allowed("GET"));
+        return get ? health_ready(ctx_, std::move(counted))
+                   : counted(method_not_allowed("GET, HEAD"));
     }
     if (n == 1 && s[0] == "metrics") {
-        return get ? metrics(ctx_, std::move(counted)) : counted(method_not_allowed("GET"));
+        return get ? metrics(ctx_, std::move(counted)) : counted(method_not_allowed("GET, HEAD"));
     }
     counted(error_response(404, "Not found."));
 }

@@ -27,6 +27,9 @@ struct ReadStep {
     Action action = Action::kContinue;
     unsigned status = 0;
     std::string_view message;  // a literal, valid for the life of the program
+    // kContinue after the header only: the client waits for `100 Continue` before it sends the
+    // body (RFC 9110 §10.1.1), so the session writes that interim answer before reading on.
+    bool send_continue = false;
 };
 
 // Arms a fresh parser for the header phase: the header limit, and the largest body limit of
@@ -35,7 +38,20 @@ struct ReadStep {
 void arm_for_header(RequestParser& parser);
 
 // Judges the outcome of reading the header. On success it sets the body limit of the route and
-// refuses at once (413) a Content-Length above it, before any of the body is read.
+// refuses at once, before any of the body is read (every refusal closes the connection):
+// - 400 for framing a server cannot trust (RFC 9112 §6.1, §6.3): a Transfer-Encoding other than
+//   exactly one `chunked`, Transfer-Encoding together with Content-Length, or any
+//   Transfer-Encoding in an HTTP/1.0 request. Otherwise the body would be read as the next
+//   request (request smuggling behind a proxy that frames it differently).
+// - 400 for an HTTP/1.1 request without exactly one Host (RFC 9112 §3.2). HTTP/1.0 requests
+//   may omit Host (1.0 clients predate it) but not repeat it; the admin API still refuses
+//   them without ADMIN_TOKEN, as their (empty) Host is not a loopback name.
+// - 413 for a Content-Length above the route's limit.
+// - 415 for a body with a Content-Encoding other than identity: no handler decodes bodies,
+//   and a compressed body would otherwise be judged as malformed JSON.
+// - 417 for an Expect other than 100-continue (RFC 9110 §10.1.1); HTTP/1.0 expectations are
+//   ignored, as that section requires.
+// On kContinue, send_continue tells whether a `100 Continue` is due before the body.
 ReadStep after_header(RequestParser& parser, boost::beast::error_code ec);
 
 // Judges the outcome of reading the body.

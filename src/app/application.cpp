@@ -396,7 +396,9 @@ int serve(const config::Config& cfg) {
         .kv("rate_limit_per_second", cfg.rate_limit_per_second)
         .kv("queued", store->counters().queued);
     if (cfg.admin_token.empty()) {
-        obs::log_warn("ADMIN_TOKEN is not set: the admin API answers loopback clients only");
+        obs::log_warn(
+            "ADMIN_TOKEN is not set: the admin API answers loopback clients with a loopback Host "
+            "(or one in ADMIN_ALLOWED_HOSTS) only");
     }
     if (cfg.runs_api() && !cfg.api_auth) {
         obs::log_warn(

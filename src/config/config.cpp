@@ -29,6 +29,7 @@ constexpr const char* kKnownKeys[] = {"PORT",
                                       "CALLBACK_SIGNING_SECRET",
                                       "AUTHORIZER_URL",
                                       "ADMIN_TOKEN",
+                                      "ADMIN_ALLOWED_HOSTS",
                                       "LOG_LEVEL",
                                       "WORKERS",
                                       "HTTP_THREADS",
@@ -153,6 +154,34 @@ bool parse_bool(const std::string& key, const std::string& value) {
     if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
     if (v == "false" || v == "0" || v == "no" || v == "off") return false;
     throw ConfigError(key + ": expected true or false, got \"" + value + "\"");
+}
+
+// ADMIN_ALLOWED_HOSTS: comma-separated host names or bracketed IPv6 literals, without port,
+// kept in lower case. An empty list is fine (loopback only); an empty or malformed entry is an
+// error, so that a typo does not silently lock the operator out or let a wrong name in.
+std::vector<std::string> parse_allowed_hosts(const std::string& value) {
+    std::vector<std::string> out;
+    if (trim(value).empty()) return out;
+    size_t pos = 0;
+    for (;;) {
+        const auto comma = value.find(',', pos);
+        const auto name = to_lower_ascii(trim(std::string_view(value).substr(
+            pos, comma == std::string::npos ? std::string::npos : comma - pos)));
+        const bool ipv6 = name.size() > 2 && name.front() == '[' && name.back() == ']' &&
+                          name.find_first_not_of("0123456789abcdef:.", 1) == name.size() - 1;
+        const bool hostname =
+            !name.empty() && name.size() <= 253 && name.front() != '.' && name.front() != '-' &&
+            name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") == std::string::npos;
+        if (!ipv6 && !hostname) {
+            throw ConfigError("ADMIN_ALLOWED_HOSTS: \"" + name +
+                              "\" is not a host name (letters, digits, '-' and '.', or an IPv6 "
+                              "address in brackets; no port, comma-separated)");
+        }
+        out.push_back(name);
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+    }
+    return out;
 }
 
 LogLevel parse_level(const std::string& value) {
@@ -323,6 +352,7 @@ Config load(const std::map<std::string, std::string>& file_values,
         c.authorizer_url = *s;
     }
     if (auto* s = get("ADMIN_TOKEN")) c.admin_token = *s;
+    if (auto* s = get("ADMIN_ALLOWED_HOSTS")) c.admin_allowed_hosts = parse_allowed_hosts(*s);
     if (auto* s = get("LOG_LEVEL")) c.log_level = parse_level(*s);
     c.workers = cores();
     if (auto* s = get("WORKERS")) c.workers = static_cast<int>(parse_int("WORKERS", *s, 1, 1024));

@@ -37,6 +37,9 @@ struct Config {
     std::vector<std::string> callback_signing_secrets;
     std::string authorizer_url;  // empty: built-in ACL
     std::string admin_token;     // empty: admin API on loopback only
+    // ADMIN_ALLOWED_HOSTS: with admin_token empty, the Host names (lower case, no port) the
+    // admin API answers besides loopback ones (DNS rebinding guard, docs/security.md T23).
+    std::vector<std::string> admin_allowed_hosts;
     LogLevel log_level = LogLevel::kInfo;
     int workers = 0;  // 0 before load(): replaced by the number of cores
 

@@ -1,7 +1,8 @@
 // Fuzz target: the bytes a client sends on one connection → the session's HTTP rules → the
 // Router and its handlers. The input goes through what HttpSession does, minus the socket: a
 // fresh Beast request parser per request armed by arm_for_header (8 KiB of headers), the
-// per-route body limit and Content-Length refusal of after_header, after_body, then
+// framing, Host, Content-Encoding and Expect rules, per-route body limit and Content-Length
+// refusal of after_header, after_body, then
 // Router::handle for a complete request, and finish_response on the answer. Pipelined requests
 // are read from the same buffer until one asks to close, as on a keep-alive connection.
 //
@@ -12,8 +13,8 @@
 // workers or delivery engine run.
 //
 // Invariants: every dispatched request is answered exactly once, within 10 s; a refused
-// request gets 400, 413 or 431; a request dispatched to POST /api/v1/charging-session carries
-// at most 16 KiB of body; an error answer carries the contract's JSON error body; 405 names
+// request gets 400, 413, 415, 417 or 431; a request dispatched to POST /api/v1/charging-session
+// carries at most 16 KiB of body; an error answer carries the contract's JSON error body; 405 names
 // the allowed methods and 401 the auth scheme; every answer serializes to a well-formed HTTP
 // response that a client reads back with nothing left over.
 #include <unistd.h>
@@ -300,12 +301,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         http::read_header(stream, buffer, parser, ec);
         ReadStep step = cg::api::after_header(parser, ec);
         if (step.action == ReadStep::Action::kContinue) {
+            // The session writes `100 Continue` here; only a request with a body to come asks.
+            if (step.send_continue) CG_FUZZ_CHECK(!parser.is_done());
             http::read(stream, buffer, parser, ec);
             step = cg::api::after_body(ec);
         }
         if (step.action == ReadStep::Action::kClose) break;
         if (step.action == ReadStep::Action::kRefuse) {
-            CG_FUZZ_CHECK(step.status == 400 || step.status == 413 || step.status == 431);
+            CG_FUZZ_CHECK(step.status == 400 || step.status == 413 || step.status == 415 ||
+                          step.status == 417 || step.status == 431);
             CG_FUZZ_CHECK(!step.message.empty());
             send(cg::api::error_response(step.status, step.message), 11, false, false);
             break;

@@ -156,6 +156,19 @@ TEST(Config, ApiAuthIsOffByDefaultAndTakesABoolean) {
     EXPECT_THROW((void)load({}, {{"API_KEYS_REFRESH_MS", "5"}}), ConfigError);
 }
 
+TEST(Config, AdminAllowedHostsAreLowerCaseNamesWithoutPort) {
+    EXPECT_TRUE(load({}, {}).admin_allowed_hosts.empty());
+    EXPECT_TRUE(load({}, {{"ADMIN_ALLOWED_HOSTS", ""}}).admin_allowed_hosts.empty());
+    const auto c = load({}, {{"ADMIN_ALLOWED_HOSTS", " Ops.Example.COM, box-1 ,[FD00::1]"}});
+    EXPECT_EQ(c.admin_allowed_hosts,
+              (std::vector<std::string>{"ops.example.com", "box-1", "[fd00::1]"}));
+    for (const char* bad : {"ops.example.com:8080", "a,,b", "http://x", "*.example", "a b", ","}) {
+        EXPECT_NE(message_of({{"ADMIN_ALLOWED_HOSTS", bad}}).find("ADMIN_ALLOWED_HOSTS"),
+                  std::string::npos)
+            << bad;
+    }
+}
+
 TEST(Config, TlsFilesComeInPairsAndMustBeReadable) {
     test::TempDir dir;
     const auto cert = (dir.path() / "cert.pem").string();
