@@ -39,6 +39,9 @@ struct HandlerContext {
 void with_request(HandlerContext& ctx, std::string id, Reply reply,
                   std::function<void(const store::RequestView&, Reply&)> found);
 
+// True for a Content-Type naming application/json (any parameters, any case): what §1 accepts.
+bool is_json_content_type(std::string_view value);
+
 // §1, §3, §4 redeliver
 // `client_id`: the authenticated caller (empty while API authentication is off). Its requests
 // and idempotency keys are its own: another client's request id answers 404.

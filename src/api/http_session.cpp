@@ -128,6 +128,16 @@ void HttpSession<Stream>::on_header(beast::error_code ec) {
     }
     busy_ = true;
     if (step.send_continue) {
+        // The route may refuse from the headers alone (credentials, content type): then the
+        // final answer goes instead of `100 Continue`, and the connection closes, as the unread
+        // body would otherwise be read as the next request.
+        if (auto refusal = shared_.router.refusal_before_body(parser_->get(), peer_)) {
+            keep_alive_ = false;
+            version_ = parser_->get().version();
+            head_ = false;
+            write(std::move(*refusal));
+            return;
+        }
         // The client holds the body back until told to send it. The interim answer shares the
         // request's deadline; the member outlives the write (one request at a time).
         continue_.version(parser_->get().version());
@@ -211,8 +221,12 @@ template <class Stream>
 void HttpSession<Stream>::fail_and_close(unsigned status, std::string_view message) {
     // Answered before routing: counted here so that /metrics shows refused requests too.
     shared_.metrics.http_requests.inc("other", static_cast<int>(status));
-    if (status == 413 && parser_ && Router::is_charging_session_target(parser_->get().target())) {
-        shared_.metrics.charging_requests.inc("too_large");
+    // A refused POST to §1 is one of its answers too (charging_requests_total counts them all).
+    if (parser_ && parser_->get().method() == http::verb::post &&
+        Router::is_charging_session_target(parser_->get().target())) {
+        shared_.metrics.charging_requests.inc(status == 413   ? "too_large"
+                                              : status == 415 ? "unsupported_media_type"
+                                                              : "malformed");
     }
     busy_ = true;
     keep_alive_ = false;

@@ -167,6 +167,39 @@ std::optional<Response> Router::client_refusal(const Request& req, std::string& 
     return res;
 }
 
+std::optional<Response> Router::refusal_before_body(const Request& header,
+                                                    const boost::asio::ip::address& peer) {
+    const auto segs = segments_of(header.target());
+    if (!segs || segs->size() < 3 || (*segs)[0] != "api" || (*segs)[1] != "v1") return std::nullopt;
+    const auto& s = *segs;
+    const size_t n = s.size();
+    const auto method = header.method();
+    std::string_view route;
+    std::optional<Response> refusal;
+    if (n == 3 && s[2] == "charging-session" && method == http::verb::post) {
+        if (!ctx_.services.config.runs_api()) return std::nullopt;  // handle() answers 404
+        route = "charging_session_create";
+        std::string client_id;
+        if ((refusal = client_refusal(header, client_id))) {
+            ctx_.services.metrics.charging_requests.inc("unauthorized");
+        } else if (!is_json_content_type(header[http::field::content_type])) {
+            ctx_.services.metrics.charging_requests.inc("unsupported_media_type");
+            refusal = error_response(415, "Content-Type must be application/json");
+        }
+    } else if (n == 5 && s[2] == "charging-session" && s[4] == "redeliver" &&
+               method == http::verb::post) {
+        route = "charging_session_redeliver";
+        refusal = admin_refusal(header, peer);
+    } else if (n == 4 && (s[2] == "acl" || s[2] == "stations") && method == http::verb::put) {
+        route = s[2] == "acl" ? "acl" : "stations";
+        refusal = admin_refusal(header, peer);
+    }
+    if (refusal) {
+        ctx_.services.metrics.http_requests.inc(route, static_cast<int>(refusal->result_int()));
+    }
+    return refusal;
+}
+
 void Router::handle(Request req, const boost::asio::ip::address& peer,
                     const boost::asio::any_io_executor& loop, Reply reply) {
     const auto method = req.method();

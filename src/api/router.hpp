@@ -31,6 +31,15 @@ class Router {
     // (percent-decoded segments), so that no spelling of the path escapes its limit.
     static bool is_charging_session_target(std::string_view target);
 
+    // docs/api.md "HTTP/1.1 rules": a client that sent `Expect: 100-continue` holds its body
+    // back until told to send it, so a request its headers already refuse gets the final answer
+    // instead of `100 Continue`. Judged here: what the route checks before reading the body —
+    // the caller's credentials (401) and the content type (415) of a new charging session, and
+    // who may use the admin API (401/403) on the admin routes that take a body. Such an answer
+    // is counted like the route's own. Nullopt: send `100 Continue` and read the body.
+    std::optional<Response> refusal_before_body(const Request& header,
+                                                const boost::asio::ip::address& peer);
+
   private:
     // Nullopt when the caller may use the admin API; otherwise the refusal to send. `browser`:
     // a page load (the dashboard), whose 401 asks for Basic credentials so the browser prompts.

@@ -26,8 +26,6 @@ void PendingKeys::remove(const std::string& key) {
     keys_.erase(key);
 }
 
-namespace {
-
 bool is_json_content_type(std::string_view value) {
     const auto semi = value.find(';');
     std::string_view media = value.substr(0, semi);
@@ -37,6 +35,8 @@ bool is_json_content_type(std::string_view value) {
     while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
     return to_lower_ascii(media) == "application/json";
 }
+
+namespace {
 
 // "The same body" for idempotency: the three fields, station id case-folded.
 store::BodyHash body_hash(const ValidatedRequest& r) {

@@ -142,10 +142,10 @@ std::vector<double> end_to_end_bounds() {
 }  // namespace
 
 Metrics::Metrics()
-    : charging_requests("charging_requests_total", "Charging-session requests answered, by outcome",
-                        "status",
-                        {"accepted", "replayed", "invalid", "unsupported_media_type", "too_large",
-                         "conflict", "unavailable", "unauthorized", "rate_limited", "other"}),
+    : charging_requests(
+          "charging_requests_total", "Charging-session requests answered, by outcome", "status",
+          {"accepted", "replayed", "invalid", "unsupported_media_type", "too_large", "conflict",
+           "unavailable", "unauthorized", "rate_limited", "malformed", "other"}),
       authorization_time("authorization_processing_time_seconds",
                          "Time from taking a request off the queue to its decision",
                          latency_bounds()),

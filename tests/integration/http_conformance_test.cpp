@@ -121,8 +121,15 @@ TEST_F(HttpConformanceTest, TransferEncodingOtherThanChunkedIs400AndNothingAfter
                                       "Content-Type: application/json\r\n\r\n",
                                   "400");
     }
+    // The same refusal for a new charging session is one of that route's answers.
+    expect_refused_and_closed("POST /api/v1/charging-session HTTP/1.1\r\n" + host() +
+                                  "Transfer-Encoding: identity\r\n"
+                                  "Content-Type: application/json\r\n\r\n",
+                              "400");
     const auto metrics = http_get(url("/metrics")).body;
-    EXPECT_NE(metrics.find(R"(http_requests_total{route="other",code="400"} 4)"), std::string::npos)
+    EXPECT_NE(metrics.find(R"(http_requests_total{route="other",code="400"} 5)"), std::string::npos)
+        << metrics;
+    EXPECT_NE(metrics.find(R"(charging_requests_total{status="malformed"} 1)"), std::string::npos)
         << metrics;
 }
 
@@ -180,6 +187,34 @@ TEST_F(HttpConformanceTest, ExpectContinueRefusedFromTheHeadersGetsTheFinalAnswe
     expect_refused_and_closed("PUT /api/v1/acl/" + kToken + " HTTP/1.1\r\n" + host() +
                                   "Expect: 200-ok\r\nContent-Length: 0\r\n\r\n",
                               "417");
+    // Refused by the route from its headers alone: the content type of a new session, and the
+    // admin API asked under a foreign Host while ADMIN_TOKEN is unset. No 100 Continue either.
+    {
+        Wire w(port_);
+        ASSERT_TRUE(w.send("POST /api/v1/charging-session HTTP/1.1\r\n" + host() +
+                           "Content-Type: text/plain\r\nExpect: 100-continue\r\n"
+                           "Content-Length: 20\r\n\r\n"));
+        const auto raw = w.read_all(3s);
+        EXPECT_TRUE(raw.starts_with("HTTP/1.1 415 ")) << raw;
+        EXPECT_TRUE(w.closed());
+    }
+    {
+        Wire w(port_);
+        ASSERT_TRUE(w.send("PUT /api/v1/acl/" + kToken +
+                           " HTTP/1.1\r\nHost: rebind.attacker.example:8080\r\n"
+                           "Content-Type: application/json\r\nExpect: 100-continue\r\n"
+                           "Content-Length: 40\r\n\r\n"));
+        const auto raw = w.read_all(3s);
+        EXPECT_TRUE(raw.starts_with("HTTP/1.1 403 ")) << raw;
+        EXPECT_TRUE(w.closed());
+    }
+    // Each refused POST is one of the session route's answers in charging_requests_total.
+    const auto m = http_get(url("/metrics")).body;
+    EXPECT_NE(m.find(R"(charging_requests_total{status="too_large"} 1)"), std::string::npos) << m;
+    EXPECT_NE(m.find(R"(charging_requests_total{status="unsupported_media_type"} 2)"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find(R"(http_requests_total{route="acl",code="403"} 1)"), std::string::npos) << m;
 }
 
 // Issue 12, point 3: HEAD got 405 on GET routes. Each HEAD is followed by a pipelined GET on
