@@ -266,6 +266,27 @@ TEST_F(HttpConformanceTest, HeadIsServedWhereverGetIsWithTheSameHeadersAndNoBody
 }
 
 // Issue 12, point 3: a 405 names HEAD among the allowed methods wherever GET is one.
+// HEAD through an ordinary client library (libcurl) on every kind of GET route, so that the
+// recorded answers are checked against docs/openapi.yaml too (scripts/api-check.sh): the status
+// and Content-Type of the GET, no body.
+TEST_F(HttpConformanceTest, HeadThroughAClientLibraryMatchesGet) {
+    start();
+    allow(kToken);
+    for (const std::string& path : std::vector<std::string>{
+             "/health", "/health/live", "/health/ready", "/metrics", "/api/v1/admin/stats",
+             "/api/v1/admin/dead-letters", "/api/v1/acl/" + kToken,
+             "/api/v1/acl/NOBODY-0000000000000000", "/api/v1/stations/" + kStation,
+             "/api/v1/charging-session/00000000-0000-7000-8000-000000000000",
+             "/api/v1/admin/requests/00000000-0000-7000-8000-000000000000", "/dashboard",
+             "/dashboard/app.js"}) {
+        const auto get = http_get(url(path));
+        const auto head = http_request("HEAD", url(path));
+        EXPECT_EQ(head.status, get.status) << path;
+        EXPECT_EQ(head.header("content-type"), get.header("content-type")) << path;
+        EXPECT_TRUE(head.body.empty()) << path;
+    }
+}
+
 TEST_F(HttpConformanceTest, AllowOn405ListsHeadWhereGetIsServed) {
     start();
     const std::map<std::string, std::string> allow_of = {

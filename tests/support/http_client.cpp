@@ -46,6 +46,7 @@ HttpResult perform(CURL* e, const std::string& method, const std::string& url,
     for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
     list = curl_slist_append(list, "Expect:");
     curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(e, CURLOPT_NOBODY, 0L);  // a reused handle may come from a HEAD
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
     if (method == "POST" || method == "PUT" || !body.empty()) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.data());
@@ -55,6 +56,9 @@ HttpResult perform(CURL* e, const std::string& method, const std::string& url,
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
     }
+    // HEAD: the answer has headers only; without NOBODY libcurl would wait for the body that
+    // its Content-Length announces.
+    if (method == "HEAD") curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
