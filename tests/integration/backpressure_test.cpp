@@ -1,89 +1,13 @@
 // Issue 4, back-pressure: bounded undelivered work (503 + Retry-After), connection limits in
 // total and per client, and slow or idle clients cut off so they cannot starve the others.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 
 #include "service_fixture.hpp"
+#include "support/raw_connection.hpp"
 
 namespace cg::test {
 namespace {
-
-// A raw TCP connection to the service, optionally from a chosen loopback source address.
-class RawConnection {
-  public:
-    RawConnection(uint16_t port, const char* source = nullptr) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (source) {
-            sockaddr_in src{};
-            src.sin_family = AF_INET;
-            ::inet_pton(AF_INET, source, &src.sin_addr);
-            ::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof src);
-        }
-        sockaddr_in dst{};
-        dst.sin_family = AF_INET;
-        dst.sin_port = htons(port);
-        ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&dst), sizeof dst) == 0;
-    }
-    ~RawConnection() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    RawConnection(const RawConnection&) = delete;
-    RawConnection& operator=(const RawConnection&) = delete;
-
-    [[nodiscard]] bool connected() const { return connected_; }
-    bool send(std::string_view bytes) {
-        return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-               static_cast<ssize_t>(bytes.size());
-    }
-    // Proves the service has admitted this connection (accept is asynchronous, so a connect()
-    // that returned says nothing yet): one keep-alive request, answered with a 200.
-    bool admitted() {
-        if (!send("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")) return false;
-        std::string out;
-        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (out.find("\r\n\r\n") == std::string::npos &&
-               std::chrono::steady_clock::now() < end) {
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, 100) <= 0) continue;
-            char buf[4096];
-            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) return false;
-            out.append(buf, static_cast<size_t>(n));
-        }
-        return out.starts_with("HTTP/1.1 200");
-    }
-    // Reads until the peer closes or `timeout` passes; `closed` tells which.
-    std::string read_all(std::chrono::milliseconds timeout, bool* closed = nullptr) {
-        std::string out;
-        const auto end = std::chrono::steady_clock::now() + timeout;
-        for (;;) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                end - std::chrono::steady_clock::now());
-            if (left.count() <= 0) break;
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-            char buf[4096];
-            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) {
-                if (closed) *closed = true;
-                return out;
-            }
-            out.append(buf, static_cast<size_t>(n));
-        }
-        if (closed) *closed = false;
-        return out;
-    }
-
-  private:
-    int fd_ = -1;
-    bool connected_ = false;
-};
 
 class BackpressureTest : public ServiceTest {
   protected:
@@ -111,8 +35,8 @@ TEST_F(BackpressureTest, OneClientCannotTakeEveryConnection) {
     auto held = hold(4, "127.0.0.1");
     ASSERT_EQ(held.size(), 4u);
     RawConnection fifth(port_, "127.0.0.1");
-    bool closed = false;
-    const auto answer = fifth.read_all(std::chrono::seconds(3), &closed);
+    const auto answer = fifth.read_all(std::chrono::seconds(3));
+    const bool closed = fifth.closed();
     EXPECT_TRUE(answer.starts_with("HTTP/1.1 503")) << answer;
     EXPECT_NE(answer.find("Retry-After: 1"), std::string::npos) << answer;
     EXPECT_NE(answer.find(R"({"status":"error","message":"Too many connections."})"),
@@ -165,9 +89,8 @@ TEST_F(BackpressureTest, SlowClientIsCutOffWhileOthersAreServed) {
             cut = true;
             break;
         }
-        bool closed = false;
-        slow.read_all(std::chrono::milliseconds(100), &closed);
-        if (closed) {
+        slow.read_all(std::chrono::milliseconds(100));
+        if (slow.closed()) {
             cut = true;
             break;
         }
@@ -186,8 +109,8 @@ TEST_F(BackpressureTest, OversizedHeadersAre431AndTheConnectionIsClosed) {
     RawConnection c(port_);
     const std::string big(9000, 'a');
     ASSERT_TRUE(c.send("GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: " + big + "\r\n\r\n"));
-    bool closed = false;
-    const auto answer = c.read_all(std::chrono::seconds(3), &closed);
+    const auto answer = c.read_all(std::chrono::seconds(3));
+    const bool closed = c.closed();
     EXPECT_TRUE(answer.starts_with("HTTP/1.1 431")) << answer;
     EXPECT_TRUE(closed);
 }
@@ -196,9 +119,8 @@ TEST_F(BackpressureTest, IdleConnectionIsClosedAfterTheIdleTimeout) {
     env["HTTP_IDLE_TIMEOUT_MS"] = "500";
     start();
     RawConnection idle(port_);
-    bool closed = false;
-    idle.read_all(std::chrono::seconds(3), &closed);
-    EXPECT_TRUE(closed);
+    idle.read_all(std::chrono::seconds(3));
+    EXPECT_TRUE(idle.closed());
 }
 
 TEST_F(BackpressureTest, UndeliveredWorkIsBoundedWith503AndRetryAfter) {

@@ -1,11 +1,6 @@
 // HTTP/1.1 by the book (RFC 9110/9112, contract intro; issue 12), observed on a real socket the
 // way a client or a proxy in front of the service sees it: status lines, interim answers,
 // whether a pipelined request is answered, whether the connection is closed.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -14,66 +9,12 @@
 #include <vector>
 
 #include "service_fixture.hpp"
+#include "support/raw_connection.hpp"
 
 namespace cg::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// One raw TCP connection to the service on 127.0.0.1.
-class Wire {
-  public:
-    explicit Wire(uint16_t port) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in dst{};
-        dst.sin_family = AF_INET;
-        dst.sin_port = htons(port);
-        ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&dst), sizeof dst) == 0;
-    }
-    ~Wire() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Wire(const Wire&) = delete;
-    Wire& operator=(const Wire&) = delete;
-
-    [[nodiscard]] bool connected() const { return connected_; }
-    bool send(std::string_view bytes) {
-        return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-               static_cast<ssize_t>(bytes.size());
-    }
-    // Reads until what was read contains `needle`, the peer closes, or `timeout` passes.
-    std::string read_until(std::string_view needle, std::chrono::milliseconds timeout = 5s) {
-        const auto end = std::chrono::steady_clock::now() + timeout;
-        while (in_.find(needle) == std::string::npos && !closed_) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                end - std::chrono::steady_clock::now());
-            if (left.count() <= 0) break;
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-            char buf[4096];
-            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) {
-                closed_ = true;
-                break;
-            }
-            in_.append(buf, static_cast<size_t>(n));
-        }
-        return in_;
-    }
-    // Everything until the peer closes (or `timeout`); closed() tells which.
-    std::string read_all(std::chrono::milliseconds timeout = 5s) {
-        return read_until(std::string_view("\0never\0", 7), timeout);
-    }
-    [[nodiscard]] bool closed() const { return closed_; }
-    std::string& received() { return in_; }
-
-  private:
-    int fd_ = -1;
-    bool connected_ = false;
-    bool closed_ = false;
-    std::string in_;
-};
 
 // The value of header `name` (as the service spells it) in the first answer of `raw`.
 std::string header_of(const std::string& raw, const std::string& name) {
@@ -95,7 +36,7 @@ class HttpConformanceTest : public ServiceTest {
     // A request refused before routing, then a pipelined GET on the same connection: the
     // refusal is answered with `status`, the GET is not, and the service closes.
     void expect_refused_and_closed(const std::string& request, const std::string& status) {
-        Wire w(port_);
+        RawConnection w(port_);
         ASSERT_TRUE(w.connected());
         ASSERT_TRUE(w.send(request + "GET /health/live HTTP/1.1\r\n" + host() + "\r\n"));
         const auto raw = w.read_all();
@@ -140,7 +81,7 @@ TEST_F(HttpConformanceTest, Http11WithoutExactlyOneHostIs400AndCloses) {
     expect_refused_and_closed("GET /health/live HTTP/1.1\r\n" + host() + "Host: other\r\n\r\n",
                               "400");
     // HTTP/1.0 predates Host: served without one (RFC 9112 §3.2 requires it of 1.1 only).
-    Wire w(port_);
+    RawConnection w(port_);
     ASSERT_TRUE(w.send("GET /health/live HTTP/1.0\r\n\r\n"));
     EXPECT_TRUE(w.read_all().starts_with("HTTP/1.0 200 ")) << w.received();
 }
@@ -150,7 +91,7 @@ TEST_F(HttpConformanceTest, Http11WithoutExactlyOneHostIs400AndCloses) {
 TEST_F(HttpConformanceTest, ExpectContinueGets100ContinueBeforeTheBodyIsSent) {
     start();
     const std::string body = R"({"status":"allowed","stations":null})";
-    Wire w(port_);
+    RawConnection w(port_);
     ASSERT_TRUE(w.send("PUT /api/v1/acl/" + kToken + " HTTP/1.1\r\n" + host() +
                        "Content-Type: application/json\r\nExpect: 100-continue\r\n"
                        "Content-Length: " +
@@ -167,7 +108,7 @@ TEST_F(HttpConformanceTest, ExpectContinueGets100ContinueBeforeTheBodyIsSent) {
 TEST_F(HttpConformanceTest, ExpectContinueRefusedFromTheHeadersGetsTheFinalAnswerAtOnce) {
     start();
     {
-        Wire w(port_);
+        RawConnection w(port_);
         ASSERT_TRUE(w.send("POST /api/v1/charging-session HTTP/1.1\r\n" + host() +
                            "Content-Type: application/json\r\nExpect: 100-continue\r\n"
                            "Content-Length: 20000\r\n\r\n"));
@@ -176,7 +117,7 @@ TEST_F(HttpConformanceTest, ExpectContinueRefusedFromTheHeadersGetsTheFinalAnswe
         EXPECT_TRUE(w.closed());
     }
     {
-        Wire w(port_);
+        RawConnection w(port_);
         ASSERT_TRUE(w.send("POST /api/v1/charging-session HTTP/1.1\r\n" + host() +
                            "Content-Type: application/json\r\nContent-Encoding: gzip\r\n"
                            "Expect: 100-continue\r\nContent-Length: 20\r\n\r\n"));
@@ -190,7 +131,7 @@ TEST_F(HttpConformanceTest, ExpectContinueRefusedFromTheHeadersGetsTheFinalAnswe
     // Refused by the route from its headers alone: the content type of a new session, and the
     // admin API asked under a foreign Host while ADMIN_TOKEN is unset. No 100 Continue either.
     {
-        Wire w(port_);
+        RawConnection w(port_);
         ASSERT_TRUE(w.send("POST /api/v1/charging-session HTTP/1.1\r\n" + host() +
                            "Content-Type: text/plain\r\nExpect: 100-continue\r\n"
                            "Content-Length: 20\r\n\r\n"));
@@ -199,7 +140,7 @@ TEST_F(HttpConformanceTest, ExpectContinueRefusedFromTheHeadersGetsTheFinalAnswe
         EXPECT_TRUE(w.closed());
     }
     {
-        Wire w(port_);
+        RawConnection w(port_);
         ASSERT_TRUE(w.send("PUT /api/v1/acl/" + kToken +
                            " HTTP/1.1\r\nHost: rebind.attacker.example:8080\r\n"
                            "Content-Type: application/json\r\nExpect: 100-continue\r\n"
@@ -232,14 +173,14 @@ TEST_F(HttpConformanceTest, HeadIsServedWhereverGetIsWithTheSameHeadersAndNoBody
              "/health/live", "/api/v1/charging-session/" + id, "/api/v1/acl/" + kToken,
              "/api/v1/stations/" + kStation, "/api/v1/admin/requests/" + id, "/dashboard",
              "/api/v1/charging-session/00000000-0000-7000-8000-000000000000"}) {
-        Wire w(port_);
+        RawConnection w(port_);
         ASSERT_TRUE(w.send("GET " + path + " HTTP/1.1\r\n" + host() + "Connection: close\r\n\r\n"));
         const auto get = w.read_all();
         const std::string status_line = get.substr(0, get.find("\r\n"));
         const auto length = header_of(get, "Content-Length");
         ASSERT_FALSE(length.empty()) << path << "\n" << get;
         EXPECT_EQ(std::to_string(body_of(get).size()), length) << path;
-        Wire h(port_);
+        RawConnection h(port_);
         ASSERT_TRUE(h.send("HEAD " + path + " HTTP/1.1\r\n" + host() + "\r\n" +
                            "GET /health/live HTTP/1.1\r\n" + host() + "Connection: close\r\n\r\n"));
         const auto raw = h.read_all();
@@ -254,7 +195,7 @@ TEST_F(HttpConformanceTest, HeadIsServedWhereverGetIsWithTheSameHeadersAndNoBody
     // Routes whose answer changes from call to call: same status, a Content-Length, no body.
     for (const std::string path : {"/health", "/health/ready", "/metrics", "/api/v1/admin/stats",
                                    "/api/v1/admin/dead-letters"}) {
-        Wire h(port_);
+        RawConnection h(port_);
         ASSERT_TRUE(h.send("HEAD " + path + " HTTP/1.1\r\n" + host() + "\r\n" +
                            "GET /health/live HTTP/1.1\r\n" + host() + "Connection: close\r\n\r\n"));
         const auto raw = h.read_all();
