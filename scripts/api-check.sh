@@ -15,18 +15,9 @@ root="$PWD"
 record_dir="${1:-}"
 case "$record_dir" in "" | /*) ;; *) record_dir="$root/$record_dir" ;; esac
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "api-check: node and npm are needed (Debian packages nodejs and npm)" >&2
-  exit 1
-fi
-
+source scripts/lib/node-deps.sh
+ensure_node_deps tests/api api-check
 cd tests/api
-stamp=node_modules/.chargegate-lock.sha256
-want="$(sha256sum package-lock.json | cut -d' ' -f1)"
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-  npm ci --no-audit --no-fund
-  echo "$want" >"$stamp"
-fi
 
 node validate.mjs "$root/docs/openapi.yaml"
 if [[ -n "$record_dir" ]]; then

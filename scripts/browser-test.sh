@@ -8,22 +8,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "browser-test: node and npm are needed (Debian packages nodejs and npm)" >&2
-  exit 1
-fi
 if [[ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]]; then
   echo "browser-test: ${CHROMIUM:-/usr/bin/chromium} not found (Debian package chromium)" >&2
   exit 1
 fi
 
+source scripts/lib/node-deps.sh
+ensure_node_deps tests/browser browser-test
 cd tests/browser
-stamp=node_modules/.chargegate-lock.sha256
-want="$(sha256sum package-lock.json | cut -d' ' -f1)"
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-  npm ci --no-audit --no-fund
-  echo "$want" >"$stamp"
-fi
 
 export CHARGEGATE_BIN="${CHARGEGATE_BIN:-$root/build/chargegate}"
 case "$CHARGEGATE_BIN" in /*) ;; *) CHARGEGATE_BIN="$root/$CHARGEGATE_BIN" ;; esac
