@@ -101,18 +101,24 @@ TEST_F(OperationsTest, LogsAreJsonLinesWithRequestIdsAndNoFullTokens) {
 // The start-up line tells an operator what runs: version, mode and role, and which protections
 // are on.
 TEST_F(OperationsTest, StartupLineSaysVersionModeAndProtections) {
-    auto ready_line = [&] {  // the latest start's
-        std::istringstream log(service_->log());
-        std::string line;
-        boost::json::object last;
-        while (std::getline(log, line)) {
-            auto o = parse_object(line);
-            if (str(o, "msg") == "chargegate ready") last = std::move(o);
+    // The `starts`-th start's line. /health/ready may answer before the line is written, so it
+    // is waited for.
+    auto ready_line = [&](int starts) {
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        for (;;) {
+            std::istringstream log(service_->log());
+            std::string line;
+            int seen = 0;
+            while (std::getline(log, line)) {
+                auto o = parse_object(line);
+                if (str(o, "msg") == "chargegate ready" && ++seen == starts) return o;
+            }
+            if (std::chrono::steady_clock::now() > end) return boost::json::object{};
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-        return last;
     };
     start();
-    auto o = ready_line();
+    auto o = ready_line(1);
     ASSERT_FALSE(o.empty()) << service_->log();
     EXPECT_EQ(str(o, "version"), CG_VERSION);
     EXPECT_EQ(str(o, "mode"), cluster_mode() ? "cluster" : "embedded");
@@ -128,7 +134,7 @@ TEST_F(OperationsTest, StartupLineSaysVersionModeAndProtections) {
     env["API_AUTH"] = "on";
     env["RATE_LIMIT_PER_SECOND"] = "100";
     start();
-    o = ready_line();
+    o = ready_line(2);
     ASSERT_FALSE(o.empty()) << service_->log();
     EXPECT_EQ(str(o, "signing"), "on");
     EXPECT_EQ(str(o, "client_auth"), "api_keys");
