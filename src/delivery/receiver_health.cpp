@@ -40,13 +40,20 @@ void ReceiverHealth::record(std::string_view receiver, bool ok, int status_code,
     dirty_ = true;
 }
 
-void ReceiverHealth::publish_if_due(std::chrono::steady_clock::time_point now) {
-    if (!dirty_ || now - last_publish_ < publish_every_) return;
+void ReceiverHealth::publish_if_due(std::chrono::steady_clock::time_point now,
+                                    const std::function<std::vector<ReceiverFlow>()>& flows) {
+    if (now - last_publish_ < publish_every_) return;
+    if (!dirty_ && !flows) return;
+    std::vector<ReceiverFlow> flow;
+    if (flows) flow = flows();
+    std::unordered_map<std::string_view, size_t> limits;
+    for (const auto& f : flow) limits.emplace(f.receiver, f.concurrency_limit);
     std::vector<ReceiverFailure> list;
     for (const auto& [name, e] : entries_) {
         if (e.consecutive == 0) continue;
+        const auto l = limits.find(name);
         list.push_back({name, e.failures, e.consecutive, e.last_status_code, e.last_error,
-                        e.last_failure_at_ms});
+                        e.last_failure_at_ms, l == limits.end() ? 0 : l->second});
     }
     const size_t failing = list.size();
     std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
@@ -55,9 +62,16 @@ void ReceiverHealth::publish_if_due(std::chrono::steady_clock::time_point now) {
         return a.receiver < b.receiver;
     });
     if (list.size() > max_listed_) list.resize(max_listed_);
+    const auto busy = [](const ReceiverFlow& f) { return f.in_flight + f.waiting; };
+    std::sort(flow.begin(), flow.end(), [&](const auto& a, const auto& b) {
+        if (busy(a) != busy(b)) return busy(a) > busy(b);
+        return a.receiver < b.receiver;
+    });
+    if (flow.size() > max_listed_) flow.resize(max_listed_);
     {
         std::lock_guard lock(mu_);
         published_.swap(list);
+        if (flows) published_flow_.swap(flow);
     }
     failing_.store(failing, std::memory_order_relaxed);
     dirty_ = false;
@@ -67,6 +81,11 @@ void ReceiverHealth::publish_if_due(std::chrono::steady_clock::time_point now) {
 std::vector<ReceiverFailure> ReceiverHealth::snapshot() const {
     std::lock_guard lock(mu_);
     return published_;
+}
+
+std::vector<ReceiverFlow> ReceiverHealth::flow() const {
+    std::lock_guard lock(mu_);
+    return published_flow_;
 }
 
 }  // namespace cg::delivery

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -23,6 +24,17 @@ struct ReceiverFailure {
     int last_status_code = 0;  // 0: no HTTP answer
     std::string last_error;
     int64_t last_failure_at_ms = 0;
+    size_t concurrency_limit = 0;  // its current in-flight limit; 0: no delivery to it is active
+};
+
+// How deliveries to one receiver flow right now (the adaptive limit and its use).
+struct ReceiverFlow {
+    std::string receiver;  // scheme://host:port
+    size_t concurrency_limit = 0;
+    size_t in_flight = 0;
+    size_t waiting = 0;            // resident deliveries waiting for one of its slots
+    int64_t paused_until_ms = 0;   // a Retry-After pause; 0: not paused
+    int64_t delivered = 0;         // deliveries to it since this process started
 };
 
 class ReceiverHealth {
@@ -35,14 +47,18 @@ class ReceiverHealth {
     // Engine thread: the outcome of one attempt to `receiver`.
     void record(std::string_view receiver, bool ok, int status_code, std::string_view error,
                 int64_t now_ms);
-    // Engine thread: refreshes the snapshot when something changed and it is older than
-    // `publish_every`.
-    void publish_if_due(std::chrono::steady_clock::time_point now);
+    // Engine thread: refreshes the snapshots when they are older than `publish_every`;
+    // `flows` (called only then) lists every receiver with deliveries in memory.
+    void publish_if_due(std::chrono::steady_clock::time_point now,
+                        const std::function<std::vector<ReceiverFlow>()>& flows = {});
 
     // Any thread: the receivers whose last attempt failed, most consecutive failures first.
     [[nodiscard]] std::vector<ReceiverFailure> snapshot() const;
     // Any thread: how many receivers are failing (as of the last publish).
     [[nodiscard]] size_t failing() const { return failing_.load(std::memory_order_relaxed); }
+    // Any thread: the `max_listed` receivers with the most deliveries in memory (in flight plus
+    // waiting), as of the last publish.
+    [[nodiscard]] std::vector<ReceiverFlow> flow() const;
 
   private:
     struct Entry {
@@ -61,6 +77,7 @@ class ReceiverHealth {
 
     mutable std::mutex mu_;  // guards published_
     std::vector<ReceiverFailure> published_;
+    std::vector<ReceiverFlow> published_flow_;
     std::atomic<size_t> failing_{0};
 };
 
