@@ -193,7 +193,14 @@ int serve(const config::Config& cfg) {
         return slot.second;
     };
     delivery_options.max_in_flight = static_cast<size_t>(cfg.callback_max_concurrency);
-    delivery_options.max_per_host = static_cast<size_t>(cfg.callback_max_per_host);
+    delivery_options.limit.min = static_cast<size_t>(cfg.callback_min_per_host);
+    delivery_options.limit.max = static_cast<size_t>(cfg.callback_max_per_host);
+    if (cfg.cluster()) {
+        // A delivery waiting in memory is leased to this process until CLUSTER_TAKEOVER_MS
+        // after its decision: it must be sent well before another worker may take it over.
+        delivery_options.max_resident_wait =
+            std::min(delivery_options.max_resident_wait, Ms(cfg.cluster_takeover_ms / 4));
+    }
     delivery_options.on_dead_letter = [&queue](const std::string& id, const std::string& error) {
         queue.dead_lettered(id, error);
     };

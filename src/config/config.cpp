@@ -35,6 +35,7 @@ constexpr const char* kKnownKeys[] = {"PORT",
                                       "HTTP_THREADS",
                                       "CALLBACK_MAX_CONCURRENCY",
                                       "CALLBACK_MAX_PER_HOST",
+                                      "CALLBACK_MIN_PER_HOST",
                                       "AUTHORIZER_MAX_CONCURRENCY",
                                       "AUTHORIZER_CACHE_TTL_MS",
                                       "AUTHORIZER_CACHE_MAX_ENTRIES",
@@ -367,6 +368,20 @@ Config load(const std::map<std::string, std::string>& file_values,
     if (auto* s = get("CALLBACK_MAX_PER_HOST")) {
         c.callback_max_per_host =
             static_cast<int>(parse_int("CALLBACK_MAX_PER_HOST", *s, 1, 10000));
+    }
+    if (auto* s = get("CALLBACK_MIN_PER_HOST")) {
+        c.callback_min_per_host =
+            static_cast<int>(parse_int("CALLBACK_MIN_PER_HOST", *s, 1, 10000));
+        if (c.callback_min_per_host > c.callback_max_per_host) {
+            std::string m = "CALLBACK_MIN_PER_HOST (";
+            m.append(std::to_string(c.callback_min_per_host))
+                .append(") must not exceed CALLBACK_MAX_PER_HOST (")
+                .append(std::to_string(c.callback_max_per_host))
+                .append(")");
+            throw ConfigError(m);
+        }
+    } else {
+        c.callback_min_per_host = std::min(c.callback_min_per_host, c.callback_max_per_host);
     }
     if (auto* s = get("AUTHORIZER_MAX_CONCURRENCY")) {
         c.authorizer_max_concurrency =

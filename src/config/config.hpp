@@ -51,8 +51,10 @@ struct Config {
 
     // Tuning (documented in the README)
     int http_threads = 0;                 // HTTP_THREADS; 0 → min(cores, 4)
-    int callback_max_concurrency = 256;   // CALLBACK_MAX_CONCURRENCY: callbacks in flight
-    int callback_max_per_host = 32;       // CALLBACK_MAX_PER_HOST: connections per receiver
+    int callback_max_concurrency = 1024;  // CALLBACK_MAX_CONCURRENCY: callbacks in flight
+    // The adaptive in-flight limit of each receiver stays within these (docs/api.md §2).
+    int callback_min_per_host = 4;        // CALLBACK_MIN_PER_HOST (lowered to the maximum if above)
+    int callback_max_per_host = 256;      // CALLBACK_MAX_PER_HOST: connections per receiver
     int authorizer_max_concurrency = 64;  // AUTHORIZER_MAX_CONCURRENCY: remote calls in flight
     // Remote authorizer protection (ignored with the built-in ACL).
     int64_t authorizer_cache_ttl_ms = 300000;       // AUTHORIZER_CACHE_TTL_MS; 0: no cache

@@ -12,6 +12,7 @@
 
 #include "common/text.hpp"
 #include "delivery/callback_payload.hpp"
+#include "delivery/retry_decision.hpp"
 #include "delivery/signer.hpp"
 #include "obs/log.hpp"
 
@@ -37,12 +38,8 @@ std::string_view receiver_of(std::string_view url) {
     return url.substr(0, end);
 }
 
-std::string describe_failure(const HttpResponse& r) {
-    if (r.error == HttpError::kNone) return "receiver answered " + std::to_string(r.status);
-    std::string s = to_string(r.error);
-    if (!r.error_message.empty()) s += ": " + r.error_message;
-    return s;
-}
+// Receivers with nothing in memory are forgotten after this long (their limit with them).
+constexpr int64_t kIdleForgetMs = 60'000;
 
 }  // namespace
 
@@ -52,85 +49,141 @@ struct DeliveryEngine::Impl {
     HttpClient& http;
     const cg::Clock& clock;
     obs::Metrics& metrics;
+    RetryPolicy policy;
     SeededRandom rng{std::random_device{}()};  // engine thread only
 
-    std::mutex mu;  // guards everything below; held only to move batches in or out
+    // Shared with other threads; guarded by `mu`, which is held only to move batches.
+    std::mutex mu;
     std::condition_variable cv;
     std::vector<store::DeliveryJob> inbox;
     std::vector<Completion> completions;
     std::vector<store::AttemptRecord> unrecorded;  // attempt results whose write failed
-    std::vector<int64_t> recorded;                 // seqs whose attempt result is durable
-    std::unordered_set<int64_t> in_flight;         // launched and not yet recorded
-    // Per receiver: attempts in flight and jobs waiting for one of its slots; engine thread only.
-    struct Receiver {
-        size_t in_flight = 0;
-        std::deque<store::DeliveryJob> waiting;
-    };
-    std::unordered_map<std::string, Receiver> receivers;
-    ReceiverHealth receiver_health;  // recorded on the engine thread, read by operators
-    bool wake_requested = true;      // look for due parked deliveries
+    std::vector<int64_t> recorded;                 // seqs whose outcome is durable
+    std::unordered_set<int64_t> resident;          // held here, from arrival until recorded
+    bool wake_requested = true;                    // look for due parked deliveries
     bool stopping = false;
     bool running = false;
     std::atomic<size_t> held{0};
     std::thread thread;
 
+    // Engine thread only.
+    struct Receiver {
+        explicit Receiver(std::string k, const LimitOptions& o) : key(std::move(k)), limit(o) {}
+        std::string key;
+        AdaptiveLimit limit;
+        size_t in_flight = 0;
+        std::deque<store::DeliveryJob> waiting;
+        int64_t paused_until_ms = 0;
+        int64_t delivered = 0;
+        double attempt_ms = 0;  // moving average of attempt durations (any outcome)
+        int64_t idle_since_ms = 0;
+        bool in_ready = false;
+    };
+    std::unordered_map<std::string, std::unique_ptr<Receiver>> receivers;
+    std::deque<Receiver*> ready;  // waiting deliveries, room under the limit, not paused
+    std::vector<Receiver*> paused;
+    size_t launched = 0;  // attempts in flight in all
+    ReceiverHealth receiver_health;
+    int64_t next_sweep_ms = 0;
+
     Impl(DeliveryOptions o, store::Store& s, HttpClient& h, const cg::Clock& c, obs::Metrics& m)
         : options(std::move(o)), store(s), http(h), clock(c), metrics(m) {
-        if (options.max_in_flight == 0) options.max_in_flight = 1;
+        options.max_in_flight = std::max<size_t>(1, options.max_in_flight);
+        options.max_resident = std::max(options.max_resident, options.max_in_flight);
+        options.limit.max = std::max<size_t>(1, options.limit.max);
+        options.limit.min = std::clamp<size_t>(options.limit.min, 1, options.limit.max);
+        policy.max_attempts = options.max_attempts;
+        policy.backoff = options.backoff;
     }
 
-    // Launches the jobs whose receiver has room and parks the others (engine thread).
-    void launch_or_defer(std::vector<store::DeliveryJob>& jobs) {
-        std::vector<store::DeliveryJob> deferred;
-        const size_t max_waiting = std::max<size_t>(1, options.max_in_flight / 2);
-        for (auto& j : jobs) {
-            Receiver& r = receivers[std::string(receiver_of(j.callback_url))];
-            if (r.in_flight < options.max_per_host) {
-                ++r.in_flight;
-                launch(std::move(j));
-            } else if (r.waiting.size() < max_waiting) {
-                r.waiting.push_back(std::move(j));
-            } else {
-                deferred.push_back(std::move(j));
-            }
+    Receiver& receiver_for(const store::DeliveryJob& job) {
+        const auto key = receiver_of(job.callback_url);
+        auto it = receivers.find(std::string(key));
+        if (it == receivers.end()) {
+            it = receivers
+                     .emplace(std::string(key),
+                              std::make_unique<Receiver>(std::string(key), options.limit))
+                     .first;
         }
-        jobs.clear();
-        if (!deferred.empty()) defer(std::move(deferred));
+        return *it->second;
     }
 
-    // An attempt to the job's receiver ended: its slot goes to the next waiting job, if any.
-    // While stopping, waiting jobs are let go instead: they are durable and resumed at the
-    // next start.
-    void finished_attempt(const store::DeliveryJob& job, bool draining) {
-        const auto it = receivers.find(std::string(receiver_of(job.callback_url)));
-        if (it == receivers.end()) return;
-        Receiver& r = it->second;
-        if (draining && !r.waiting.empty()) {
-            std::lock_guard lock(mu);
-            for (const auto& w : r.waiting) in_flight.erase(w.seq);
-            held.fetch_sub(r.waiting.size());
-            r.waiting.clear();
+    [[nodiscard]] bool has_room(const Receiver& r, int64_t now) const {
+        return !r.waiting.empty() && r.in_flight < r.limit.limit() && r.paused_until_ms <= now;
+    }
+
+    void make_ready(Receiver& r, int64_t now) {
+        if (!r.in_ready && has_room(r, now)) {
+            r.in_ready = true;
+            ready.push_back(&r);
         }
-        if (!r.waiting.empty()) {
-            auto next = std::move(r.waiting.front());
-            r.waiting.pop_front();
-            launch(std::move(next));
+    }
+
+    // How long the receiver's waiting line will take to drain at its current pace.
+    [[nodiscard]] int64_t drain_ms(const Receiver& r, int64_t now) const {
+        const double per_slot =
+            r.attempt_ms / static_cast<double>(std::max<size_t>(1, r.limit.limit()));
+        const int64_t pause = std::max<int64_t>(0, r.paused_until_ms - now);
+        return pause + static_cast<int64_t>(per_slot * static_cast<double>(r.waiting.size()));
+    }
+
+    // A delivery arrived (fresh, from a due read, or back after a failed write).
+    void enqueue(store::DeliveryJob job, int64_t now, std::vector<store::DeliveryJob>& to_park) {
+        Receiver& r = receiver_for(job);
+        if (!r.waiting.empty() && drain_ms(r, now) > options.max_resident_wait.count()) {
+            to_park.push_back(std::move(job));
             return;
         }
-        if (--r.in_flight == 0) receivers.erase(it);
+        r.waiting.push_back(std::move(job));
+        make_ready(r, now);
     }
 
-    // Parks deliveries whose receiver is busy and whose waiting line is full, spread over
-    // [defer_delay, 2 × defer_delay) so that they come back a few at a time. Until the write is
-    // durable they stay held; if it fails they go back to the inbox and are tried again.
-    void defer(std::vector<store::DeliveryJob> jobs) {
-        const int64_t now = clock.now_ms();
-        const auto delay = options.defer_delay.count();
+    // Parks the tail of a receiver's line that would wait longer than max_resident_wait.
+    void trim(Receiver& r, int64_t now, std::vector<store::DeliveryJob>& to_park) {
+        const int64_t limit_ms = options.max_resident_wait.count();
+        if (r.waiting.size() <= 1 || drain_ms(r, now) <= 2 * limit_ms) return;
+        while (r.waiting.size() > 1 && drain_ms(r, now) > limit_ms) {
+            to_park.push_back(std::move(r.waiting.back()));
+            r.waiting.pop_back();
+        }
+    }
+
+    // Starts attempts while there are free slots: one per receiver per turn, round robin.
+    void pump(int64_t now) {
+        while (launched < options.max_in_flight && !ready.empty()) {
+            Receiver* r = ready.front();
+            ready.pop_front();
+            r->in_ready = false;
+            if (!has_room(*r, now)) continue;
+            auto job = std::move(r->waiting.front());
+            r->waiting.pop_front();
+            ++r->in_flight;
+            ++launched;
+            launch(std::move(job), now);
+            make_ready(*r, now);
+        }
+    }
+
+    // Parks deliveries in the store until about when their receiver can take them, spread over
+    // half as long again so that they come back a few at a time. Until the write is durable
+    // they stay held; if it fails they go back to the inbox and are tried again.
+    void park(std::vector<store::DeliveryJob> jobs, int64_t now) {
+        if (jobs.empty()) return;
         std::vector<store::DeferRecord> records;
         records.reserve(jobs.size());
+        std::unordered_map<std::string_view, int64_t> delay_of;
         for (const auto& j : jobs) {
-            const auto jitter = static_cast<int64_t>(rng.uniform() * static_cast<double>(delay));
-            records.push_back({j.seq, now + delay + jitter});
+            const auto key = receiver_of(j.callback_url);
+            auto d = delay_of.find(key);
+            if (d == delay_of.end()) {
+                const auto it = receivers.find(std::string(key));
+                int64_t ms = options.max_resident_wait.count();
+                if (it != receivers.end()) ms = std::max(ms, drain_ms(*it->second, now));
+                d = delay_of.emplace(key, ms).first;
+            }
+            const auto jitter =
+                static_cast<int64_t>(rng.uniform() * static_cast<double>(d->second / 2));
+            records.push_back({j.seq, now + d->second + jitter});
         }
         metrics.callback_deferred.inc(jobs.size());
         auto held_jobs = std::make_shared<std::vector<store::DeliveryJob>>(std::move(jobs));
@@ -140,16 +193,14 @@ struct DeliveryEngine::Impl {
                 if (ok) {
                     recorded.push_back(j.seq);
                 } else {
-                    in_flight.erase(j.seq);
-                    inbox.push_back(std::move(j));
+                    inbox.push_back(std::move(j));  // still resident: enqueued again
                 }
             }
             cv.notify_one();
         });
     }
 
-    void launch(store::DeliveryJob job) {
-        const int64_t now = clock.now_ms();
+    void launch(store::DeliveryJob job, int64_t now) {
         HttpRequest req;
         req.url = job.callback_url;
         req.timeout = options.attempt_timeout;
@@ -181,55 +232,63 @@ struct DeliveryEngine::Impl {
         });
     }
 
-    store::AttemptRecord classify(Completion& c) {
-        const auto& r = c.response;
+    // An attempt ended: frees its slot, feeds the receiver's limit and returns what to record.
+    store::AttemptRecord complete(Completion& c, int64_t now,
+                                  std::vector<store::DeliveryJob>& to_park) {
+        const auto& resp = c.response;
+        const int round_no = c.job.round_attempts + 1;
+        const AttemptVerdict v = decide_attempt(resp, round_no, policy, now, rng);
+        const auto duration_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(resp.duration).count();
+
+        Receiver& r = receiver_for(c.job);
+        const bool saturated = !r.waiting.empty() && r.in_flight >= r.limit.limit();
+        if (r.in_flight > 0) --r.in_flight;
+        if (launched > 0) --launched;
+        const double ms = std::chrono::duration<double, std::milli>(resp.duration).count();
+        r.attempt_ms = r.attempt_ms <= 0 ? ms : r.attempt_ms * 0.9 + ms * 0.1;
+        if (v.verdict == Verdict::kDelivered) {
+            r.limit.on_success(resp.duration, saturated);
+            ++r.delivered;
+        } else if (v.overload) {
+            r.limit.on_overload();
+        }
+        if (v.pause_until_ms > now && v.pause_until_ms > r.paused_until_ms) {
+            if (r.paused_until_ms <= now) paused.push_back(&r);
+            r.paused_until_ms = v.pause_until_ms;
+            obs::log_info("receiver asked for a pause (Retry-After)")
+                .kv("receiver", r.key)
+                .kv("until", format_rfc3339_ms(v.pause_until_ms));
+        }
+        trim(r, now, to_park);
+        make_ready(r, now);
+        if (r.in_flight == 0 && r.waiting.empty()) r.idle_since_ms = now;
+
         store::AttemptRecord a;
         a.seq = c.job.seq;
         a.attempt_no = c.job.attempts + 1;
         a.started_at_ms = c.started_at_ms;
-        a.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.duration).count();
-        a.http_status = r.status;
-        metrics.callback_duration.observe(std::chrono::duration<double>(r.duration).count());
-        const bool ok = r.error == HttpError::kNone && r.status >= 200 && r.status <= 299;
-        const auto receiver = receiver_of(c.job.callback_url);
-        if (ok) {
+        a.duration_ms = duration_ms;
+        a.http_status = resp.status;
+        metrics.callback_duration.observe(std::chrono::duration<double>(resp.duration).count());
+        metrics.callback_deliveries.inc(v.result);
+        const auto receiver = std::string_view(r.key);
+        if (v.verdict == Verdict::kDelivered) {
             a.outcome = store::AttemptOutcome::kDelivered;
-            metrics.callback_deliveries.inc("delivered");
-            receiver_health.record(receiver, true, r.status, {}, c.started_at_ms);
+            receiver_health.record(receiver, true, resp.status, {}, c.started_at_ms);
             // End to end is acceptance to the first delivery; a redelivery (a new round, asked
             // for by an operator) would only measure how long the operator took.
             if (c.job.created_at_ms > 0 && c.job.attempts == c.job.round_attempts) {
-                const int64_t now = clock.now_ms();
                 metrics.end_to_end.observe(
                     static_cast<double>(std::max<int64_t>(0, now - c.job.created_at_ms)) / 1000.0);
             }
             return a;
         }
-        a.error = describe_failure(r);
-        receiver_health.record(receiver, false, r.error == HttpError::kNone ? r.status : 0, a.error,
-                               c.started_at_ms + a.duration_ms);
-        const int round_no = c.job.round_attempts + 1;
-        std::string_view result = "retry";
-        if (r.error == HttpError::kNone && r.status == 410) {
+        a.error = v.error;
+        receiver_health.record(receiver, false, resp.error == HttpError::kNone ? resp.status : 0,
+                               a.error, c.started_at_ms + a.duration_ms);
+        if (v.verdict == Verdict::kDeadLetter) {
             a.outcome = store::AttemptOutcome::kFailed;
-            a.error = "receiver answered 410 Gone";
-            result = "gone";
-        } else if (r.error == HttpError::kBlockedAddress) {
-            a.outcome = store::AttemptOutcome::kFailed;
-            a.error = "callback address not allowed";
-            result = "blocked";
-        } else if (round_no >= options.max_attempts) {
-            a.outcome = store::AttemptOutcome::kFailed;
-            result = "failed";
-        } else {
-            std::optional<int64_t> floor;
-            if (r.status == 429 || r.status == 503) floor = r.retry_after_ms;
-            a.outcome = store::AttemptOutcome::kRetry;
-            a.next_attempt_at_ms = clock.now_ms() + options.backoff.delay_ms(round_no, rng, floor);
-            metrics.retries_scheduled.inc();
-        }
-        metrics.callback_deliveries.inc(result);
-        if (a.outcome == store::AttemptOutcome::kFailed) {
             metrics.dead_lettered.inc();
             if (options.on_dead_letter) options.on_dead_letter(c.job.id, a.error);
             obs::log_warn("callback dead-lettered")
@@ -239,6 +298,9 @@ struct DeliveryEngine::Impl {
                 .kv("attempts", a.attempt_no)
                 .kv("error", a.error);
         } else {
+            a.outcome = store::AttemptOutcome::kRetry;
+            a.next_attempt_at_ms = v.next_attempt_at_ms;
+            metrics.retries_scheduled.inc();
             obs::log_debug("callback attempt failed; retry scheduled")
                 .kv("request_id", c.job.id)
                 .kv("trace_id", trace_id_of(c.job.traceparent))
@@ -267,68 +329,124 @@ struct DeliveryEngine::Impl {
         });
     }
 
+    // Ends pauses that are over; returns when the next one ends (0: none).
+    int64_t resume_paused(int64_t now) {
+        int64_t next = 0;
+        std::erase_if(paused, [&](Receiver* r) {
+            if (r->paused_until_ms <= now) {
+                r->paused_until_ms = 0;
+                make_ready(*r, now);
+                return true;
+            }
+            next = next == 0 ? r->paused_until_ms : std::min(next, r->paused_until_ms);
+            return false;
+        });
+        return next;
+    }
+
+    // Forgets receivers idle for a while, so a flood of distinct receivers cannot grow memory.
+    void sweep(int64_t now) {
+        if (now < next_sweep_ms) return;
+        next_sweep_ms = now + 10'000;
+        std::erase_if(receivers, [&](const auto& kv) {
+            const Receiver& r = *kv.second;
+            return r.in_flight == 0 && r.waiting.empty() && !r.in_ready &&
+                   r.paused_until_ms <= now && now - r.idle_since_ms > kIdleForgetMs;
+        });
+    }
+
+    std::vector<ReceiverFlow> flows() const {
+        std::vector<ReceiverFlow> out;
+        out.reserve(receivers.size());
+        for (const auto& [key, r] : receivers) {
+            out.push_back({key, r->limit.limit(), r->in_flight, r->waiting.size(),
+                           r->paused_until_ms, r->delivered});
+        }
+        return out;
+    }
+
+    // Lets go of every waiting delivery (stopping): they are durable and resumed at the next
+    // start.
+    void release_waiting() {
+        std::vector<int64_t> seqs;
+        for (auto& [key, r] : receivers) {
+            for (const auto& j : r->waiting) seqs.push_back(j.seq);
+            r->waiting.clear();
+        }
+        ready.clear();
+        for (auto& [key, r] : receivers) r->in_ready = false;
+        if (seqs.empty()) return;
+        std::lock_guard lock(mu);
+        for (const int64_t s : seqs) resident.erase(s);
+        held.fetch_sub(seqs.size());
+    }
+
     void run() {
         std::unique_ptr<store::StoreReader> reader;
         auto next_poll = SteadyClock::now();
         auto next_rewrite = SteadyClock::now();
+        int64_t next_resume_ms = 0;
         std::vector<store::DeliveryJob> jobs;
         std::vector<Completion> done;
         std::vector<int64_t> finished;
         std::vector<store::AttemptRecord> rewrite;
+        std::vector<store::DeliveryJob> to_park;
         for (;;) {
             bool poll = false;
             bool stop = false;
             {
                 std::unique_lock lock(mu);
-                // Sleep until the next poll, or the next re-write of failed records if any.
-                const auto until =
-                    unrecorded.empty() ? next_poll : std::min(next_poll, next_rewrite);
+                auto until = unrecorded.empty() ? next_poll : std::min(next_poll, next_rewrite);
+                if (next_resume_ms > 0) {
+                    const auto in = std::chrono::milliseconds(
+                        std::max<int64_t>(1, next_resume_ms - clock.now_ms()));
+                    until = std::min(until, SteadyClock::now() + in);
+                }
                 cv.wait_until(lock, until, [&] {
                     return stopping || !completions.empty() || !recorded.empty() ||
-                           wake_requested ||
-                           (!inbox.empty() && in_flight.size() < options.max_in_flight);
+                           wake_requested || !inbox.empty();
                 });
                 stop = stopping;
                 done.swap(completions);
                 finished.swap(recorded);
-                for (const int64_t s : finished) in_flight.erase(s);
+                for (const int64_t s : finished) resident.erase(s);
+                held.fetch_sub(finished.size());
+                finished.clear();
                 if (!unrecorded.empty() && SteadyClock::now() >= next_rewrite) {
                     rewrite.swap(unrecorded);
                     next_rewrite = SteadyClock::now() + 500ms;
                 }
-                if (!stop) {
-                    const size_t free =
-                        options.max_in_flight - std::min(options.max_in_flight, in_flight.size());
-                    const size_t n = std::min(free, inbox.size());
-                    jobs.assign(std::make_move_iterator(inbox.begin()),
-                                std::make_move_iterator(inbox.begin() + static_cast<long>(n)));
-                    inbox.erase(inbox.begin(), inbox.begin() + static_cast<long>(n));
-                    for (const auto& j : jobs) in_flight.insert(j.seq);
-                }
+                jobs.swap(inbox);
                 poll = !stop && (wake_requested || SteadyClock::now() >= next_poll);
                 wake_requested = false;
-                if (stop && in_flight.empty()) return;
+                if (stop && resident.empty() && done.empty()) return;
             }
-            held.fetch_sub(finished.size());
-            finished.clear();
             if (!rewrite.empty()) {
                 record(std::move(rewrite));
                 rewrite.clear();
             }
+            const int64_t now = clock.now_ms();
             std::vector<store::AttemptRecord> records;
             records.reserve(done.size());
-            for (auto& c : done) {
-                finished_attempt(c.job, stop);
-                records.push_back(classify(c));
-            }
+            for (auto& c : done) records.push_back(complete(c, now, to_park));
             done.clear();
-            receiver_health.publish_if_due(SteadyClock::now());
             record(std::move(records));
-            launch_or_defer(jobs);
+            for (auto& j : jobs) enqueue(std::move(j), now, to_park);
+            jobs.clear();
             if (poll) {
                 next_poll = SteadyClock::now() + options.poll_interval;
-                poll_due(reader);
+                poll_due(reader, now, to_park);
             }
+            next_resume_ms = resume_paused(now);
+            if (stop) {
+                release_waiting();
+            } else {
+                pump(now);
+            }
+            park(std::move(to_park), now);
+            to_park.clear();
+            sweep(now);
+            receiver_health.publish_if_due(SteadyClock::now(), [this] { return flows(); });
             if (stop) {
                 // Draining: only completions and their records are processed now.
                 std::unique_lock lock(mu);
@@ -337,36 +455,41 @@ struct DeliveryEngine::Impl {
         }
     }
 
-    // Takes parked deliveries whose time has come, skipping those already in flight here.
-    void poll_due(std::unique_ptr<store::StoreReader>& reader) {
+    // Takes parked deliveries whose time has come, skipping those already held here.
+    void poll_due(std::unique_ptr<store::StoreReader>& reader, int64_t now,
+                  std::vector<store::DeliveryJob>& to_park) {
         size_t free = 0;
         size_t skip = 0;
         {
             std::lock_guard lock(mu);
-            free = options.max_in_flight - std::min(options.max_in_flight, in_flight.size());
-            skip = in_flight.size();
+            free = options.max_resident - std::min(options.max_resident, resident.size());
+            skip = resident.size();
         }
         if (free == 0) return;
         std::vector<store::DeliveryJob> due;
+        const size_t asked = store.due_reads_claim() ? free : free + skip;
         try {
             if (!reader) reader = store.open_reader();
-            // A shared store leases what it returns: ask only for what starts now.
-            due = reader->load_due(clock.now_ms(), store.due_reads_claim() ? free : free + skip);
+            // A shared store leases what it returns: ask only for what can be held now.
+            due = reader->load_due(now, asked);
         } catch (const std::exception& e) {
             obs::log_error("reading due deliveries failed").kv("error", e.what());
+            reader.reset();
             return;
         }
-        std::vector<store::DeliveryJob> launch_now;
+        std::vector<store::DeliveryJob> taken;
         {
             std::lock_guard lock(mu);
             for (auto& j : due) {
-                if (launch_now.size() >= free) break;
-                if (!in_flight.insert(j.seq).second) continue;
-                launch_now.push_back(std::move(j));
+                if (taken.size() >= free) break;
+                if (!resident.insert(j.seq).second) continue;
+                taken.push_back(std::move(j));
             }
+            // A full page: more may be due; look again on the next turn.
+            if (due.size() >= asked && !taken.empty()) wake_requested = true;
         }
-        held.fetch_add(launch_now.size());
-        launch_or_defer(launch_now);
+        held.fetch_add(taken.size());
+        for (auto& j : taken) enqueue(std::move(j), now, to_park);
     }
 };
 
@@ -387,12 +510,15 @@ void DeliveryEngine::submit(std::vector<store::DeliveryJob> jobs) {
     if (jobs.empty()) return;
     impl_->held.fetch_add(jobs.size());
     std::lock_guard lock(impl_->mu);
-    for (auto& j : jobs) impl_->inbox.push_back(std::move(j));
+    for (auto& j : jobs) {
+        impl_->resident.insert(j.seq);
+        impl_->inbox.push_back(std::move(j));
+    }
     impl_->cv.notify_one();
 }
 
 bool DeliveryEngine::has_capacity() const {
-    return impl_->held.load() < impl_->options.max_in_flight;
+    return impl_->held.load() < impl_->options.max_resident;
 }
 
 size_t DeliveryEngine::held() const { return impl_->held.load(); }
@@ -418,18 +544,18 @@ void DeliveryEngine::stop(int64_t deadline_ms) {
     while (SteadyClock::now() < deadline) {
         {
             std::lock_guard lock(impl_->mu);
-            if (impl_->in_flight.empty()) break;
+            if (impl_->resident.empty()) break;
         }
         std::this_thread::sleep_for(5ms);
     }
     bool abandoned = false;
     {
         std::lock_guard lock(impl_->mu);
-        if (!impl_->in_flight.empty()) {
+        if (!impl_->resident.empty()) {
             abandoned = true;
             obs::log_warn("stopping with callbacks in flight; they are resumed at the next start")
-                .kv("count", static_cast<int64_t>(impl_->in_flight.size()));
-            impl_->in_flight.clear();  // lets the thread exit; the store still holds them
+                .kv("count", static_cast<int64_t>(impl_->resident.size()));
+            impl_->resident.clear();  // lets the thread exit; the store still holds them
         }
         impl_->running = false;
         impl_->cv.notify_one();

@@ -2,17 +2,26 @@
 // Callback delivery (docs/api.md §2): sends each decided request's callback, records every attempt,
 // retries with exponential back-off and jitter, dead-letters after the last attempt.
 //
-// Threading: the engine runs on its own thread (it shares the HttpClient's thread for
-// completions). submit()/wake() are thread-safe and never block.
+// Threading: the engine runs on its own thread; the HttpClient completes attempts on its own
+// thread and hands them over through a mutex held only to move batches. submit()/wake() are
+// thread-safe and never block.
 //
-// Receiver isolation: at most `max_per_host` attempts are in flight to one receiver, so a slow
-// or dead receiver holds at most that many connections and, with its short waiting line, at
-// most max_per_host + max_in_flight/2 of the `max_in_flight` slots; its other deliveries are
-// parked in the store (no attempt counted) and come back behind deliveries already due.
+// Pace per receiver (scheme://host:port): each receiver has an adaptive in-flight limit
+// (concurrency_limit.hpp, between `limit.min` and `limit.max`) and a FIFO of resident
+// deliveries waiting for one of its slots; a finished attempt starts the next one of that
+// receiver at once, with no store round trip. A `Retry-After` on 429/503 pauses the receiver.
 //
-// Memory stays bounded whatever the backlog: only the jobs in flight (at most
-// `max_in_flight`) and a bounded inbox live in memory; retries are parked in the store with
-// their due time and read back in due-time order when due.
+// Fairness: at most `max_in_flight` attempts are in flight in all; free slots go round robin
+// to the receivers with waiting deliveries and room under their own limit, one delivery per
+// turn, so a busy receiver cannot take every slot while others wait. A receiver whose line
+// would take longer than `max_resident_wait` to drain (slow, paused or failing) has the
+// excess parked in the store until about when its line will have drained (no attempt
+// counted, `callback_deferred_total`), so it cannot fill the resident set either.
+//
+// Memory stays bounded whatever the backlog: at most about `max_resident` deliveries are in
+// memory (has_capacity() turns false there, which stops the worker pool from taking new work,
+// so the backlog waits in the queue); time-based retries wait in the store with their due time
+// and are read back, earliest first, as they fall due.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -23,6 +32,7 @@
 #include "common/clock.hpp"
 #include "common/random.hpp"
 #include "delivery/backoff.hpp"
+#include "delivery/concurrency_limit.hpp"
 #include "delivery/http_client.hpp"
 #include "delivery/receiver_health.hpp"
 #include "delivery/signer.hpp"
@@ -43,13 +53,13 @@ struct DeliveryOptions {
     // engine's thread for each attempt of a request with a client; must be cheap.
     std::function<std::shared_ptr<const SigningKeys>(const std::string& client_id)>
         client_signing_keys;
-    size_t max_in_flight = 256;  // CALLBACK_MAX_CONCURRENCY
-    // Attempts in flight to one receiver (scheme://host:port). Past it, that receiver's
-    // deliveries wait in a per-receiver line (at most half of max_in_flight), and
-    // past that they are parked in the store for `defer_delay` (plus up to as much jitter)
-    // instead of taking the slots other receivers need.
-    size_t max_per_host = 32;  // CALLBACK_MAX_PER_HOST
-    std::chrono::milliseconds defer_delay{250};
+    size_t max_in_flight = 1024;  // CALLBACK_MAX_CONCURRENCY: attempts in flight in all
+    // Per receiver: CALLBACK_MIN_PER_HOST, CALLBACK_MAX_PER_HOST and the controller's tuning.
+    LimitOptions limit;
+    // Deliveries held in memory (in flight, waiting for a slot, being recorded).
+    size_t max_resident = 8192;
+    // How long a receiver's waiting line may take to drain before the excess is parked.
+    std::chrono::milliseconds max_resident_wait{5000};
     std::chrono::milliseconds poll_interval{250};  // how often parked retries are checked
     // Told about each request given up on (request id, last error), e.g. to publish it on a
     // dead-letter stream. Called on the engine's thread; must not block.
@@ -66,19 +76,20 @@ class DeliveryEngine {
 
     void start();
     // Hands over freshly decided requests (their decision is durable). Never blocks; the engine
-    // accepts them even past max_in_flight (the caller bounds what it hands over by
+    // accepts them even past max_resident (the caller bounds what it hands over by
     // has_capacity()).
     void submit(std::vector<store::DeliveryJob> jobs);
-    // True while fewer than max_in_flight jobs are held (in flight or waiting in the inbox).
+    // True while fewer than max_resident jobs are held (in flight, waiting or being recorded).
     [[nodiscard]] bool has_capacity() const;
     [[nodiscard]] size_t held() const;
     // Which receivers are failing (for operators); thread-safe reads.
     [[nodiscard]] const ReceiverHealth& receiver_health() const;
     // Asks the engine to look for due parked deliveries now (e.g. after a redeliver).
     void wake();
-    // Stops taking new work, waits up to `deadline_ms` for attempts in flight to finish and be
-    // recorded, then stops. Whatever was not recorded stays resident in the store and is
-    // recovered at the next start (at-least-once).
+    // Stops taking new work and starts no attempt; deliveries waiting for a slot are let go
+    // (they are durable and resumed at the next start). Waits up to `deadline_ms` for attempts
+    // in flight to finish and be recorded, then stops. Whatever was not recorded stays resident
+    // in the store and is recovered at the next start (at-least-once).
     void stop(int64_t deadline_ms);
 
   private:

@@ -32,9 +32,9 @@ struct ReceiverFlow {
     std::string receiver;  // scheme://host:port
     size_t concurrency_limit = 0;
     size_t in_flight = 0;
-    size_t waiting = 0;            // resident deliveries waiting for one of its slots
-    int64_t paused_until_ms = 0;   // a Retry-After pause; 0: not paused
-    int64_t delivered = 0;         // deliveries to it since this process started
+    size_t waiting = 0;           // resident deliveries waiting for one of its slots
+    int64_t paused_until_ms = 0;  // a Retry-After pause; 0: not paused
+    int64_t delivered = 0;        // deliveries to it since this process started
 };
 
 class ReceiverHealth {
