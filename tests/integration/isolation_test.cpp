@@ -77,5 +77,54 @@ TEST_F(IsolationTest, ASlowReceiverGetsAtMostItsLimitOfConcurrentAttempts) {
     }
 }
 
+// Issue 13: connections are sized to the receiver's limit. 300 callbacks to a receiver that
+// takes 20 ms each arrive over at most CALLBACK_MAX_PER_HOST keep-alive connections, not 300,
+// and the adaptive limit does use more than its starting point.
+TEST_F(IsolationTest, CallbacksReuseConnectionsSizedToTheReceiversLimit) {
+    ConcurrencyMeter meter;
+    receiver_.set_handler([&](const Recorded&) {
+        const ConcurrencyMeter::Scope in_call(meter);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        return Reply{200, "{}"};
+    });
+    env["CALLBACK_MIN_PER_HOST"] = "2";
+    env["CALLBACK_MAX_PER_HOST"] = "8";
+    start();
+    allow(kToken);
+    for (int i = 0; i < 300; ++i) ASSERT_EQ(post_session(receiver_.url()).status, 200);
+    ASSERT_TRUE(receiver_.wait_for_count(300, std::chrono::seconds(30)));
+    EXPECT_LE(receiver_.connections(), 8);
+    EXPECT_GE(receiver_.connections(), 1);
+    EXPECT_LE(meter.max(), 8);
+    EXPECT_GT(meter.max(), 2);  // grew past CALLBACK_MIN_PER_HOST
+    // The waiting ones waited in memory: nothing was parked in the store.
+    const auto metrics = http_get(url("/metrics")).body;
+    EXPECT_NE(metrics.find("\ncallback_deferred_total 0\n"), std::string::npos);
+}
+
+// A receiver that answers 429 with Retry-After is paused: nothing more is sent to it until the
+// time it asked for, and then every delivery still arrives.
+TEST_F(IsolationTest, RetryAfterPausesTheReceiver) {
+    std::atomic<int> calls{0};
+    receiver_.set_handler([&](const Recorded&) {
+        if (calls.fetch_add(1) == 0) return Reply{429, "{}", {{"Retry-After", "2"}}};
+        return Reply{200, "{}"};
+    });
+    env["CALLBACK_MIN_PER_HOST"] = "1";
+    env["CALLBACK_MAX_PER_HOST"] = "1";
+    env["CALLBACK_RETRY_BASE_MS"] = "100";
+    env["CALLBACK_RETRY_MAX_MS"] = "5000";  // a pause is capped at the back-off ceiling
+    start();
+    allow(kToken);
+    ASSERT_EQ(post_session(receiver_.url()).status, 200);
+    ASSERT_TRUE(receiver_.wait_for_count(1, std::chrono::seconds(5)));
+    const auto paused_at = std::chrono::steady_clock::now();
+    for (int i = 0; i < 5; ++i) ASSERT_EQ(post_session(receiver_.url()).status, 200);
+    ASSERT_TRUE(receiver_.wait_for_count(7, std::chrono::seconds(15)));
+    const auto reqs = receiver_.requests();
+    // The second request to reach the receiver came after the pause.
+    EXPECT_GE(reqs.at(1).at - paused_at, std::chrono::milliseconds(1800));
+}
+
 }  // namespace
 }  // namespace cg::test
