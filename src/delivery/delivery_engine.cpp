@@ -322,7 +322,15 @@ struct DeliveryEngine::Impl {
                 records.push_back(classify(c));
             }
             done.clear();
-            receiver_health.publish_if_due(SteadyClock::now());
+            receiver_health.publish_if_due(SteadyClock::now(), [this] {
+                std::vector<ReceiverFlow> flows;
+                flows.reserve(receivers.size());
+                for (const auto& [name, r] : receivers) {
+                    flows.push_back(
+                        {name, options.max_per_host, r.in_flight, r.waiting.size(), 0, 0});
+                }
+                return flows;
+            });
             record(std::move(records));
             launch_or_defer(jobs);
             if (poll) {
