@@ -207,7 +207,6 @@ TEST_F(OperatorApiTest, StatsAndMetricsShowTheFlowToABusyReceiver) {
     }
     ASSERT_NE(flow, nullptr) << boost::json::serialize(stats);
     EXPECT_GE(int_at(*flow, "concurrency_limit"), 1);
-    EXPECT_LE(int_at(*flow, "in_flight"), 2);
     EXPECT_GE(int_at(*flow, "waiting"), 0);
     EXPECT_GE(int_at(*flow, "delivered"), 0);
     ASSERT_TRUE(flow->contains("paused_until"));
