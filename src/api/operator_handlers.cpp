@@ -54,6 +54,11 @@ double oldest_age_seconds(const std::optional<int64_t>& oldest_ms, int64_t now_m
     return static_cast<double>(std::max<int64_t>(0, now_ms - *oldest_ms)) / 1000.0;
 }
 
+// A receiver's in-flight limit; null while no delivery to it is active (0).
+boost::json::value limit_json(size_t limit) {
+    return limit > 0 ? boost::json::value(static_cast<uint64_t>(limit)) : nullptr;
+}
+
 // A positive integer query parameter, or nullopt when absent; false when malformed.
 bool parse_positive(std::string_view text, std::optional<int64_t>& out) {
     if (text.empty()) return true;
@@ -149,9 +154,24 @@ void admin_stats(HandlerContext& ctx, Reply reply) {
                 {"last_status_code",
                  r.last_status_code > 0 ? boost::json::value(r.last_status_code) : nullptr},
                 {"last_error", r.last_error},
-                {"last_failure_at", format_rfc3339_ms(r.last_failure_at_ms)}});
+                {"last_failure_at", format_rfc3339_ms(r.last_failure_at_ms)},
+                {"concurrency_limit", limit_json(r.concurrency_limit)}});
         }
         o["receivers"] = std::move(receivers);
+
+        boost::json::array flow;
+        for (const auto& f : live.receiver_flow) {
+            flow.push_back(boost::json::object{
+                {"receiver", f.receiver},
+                {"concurrency_limit", f.concurrency_limit},
+                {"in_flight", f.in_flight},
+                {"waiting", f.waiting},
+                {"paused_until", f.paused_until_ms > 0
+                                     ? boost::json::value(format_rfc3339_ms(f.paused_until_ms))
+                                     : nullptr},
+                {"delivered", f.delivered}});
+        }
+        o["receiver_flow"] = std::move(flow);
         reply(json_response(200, o));
     });
 }

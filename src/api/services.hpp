@@ -34,6 +34,8 @@ struct LiveFigures {
     bool store_writable = true;
     std::string circuit_state;  // "closed", "open", "half_open"; empty: no remote authorizer
     std::vector<delivery::ReceiverFailure> failing_receivers;
+    // The busiest receivers' flow (adaptive limit, in flight, waiting, pause), at most 20.
+    std::vector<delivery::ReceiverFlow> receiver_flow;
 };
 
 struct ApiServices {

@@ -317,6 +317,22 @@ int serve(const config::Config& cfg) {
                  proc.start_time_seconds, ""},
                 {"chargegate_build_info", "Build information", 1.0, "version=\"" CG_VERSION "\""},
             };
+            // One series per listed receiver (at most 20, so the label set stays bounded); all
+            // limits first, then all waiting lines, so each name gets one HELP/TYPE.
+            const auto flow = delivery.receiver_health().flow();
+            for (const auto& f : flow) {
+                gauges.push_back({"callback_concurrency_limit",
+                                  "In-flight limit of a busy callback receiver (the 20 busiest)",
+                                  static_cast<double>(f.concurrency_limit),
+                                  obs::label_pair("receiver", f.receiver)});
+            }
+            for (const auto& f : flow) {
+                gauges.push_back({"callback_receiver_waiting",
+                                  "Deliveries waiting for a slot of a busy callback receiver (the "
+                                  "20 busiest)",
+                                  static_cast<double>(f.waiting),
+                                  obs::label_pair("receiver", f.receiver)});
+            }
             if (stream_queue) {
                 gauges.push_back({"broker_up", "1 while Redis answers (cluster mode)",
                                   stream_queue->broker_up() ? 1.0 : 0.0, ""});
@@ -358,6 +374,7 @@ int serve(const config::Config& cfg) {
                 f.circuit_state = st < 3 ? kStates[st] : "unknown";
             }
             f.failing_receivers = delivery.receiver_health().snapshot();
+            f.receiver_flow = delivery.receiver_health().flow();
             return f;
         },
         &authenticator,

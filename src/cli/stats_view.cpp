@@ -188,7 +188,25 @@ StatsSnapshot parse_stats(const boost::json::object& o) {
             }
             f.last_error = json::text(r, "last_error");
             f.last_failure_at = json::text(r, "last_failure_at");
+            if (json::has_number(r, "concurrency_limit")) {
+                f.concurrency_limit = json::integer(r, "concurrency_limit");
+            }
             s.receivers.push_back(std::move(f));
+        }
+    }
+    if (const auto* flow = json::array(o, "receiver_flow")) {
+        auto& list = s.receiver_flow.emplace();
+        for (const auto& v : *flow) {
+            if (!v.is_object()) continue;
+            const auto& r = v.as_object();
+            ReceiverFlow f;
+            f.receiver = json::text(r, "receiver", "?");
+            f.concurrency_limit = json::integer(r, "concurrency_limit");
+            f.in_flight = json::integer(r, "in_flight");
+            f.waiting = json::integer(r, "waiting");
+            f.paused_until = json::text(r, "paused_until");
+            f.delivered = json::integer(r, "delivered");
+            list.push_back(std::move(f));
         }
     }
     return s;
@@ -297,17 +315,35 @@ std::string render_stats(const StatsSnapshot& now, const StatsSnapshot* earlier,
     out += '\n';
     out += latency.str();
 
+    // An older server sends no flow: the section is left out rather than shown empty.
+    if (now.receiver_flow) {
+        if (now.receiver_flow->empty()) {
+            out += "\nreceivers: no deliveries in flight\n";
+        } else {
+            out += "\nreceivers (most deliveries in flight or waiting first)\n";
+            TextTable flow({"receiver", "limit", "in flight", "waiting", "paused until"},
+                           {false, true, true, true, false});
+            for (const auto& f : *now.receiver_flow) {
+                flow.add({clip(f.receiver, 40), std::to_string(f.concurrency_limit),
+                          std::to_string(f.in_flight), std::to_string(f.waiting),
+                          f.paused_until.empty() ? "-" : f.paused_until});
+            }
+            out += flow.str();
+        }
+    }
+
     if (now.receivers.empty()) {
         out += "\nfailing receivers: none\n";
     } else {
         out += "\nfailing receivers (most consecutive failures first)\n";
-        TextTable receivers({"receiver", "failures", "in a row", "last failure", "at"},
-                            {false, true, true, false, false});
+        TextTable receivers({"receiver", "failures", "in a row", "limit", "last failure", "at"},
+                            {false, true, true, true, false, false});
         for (const auto& r : now.receivers) {
             std::string last = r.last_status_code ? std::to_string(*r.last_status_code) : "";
             if (!r.last_error.empty()) last += (last.empty() ? "" : " ") + r.last_error;
             receivers.add({clip(r.receiver, 40), std::to_string(r.failures),
                            std::to_string(r.consecutive_failures),
+                           r.concurrency_limit ? std::to_string(*r.concurrency_limit) : "-",
                            clip(last.empty() ? "-" : last, 36), r.last_failure_at});
         }
         out += receivers.str();

@@ -46,6 +46,18 @@ struct ReceiverFailure {
     std::optional<int64_t> last_status_code;
     std::string last_error;
     std::string last_failure_at;
+    // Its in-flight limit; none while no delivery to it is active, or from an older server.
+    std::optional<int64_t> concurrency_limit;
+};
+
+// How deliveries to one of the busiest receivers flow (its adaptive limit and its use).
+struct ReceiverFlow {
+    std::string receiver;
+    int64_t concurrency_limit = 0;
+    int64_t in_flight = 0;
+    int64_t waiting = 0;
+    std::string paused_until;  // RFC 3339; empty: not paused
+    int64_t delivered = 0;
 };
 
 struct StatsSnapshot {
@@ -64,6 +76,8 @@ struct StatsSnapshot {
     std::string circuit_state;  // empty: no circuit (built-in ACL)
     std::map<std::string, Histogram> latency;
     std::vector<ReceiverFailure> receivers;
+    // The busiest receivers, busiest first; nullopt from a server that does not send them.
+    std::optional<std::vector<ReceiverFlow>> receiver_flow;
 
     [[nodiscard]] int64_t counter(const std::string& name) const;
 };

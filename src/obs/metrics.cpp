@@ -15,6 +15,30 @@ void header(std::string& out, std::string_view name, std::string_view help, std:
 std::string format_bound(double b) { return fmt::format("{}", b); }
 }  // namespace
 
+std::string label_pair(std::string_view name, std::string_view value) {
+    std::string out;
+    out.reserve(name.size() + value.size() + 3);
+    out.append(name);
+    out.append("=\"");
+    for (const char c : value) {
+        switch (c) {
+            case '\\':
+                out.append("\\\\");
+                break;
+            case '"':
+                out.append("\\\"");
+                break;
+            case '\n':
+                out.append("\\n");
+                break;
+            default:
+                out.push_back(c);
+        }
+    }
+    out.push_back('"');
+    return out;
+}
+
 CounterVec::CounterVec(std::string name, std::string help, std::string label,
                        std::initializer_list<std::string_view> values)
     : name_(std::move(name)),

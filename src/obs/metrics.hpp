@@ -76,6 +76,10 @@ class HttpCounter {
     std::unique_ptr<Counter[]> counters_;
 };
 
+// `name="value"` with the value escaped as the text format requires (\\, \" and \n), for
+// GaugeSample::labels built from outside text such as a receiver's host.
+std::string label_pair(std::string_view name, std::string_view value);
+
 // A series computed at scrape time: a gauge, or a counter when its name ends in `_total`.
 struct GaugeSample {
     std::string name;

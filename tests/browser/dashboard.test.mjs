@@ -71,9 +71,14 @@ function freePort() {
   });
 }
 
-// A callback receiver: answers 200 or 500 (`mode`), remembers what it got per request id.
+// A callback receiver: answers 200 or 500 (`mode`), remembers what it got per request id. While
+// `hold` is set it keeps its answers back (a slow receiver) until release().
 async function startReceiver(initialMode) {
-  const receiver = { mode: initialMode, got: new Map(), total: 0 };
+  const receiver = { mode: initialMode, got: new Map(), total: 0, hold: false, held: [] };
+  receiver.release = () => {
+    receiver.hold = false;
+    for (const answer of receiver.held.splice(0)) answer();
+  };
   receiver.server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -85,10 +90,14 @@ async function startReceiver(initialMode) {
       } catch {
         // keep the header's id
       }
-      receiver.total++;
-      if (!receiver.got.has(id)) receiver.got.set(id, []);
-      receiver.got.get(id).push(status);
-      res.writeHead(status, { 'Content-Type': 'text/plain' }).end(status === 200 ? 'ok' : 'nope');
+      const answer = () => {
+        receiver.total++;
+        if (!receiver.got.has(id)) receiver.got.set(id, []);
+        receiver.got.get(id).push(status);
+        res.writeHead(status, { 'Content-Type': 'text/plain' }).end(status === 200 ? 'ok' : 'nope');
+      };
+      if (receiver.hold) receiver.held.push(answer);
+      else answer();
     });
   });
   await new Promise((r) => receiver.server.listen(0, '127.0.0.1', r));
@@ -252,6 +261,25 @@ async function main() {
     console.log(`  accepted ${accepted0} → ${await tile(page, 'accepted-total')}, ` +
       `delivered ${delivered0} → ${await tile(page, 'delivered-total')}`);
 
+    step('holding the receiver\'s answers: it shows in the Receivers table with its limit');
+    const receiverOrigin = new URL(receiver.url).origin;
+    const flowRow = page.locator(`#receiver-flow tr[data-receiver="${receiverOrigin}"]`);
+    receiver.hold = true;
+    const slowIds = [];
+    for (let i = 0; i < 3; i++) slowIds.push(await api.send(receiver.url));
+    await flowRow.waitFor({ timeout: 15000 }).catch(() => {
+      throw new Error(`${receiverOrigin} never appeared in the Receivers table`);
+    });
+    const cells = await flowRow.locator('td').allTextContents();
+    assert.equal(cells.length, 6, `six cells expected, the row has ${JSON.stringify(cells)}`);
+    assert.ok(Number(cells[1].replace(/\D/g, '')) >= 1, `limit ${cells[1]} is not >= 1`);
+    assert.ok(Number(cells[2].replace(/\D/g, '')) >= 1, `in flight ${cells[2]} is not >= 1`);
+    receiver.release();
+    await until('the held callbacks to be delivered', () => slowIds.every(receiver.delivered));
+    await page.locator('#receiver-flow tr.empty').waitFor({ timeout: 15000 }).catch(() => {
+      throw new Error('the Receivers table never went back to its empty row');
+    });
+
     step('looking up one request in the lookup box');
     await page.fill('#lookup-id', ids[0]);
     await page.click('#lookup-form button[type="submit"]');
@@ -270,7 +298,6 @@ async function main() {
     });
     assert.match(await row.textContent(), /500/, 'the dead-letter row shows the 500');
     await waitForTile(page, 'dead-lettered-total', deadLettered0 + 1);
-    const receiverOrigin = new URL(receiver.url).origin;
     await page.locator(`#receivers-table tr[data-receiver="${receiverOrigin}"]`)
       .waitFor({ timeout: 10000 })
       .catch(() => { throw new Error(`${receiverOrigin} never appeared among the failing receivers`); });

@@ -159,6 +159,9 @@ TEST_F(OperatorApiTest, StatsCountWorkAndNameTheFailingReceiverUntilItRecovers) 
     EXPECT_EQ(str(r, "receiver"), receiver_.url(""));  // scheme://host:port
     EXPECT_EQ(int_at(r, "consecutive_failures"), 1);
     EXPECT_EQ(int_at(r, "last_status_code"), 500);
+    // No delivery to it is active any more: no limit.
+    ASSERT_TRUE(r.contains("concurrency_limit"));
+    EXPECT_TRUE(r.at("concurrency_limit").is_null());
     EXPECT_NE(http_get(url("/metrics")).body.find("callback_receivers_failing 1"),
               std::string::npos);
 
@@ -169,6 +172,71 @@ TEST_F(OperatorApiTest, StatsCountWorkAndNameTheFailingReceiverUntilItRecovers) 
         receivers = get_json("/api/v1/admin/stats").at("receivers").as_array();
     }
     EXPECT_TRUE(receivers.empty());
+}
+
+TEST_F(OperatorApiTest, StatsAndMetricsShowTheFlowToABusyReceiver) {
+    env["CALLBACK_MAX_ATTEMPTS"] = "1";
+    env["CALLBACK_MAX_PER_HOST"] = "2";
+    env["CALLBACK_TIMEOUT_MS"] = "20000";
+    receiver_.set_handler([](const Recorded&) { return Reply{500, "down"}; });
+    start();
+    allow(kToken);
+    const std::string receiver = receiver_.url("");  // scheme://host:port
+    // Idle: the list is there and empty.
+    EXPECT_TRUE(get_json("/api/v1/admin/stats").at("receiver_flow").as_array().empty());
+    ASSERT_TRUE(wait_state(accept_one(), "failed"));
+
+    // The receiver now answers after 3 s: four deliveries, two in flight at a time.
+    std::atomic<bool> slow{true};
+    receiver_.set_handler([&slow](const Recorded&) {
+        return Reply{200, "ok", {}, std::chrono::milliseconds(slow ? 3000 : 0)};
+    });
+    std::vector<std::string> ids;
+    for (int i = 0; i < 4; ++i) ids.push_back(accept_one());
+
+    // Refreshed at most once a second.
+    boost::json::object stats;
+    const boost::json::object* flow = nullptr;
+    for (int i = 0; i < 50 && flow == nullptr; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        stats = get_json("/api/v1/admin/stats");
+        for (const auto& v : stats.at("receiver_flow").as_array()) {
+            const auto& f = v.as_object();
+            if (str(f, "receiver") == receiver && int_at(f, "in_flight") >= 1) flow = &f;
+        }
+    }
+    ASSERT_NE(flow, nullptr) << boost::json::serialize(stats);
+    EXPECT_GE(int_at(*flow, "concurrency_limit"), 1);
+    EXPECT_GE(int_at(*flow, "waiting"), 0);
+    EXPECT_GE(int_at(*flow, "delivered"), 0);
+    ASSERT_TRUE(flow->contains("paused_until"));
+    EXPECT_TRUE(flow->at("paused_until").is_null());
+    // Its last attempt failed and deliveries to it are active: the failing entry has its limit.
+    const auto& failing = stats.at("receivers").as_array();
+    ASSERT_EQ(failing.size(), 1u) << boost::json::serialize(stats);
+    EXPECT_EQ(str(failing[0].as_object(), "receiver"), receiver);
+    EXPECT_GE(int_at(failing[0].as_object(), "concurrency_limit"), 1);
+
+    // The gauges, labelled by receiver.
+    const auto metrics = http_get(url("/metrics")).body;
+    const std::string label = "{receiver=\"" + receiver + "\"} ";
+    EXPECT_NE(metrics.find("# TYPE callback_concurrency_limit gauge"), std::string::npos);
+    const auto at = metrics.find("callback_concurrency_limit" + label);
+    ASSERT_NE(at, std::string::npos) << metrics;
+    EXPECT_GE(std::stod(metrics.substr(at + label.size() + 26)), 1.0);
+    EXPECT_NE(metrics.find("callback_receiver_waiting" + label), std::string::npos) << metrics;
+
+    // Once all are delivered the receiver leaves the list and the metrics.
+    slow = false;
+    for (const auto& id : ids) ASSERT_TRUE(wait_state(id, "delivered"));
+    boost::json::array rest{nullptr};
+    for (int i = 0; i < 50 && !rest.empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        rest = get_json("/api/v1/admin/stats").at("receiver_flow").as_array();
+    }
+    EXPECT_TRUE(rest.empty());
+    EXPECT_EQ(http_get(url("/metrics")).body.find("callback_concurrency_limit{"),
+              std::string::npos);
 }
 
 TEST_F(OperatorApiTest, MetricsShowTheOldestWaitingRequestAndTheProcess) {

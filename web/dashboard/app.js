@@ -416,6 +416,7 @@
         el('td', r.receiver, 'mono'),
         el('td', fmtInt(r.failures), 'num'),
         el('td', fmtInt(r.consecutive_failures), 'num'),
+        el('td', fmtInt(r.concurrency_limit), 'num'),
         el('td', r.last_status_code ?? '–', 'num'),
         el('td', r.last_error ?? '–', 'error-text'),
         el('td', fmtAgo(r.last_failure_at)),
@@ -423,8 +424,44 @@
       tr.lastChild.title = String(r.last_failure_at ?? '');
       return tr;
     });
-    if (!rows.length) rows.push(emptyRow('No receiver is failing.', 6));
+    if (!rows.length) rows.push(emptyRow('No receiver is failing.', 7));
     $('receivers-table').tBodies[0].replaceChildren(...rows);
+  }
+
+  // "in 12s" for a pause that has not ended yet (server time), else the time itself.
+  function fmtUntil(iso) {
+    const t = Date.parse(iso);
+    if (!isFinite(t)) return iso == null ? '–' : String(iso);
+    const s = (t - Date.now() - serverSkewMs) / 1000;
+    return s >= 1 ? `in ${fmtDuration(Math.ceil(s))}` : fmtTime(iso);
+  }
+
+  // The busiest receivers (absent from an older service: the table says so).
+  function renderReceiverFlow(flow) {
+    const list = Array.isArray(flow) ? flow : [];
+    setText('receiver-flow-count', String(list.length));
+    const rows = list.map((f) => {
+      const tr = el('tr');
+      tr.dataset.receiver = String(f.receiver);
+      const paused = f.paused_until != null;
+      if (paused) tr.className = 'paused';
+      const until = el('td', paused ? fmtUntil(f.paused_until) : '–');
+      if (paused) until.title = String(f.paused_until);
+      tr.append(
+        el('td', f.receiver, 'mono'),
+        el('td', fmtInt(f.concurrency_limit), 'num'),
+        el('td', fmtInt(f.in_flight), 'num'),
+        el('td', fmtInt(f.waiting), 'num'),
+        until,
+        el('td', fmtInt(f.delivered), 'num'),
+      );
+      return tr;
+    });
+    if (!rows.length) {
+      rows.push(emptyRow(Array.isArray(flow) ? 'No delivery in flight or waiting.'
+        : 'This service does not report receiver flow.', 6));
+    }
+    $('receiver-flow').tBodies[0].replaceChildren(...rows);
   }
 
   async function pollStats() {
@@ -471,6 +508,7 @@
     }
     prevStats = { st };
     renderTotals(st, rates);
+    renderReceiverFlow(st.receiver_flow);
     renderReceivers(st.receivers);
     for (const draw of charts) draw(history, now);
     setConn('ok', `live · updated ${new Date(now).toLocaleTimeString()}`);

@@ -82,7 +82,12 @@ const char* kStats = R"({
   "receivers": [{"receiver": "http://127.0.0.1:9000", "failures": 4,
                  "consecutive_failures": 3, "last_status_code": 500,
                  "last_error": "receiver answered 500",
-                 "last_failure_at": "2026-11-30T07:59:59.000Z"}]
+                 "last_failure_at": "2026-11-30T07:59:59.000Z", "concurrency_limit": 3}],
+  "receiver_flow": [{"receiver": "http://127.0.0.1:9000", "concurrency_limit": 3,
+                     "in_flight": 3, "waiting": 12, "paused_until": "2026-11-30T08:00:05.000Z",
+                     "delivered": 40},
+                    {"receiver": "https://fast.example:443", "concurrency_limit": 24,
+                     "in_flight": 2, "waiting": 0, "paused_until": null, "delivered": 900}]
 })";
 
 // The line of `text` that starts with `start`, or "".
@@ -115,6 +120,51 @@ TEST(StatsSnapshot, ReadsEveryPartOfTheAnswer) {
     EXPECT_EQ(s.latency.at("accept").buckets.size(), 3u);
     ASSERT_EQ(s.receivers.size(), 1u);
     EXPECT_EQ(s.receivers[0].last_status_code, 500);
+    EXPECT_EQ(s.receivers[0].concurrency_limit, 3);
+    ASSERT_TRUE(s.receiver_flow.has_value());
+    ASSERT_EQ(s.receiver_flow->size(), 2u);
+    const auto& slow = (*s.receiver_flow)[0];
+    EXPECT_EQ(slow.receiver, "http://127.0.0.1:9000");
+    EXPECT_EQ(slow.concurrency_limit, 3);
+    EXPECT_EQ(slow.in_flight, 3);
+    EXPECT_EQ(slow.waiting, 12);
+    EXPECT_EQ(slow.paused_until, "2026-11-30T08:00:05.000Z");
+    EXPECT_EQ(slow.delivered, 40);
+    EXPECT_TRUE((*s.receiver_flow)[1].paused_until.empty());
+}
+
+TEST(StatsSnapshot, AnOlderServerWithoutFlowOrLimitsIsRead) {
+    auto o = boost::json::parse(kStats).as_object();
+    o.erase("receiver_flow");
+    o["receivers"].as_array()[0].as_object().erase("concurrency_limit");
+    const auto s = parse_stats(o);
+    EXPECT_FALSE(s.receiver_flow.has_value());
+    ASSERT_EQ(s.receivers.size(), 1u);
+    EXPECT_FALSE(s.receivers[0].concurrency_limit.has_value());
+    const auto text = render_stats(s, nullptr, {"u", 2, true});
+    EXPECT_EQ(text.find("\nreceivers"), std::string::npos) << text;
+    EXPECT_NE(text.find("failing receivers (most"), std::string::npos) << text;
+}
+
+TEST(RenderStats, ShowsTheBusiestReceiversAndTheFailingOnesLimit) {
+    auto s = snapshot(kStats);
+    const auto text = render_stats(s, nullptr, {"u", 2, true});
+    const auto header = line_starting(text, "receiver ");
+    EXPECT_NE(header.find("limit"), std::string::npos) << text;
+    EXPECT_NE(header.find("in flight"), std::string::npos) << text;
+    EXPECT_NE(header.find("waiting"), std::string::npos) << text;
+    EXPECT_NE(header.find("paused until"), std::string::npos) << text;
+    const auto fast = line_starting(text, "https://fast.example:443");
+    EXPECT_NE(fast.find(" 24 "), std::string::npos) << text;
+    EXPECT_TRUE(fast.ends_with(" -")) << text;  // not paused
+    const auto slow_rows = text.find("2026-11-30T08:00:05.000Z");
+    EXPECT_NE(slow_rows, std::string::npos) << text;
+    EXPECT_NE(text.find("in a row  limit"), std::string::npos) << text;
+
+    s.receiver_flow->clear();
+    s.receivers.clear();
+    const auto idle = render_stats(s, nullptr, {"u", 2, true});
+    EXPECT_NE(idle.find("receivers: no deliveries in flight"), std::string::npos) << idle;
 }
 
 TEST(StatsSnapshot, AnAnswerWithoutCountersIsAnError) {

@@ -34,6 +34,22 @@ TEST(Metrics, RendersContractSeriesInPrometheusFormat) {
         contains(text, "# TYPE authorization_queue_size gauge\nauthorization_queue_size 5\n"));
 }
 
+TEST(Metrics, LabelValuesAreEscaped) {
+    EXPECT_EQ(label_pair("receiver", "http://a:80"), "receiver=\"http://a:80\"");
+    EXPECT_EQ(label_pair("receiver", "a\\b\"c\nd"), "receiver=\"a\\\\b\\\"c\\nd\"");
+}
+
+TEST(Metrics, LabelledGaugesShareOneHeader) {
+    Metrics m;
+    const auto text =
+        m.render({{"callback_concurrency_limit", "limit", 4, label_pair("receiver", "a")},
+                  {"callback_concurrency_limit", "limit", 8, label_pair("receiver", "b")}});
+    EXPECT_TRUE(contains(text,
+                         "# TYPE callback_concurrency_limit gauge\n"
+                         "callback_concurrency_limit{receiver=\"a\"} 4\n"
+                         "callback_concurrency_limit{receiver=\"b\"} 8\n"));
+}
+
 TEST(Metrics, UnknownLabelValuesFallIntoTheLastValue) {
     CounterVec c("x_total", "x", "kind", {"a", "other"});
     c.inc("zzz");
