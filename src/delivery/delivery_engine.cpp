@@ -358,9 +358,13 @@ struct DeliveryEngine::Impl {
     std::vector<ReceiverFlow> flows() const {
         std::vector<ReceiverFlow> out;
         out.reserve(receivers.size());
+        const int64_t now = clock.now_ms();
         for (const auto& [key, r] : receivers) {
+            // Only receivers with deliveries in memory or a pause (the limit of an idle one is
+            // kept for its next delivery, but is not news).
+            if (r->in_flight == 0 && r->waiting.empty() && r->paused_until_ms <= now) continue;
             out.push_back({key, r->limit.limit(), r->in_flight, r->waiting.size(),
-                           r->paused_until_ms, r->delivered});
+                           r->paused_until_ms > now ? r->paused_until_ms : 0, r->delivered});
         }
         return out;
     }
