@@ -425,9 +425,13 @@ void CurlHttpClient::post(HttpRequest request, std::function<void(HttpResponse)>
     t->request = std::move(request);
     t->done = std::move(done);
     in_flight_.fetch_add(1);
+    bool wake = false;
     {
         std::lock_guard lock(impl_->mu);
         if (!impl_->stopping) {
+            // The loop takes the whole inbox at once: only the first request of a batch needs to
+            // wake it (one syscall per batch rather than per request).
+            wake = impl_->inbox.empty();
             impl_->inbox.push_back(std::move(t));
             t = nullptr;
         }
@@ -440,7 +444,7 @@ void CurlHttpClient::post(HttpRequest request, std::function<void(HttpResponse)>
         t->done(std::move(r));
         return;
     }
-    curl_multi_wakeup(impl_->multi);
+    if (wake) curl_multi_wakeup(impl_->multi);
 }
 
 void CurlHttpClient::stop() {

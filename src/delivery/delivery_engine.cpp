@@ -227,8 +227,9 @@ struct DeliveryEngine::Impl {
         }
         http.post(std::move(req), [this, job = std::move(job), now](HttpResponse r) mutable {
             std::lock_guard lock(mu);
+            // The engine takes every completion at once: the first of a batch wakes it.
+            if (completions.empty()) cv.notify_one();
             completions.push_back({std::move(job), std::move(r), now});
-            cv.notify_one();
         });
     }
 
