@@ -16,6 +16,7 @@
 #include "api/http_session.hpp"
 #include "api/reader_pool.hpp"
 #include "api/router.hpp"
+#include "common/thread_name.hpp"
 #include "obs/log.hpp"
 
 namespace cg::api {
@@ -232,7 +233,10 @@ void HttpServer::start() {
     im.bound_port = port;
     for (auto& loop : im.loops) {
         im.do_accept(*loop);
-        loop->thread = std::thread([l = loop.get()] { l->ioc.run(); });
+        loop->thread = std::thread([l = loop.get()] {
+            name_this_thread("cg-http");
+            l->ioc.run();
+        });
     }
 }
 

@@ -1,6 +1,7 @@
 #include "auth/credential_directory.hpp"
 
 #include "auth/api_key.hpp"
+#include "common/thread_name.hpp"
 #include "obs/log.hpp"
 #include "store/store_error.hpp"
 
@@ -39,7 +40,10 @@ std::shared_ptr<const CredentialDirectory::Snapshot> CredentialDirectory::load()
 
 void CredentialDirectory::start() {
     publish(load());
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        name_this_thread("cg-credentials");
+        run();
+    });
 }
 
 void CredentialDirectory::stop() {

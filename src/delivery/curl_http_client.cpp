@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/thread_name.hpp"
 #include "delivery/ssrf_guard.hpp"
 #include "obs/log.hpp"
 
@@ -217,7 +218,10 @@ struct CurlHttpClient::Impl {
                           static_cast<long>(options.max_total_connections));
         curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
                           static_cast<long>(options.max_total_connections));
-        thread = std::thread([this] { loop(); });
+        thread = std::thread([this] {
+            name_this_thread("cg-curl");
+            loop();
+        });
     }
 
     ~Impl() {

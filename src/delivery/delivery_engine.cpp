@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "common/text.hpp"
+#include "common/thread_name.hpp"
 #include "delivery/callback_payload.hpp"
 #include "delivery/retry_decision.hpp"
 #include "delivery/signer.hpp"
@@ -508,7 +509,10 @@ void DeliveryEngine::start() {
     std::lock_guard lock(impl_->mu);
     if (impl_->running) return;
     impl_->running = true;
-    impl_->thread = std::thread([this] { impl_->run(); });
+    impl_->thread = std::thread([this] {
+        name_this_thread("cg-delivery");
+        impl_->run();
+    });
 }
 
 void DeliveryEngine::submit(std::vector<store::DeliveryJob> jobs) {

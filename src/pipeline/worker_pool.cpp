@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "common/text.hpp"
+#include "common/thread_name.hpp"
 #include "delivery/callback_payload.hpp"
 #include "obs/log.hpp"
 
@@ -35,7 +36,11 @@ WorkerPool::WorkerPool(WorkerPoolOptions options, queue::WorkQueue& queue,
 WorkerPool::~WorkerPool() { stop(0); }
 
 void WorkerPool::start() {
-    for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { run(); });
+    for (int i = 0; i < options_.workers; ++i)
+        threads_.emplace_back([this] {
+            name_this_thread("cg-worker");
+            run();
+        });
 }
 
 void WorkerPool::stop(int64_t deadline_ms) {

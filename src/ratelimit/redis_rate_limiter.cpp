@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include "common/thread_name.hpp"
 #include "obs/log.hpp"
 
 namespace cg::ratelimit {
@@ -66,7 +67,10 @@ RedisRateLimiter::RedisRateLimiter(RedisOptions options, const Clock& clock, obs
       sha_(sha1_hex(script())),
       rate_arg_(fmt::format("{}", options_.settings.rate_per_second)),
       burst_arg_(std::to_string(options_.settings.burst)) {
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        name_this_thread("cg-ratelimit");
+        run();
+    });
 }
 
 RedisRateLimiter::~RedisRateLimiter() { stop(); }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/thread_name.hpp"
 #include "obs/log.hpp"
 #include "queue/redis/redis_conn.hpp"
 
@@ -84,7 +85,10 @@ RedisStreamQueue::RedisStreamQueue(RedisQueueOptions options, store::DispatchLed
 RedisStreamQueue::~RedisStreamQueue() { close(); }
 
 void RedisStreamQueue::start() {
-    publisher_ = std::thread([this] { publish_loop(); });
+    publisher_ = std::thread([this] {
+        name_this_thread("cg-redis-pub");
+        publish_loop();
+    });
     if (options_.consume) consumer_ = std::thread([this] { consume_loop(); });
 }
 

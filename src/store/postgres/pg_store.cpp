@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/thread_name.hpp"
 #include "obs/log.hpp"
 #include "store/postgres/pg_conn.hpp"
 #include "store/postgres/pg_migrations.hpp"
@@ -599,7 +600,10 @@ std::unique_ptr<PgStore> open_pg_store(const PgOptions& options, obs::Metrics* m
         throw StoreError(e.what());
     }
     auto* raw = impl.get();
-    impl->writer = std::thread([raw] { raw->run(); });
+    impl->writer = std::thread([raw] {
+        name_this_thread("cg-pg-writer");
+        raw->run();
+    });
     impl->monitor = std::thread([raw] { raw->watch(); });
     return std::make_unique<PgStore>(std::move(impl));
 }

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_name.hpp"
 #include "obs/log.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/sqlite/sqlite_db.hpp"
@@ -618,7 +619,10 @@ std::unique_ptr<SqliteStore> open_sqlite_store(const SqliteOptions& options,
         throw StoreError(impl->path + ": " + e.what());
     }
     auto* raw = impl.get();
-    impl->writer = std::thread([raw] { raw->run(); });
+    impl->writer = std::thread([raw] {
+        name_this_thread("cg-sqlite-write");
+        raw->run();
+    });
     return std::make_unique<SqliteStore>(std::move(impl));
 }
 
