@@ -12,13 +12,15 @@
 # removed on exit, Ctrl-C or failure.
 # Usage: bench/cluster.sh [seconds per scenario, default 10]
 # Environment: SCENARIOS="1x1 2x4" (API x workers; default all six), DRAIN (seconds to wait for
-#   the last callbacks, default 60), CONNECTIONS (total, default 32).
+#   the last callbacks, default 60), CONNECTIONS (total, default 32), LOADTEST_ARGS (more
+#   `chargegate loadtest` options, e.g. "--receiver-delay-ms 10" for a receiver that takes 10 ms).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-10}"
 SCENARIOS="${SCENARIOS:-1x1 1x2 1x4 2x1 2x2 2x4}"
 DRAIN="${DRAIN:-60}"
 CONNECTIONS="${CONNECTIONS:-32}"
+LOADTEST_ARGS="${LOADTEST_ARGS:-}"
 PG_BIN=/usr/lib/postgresql/15/bin
 READY_TIMEOUT_S=30
 
@@ -218,9 +220,10 @@ run_scenario() {  # $1 API processes, $2 worker processes
   cpu_snapshot "${groups[@]}" >"$WORK/results/$name-cpu-start.json"
   # One loadtest per API process, each with its own receiver on a free port (never shared).
   for ((i = 0; i < apis; i++)); do
+    # shellcheck disable=SC2086  # LOADTEST_ARGS is a list of options
     "$BIN" loadtest --url "http://127.0.0.1:${api_ports[$i]}" -c "$conns" -t 1 -d "$SECS" \
       --warmup 1 --receiver-port 0 --tokens "$WORK/tokens.txt" --drain "$DRAIN" \
-      --json "$WORK/results/$name-load$i.json" -q >"$WORK/logs/$name-load$i.txt" 2>&1 &
+      --json "$WORK/results/$name-load$i.json" -q $LOADTEST_ARGS >"$WORK/logs/$name-load$i.txt" 2>&1 &
     LOAD_PIDS+=($!)
   done
   local failed=0
