@@ -211,6 +211,9 @@ int run(int argc, char** argv) {
         ->check(CLI::Range(1, 256));
     lt->add_option("-d,--duration", load.duration_s, "Measured seconds")
         ->check(CLI::PositiveNumber);
+    lt->add_option("-n,--requests", load.requests,
+                   "Stop after sending this many requests, warm-up included (0: no limit)")
+        ->check(CLI::NonNegativeNumber);
     lt->add_option("--warmup", load.warmup_s, "Seconds sent before measuring")
         ->check(CLI::NonNegativeNumber);
     lt->add_option("-r,--rate", load.rate, "Open loop: requests per second in total (0: closed)")
@@ -218,6 +221,21 @@ int run(int argc, char** argv) {
     lt->add_option("--receiver-host", load.receiver_host,
                    "Host the service uses to reach the built-in receiver");
     lt->add_option("--receiver-port", load.receiver_port, "Receiver port (0: any free port)");
+    auto* receiver_delay =
+        lt->add_option("--receiver-delay-ms", load.receiver_delay_ms,
+                       "The built-in receiver answers each callback this many ms after reading it")
+            ->check(CLI::NonNegativeNumber);
+    auto* receiver_capacity =
+        lt->add_option(
+              "--receiver-capacity", load.receiver_capacity,
+              "Built-in receiver with this many workers (0: unlimited): each callback takes "
+              "--receiver-delay-ms (1 ms if 0), the rest wait in FIFO order")
+            ->check(CLI::Range(0, 1000000));
+    lt->add_option("--callback-url", load.callback_url,
+                   "Send callbacks to this external receiver (?t=<steady ns> appended) instead "
+                   "of the built-in one; callback counts are then unknown")
+        ->excludes(receiver_delay)
+        ->excludes(receiver_capacity);
     lt->add_option("--drain", load.drain_s, "Seconds to wait for outstanding callbacks")
         ->check(CLI::NonNegativeNumber);
     lt->add_option("--tokens", load_tokens_file, "File with one driver token per line")

@@ -19,13 +19,22 @@ struct LoadOptions {
     std::string host = "127.0.0.1";
     uint16_t port = 8080;
     int connections = 64;
-    int threads = 1;                          // client event loops
-    double duration_s = 10;                   // measured phase
-    double warmup_s = 1;                      // sent but not measured
-    double rate = 0;                          // requests/s in total; 0 = closed loop
+    int threads = 1;         // client event loops
+    double duration_s = 10;  // measured phase
+    double warmup_s = 1;     // sent but not measured
+    double rate = 0;         // requests/s in total; 0 = closed loop
+    int64_t requests = 0;    // > 0: stop after sending this many (warm-up included)
     std::string receiver_host = "127.0.0.1";  // how the service reaches the receiver
     uint16_t receiver_port = 0;               // 0: any free port
-    double drain_s = 15;              // wait this long for outstanding callbacks after the load
+    double drain_s = 15;  // wait this long for outstanding callbacks after the load
+    // The built-in receiver answers each callback this many ms after reading it.
+    double receiver_delay_ms = 0;
+    // > 0: the built-in receiver has this many workers; each callback takes receiver_delay_ms
+    // (1 ms when that is 0) and the rest wait in a FIFO for a worker. 0: no limit.
+    int receiver_capacity = 0;
+    // Not empty: callbacks go to this external receiver (?t=<steady ns> appended) and the
+    // built-in receiver is not started; callback counts are then unknown.
+    std::string callback_url;
     std::vector<std::string> tokens;  // empty: `token_count` generated tokens
     int token_count = 1000;
     int station_count = 1000;
@@ -51,6 +60,20 @@ struct LoadReport {
     }
     [[nodiscard]] double e2e_throughput() const;  // unique callbacks per second of the run
     double callback_window_s = 0;
+
+    // The built-in receiver's side (all zero with an external receiver).
+    bool builtin_receiver = true;  // false: --callback-url; callback counts are unknown
+    std::string callback_url;      // where the callbacks went (without ?t=)
+    double receiver_delay_ms = 0;
+    int receiver_capacity = 0;
+    int64_t receiver_connections = 0;     // TCP connections it accepted
+    int64_t receiver_peak_in_flight = 0;  // most callbacks read but not yet answered at once
+    int64_t receiver_last_unique_ns = 0;  // steady ns of the newest first-time callback
+    LatencyHistogram receiver_latency;    // µs, request read → answer written (with queueing)
+    // CLOCK_MONOTONIC ns (std::chrono::steady_clock) of the first send and of the end of the
+    // load, so an external receiver's timestamps can be compared with them.
+    int64_t start_steady_ns = 0;
+    int64_t end_steady_ns = 0;
 };
 
 // Runs the load and returns the figures. Throws std::runtime_error on set-up failures
