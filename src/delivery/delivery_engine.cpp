@@ -61,7 +61,10 @@ struct DeliveryEngine::Impl {
     std::vector<store::AttemptRecord> unrecorded;  // attempt results whose write failed
     std::vector<int64_t> recorded;                 // seqs whose outcome is durable
     std::unordered_set<int64_t> resident;          // held here, from arrival until recorded
-    bool wake_requested = true;                    // look for due parked deliveries
+    // The resident ones read from the store as due: their rows stay due there until their
+    // attempt is recorded, so a due read returns them again and must look past them.
+    std::unordered_set<int64_t> loaded;
+    bool wake_requested = true;  // look for due parked deliveries
     bool stopping = false;
     bool running = false;
     std::atomic<size_t> held{0};
@@ -383,7 +386,10 @@ struct DeliveryEngine::Impl {
         for (auto& [key, r] : receivers) r->in_ready = false;
         if (seqs.empty()) return;
         std::lock_guard lock(mu);
-        for (const int64_t s : seqs) resident.erase(s);
+        for (const int64_t s : seqs) {
+            resident.erase(s);
+            loaded.erase(s);
+        }
         held.fetch_sub(seqs.size());
     }
 
@@ -415,7 +421,10 @@ struct DeliveryEngine::Impl {
                 stop = stopping;
                 done.swap(completions);
                 finished.swap(recorded);
-                for (const int64_t s : finished) resident.erase(s);
+                for (const int64_t s : finished) {
+                    resident.erase(s);
+                    loaded.erase(s);
+                }
                 held.fetch_sub(finished.size());
                 finished.clear();
                 if (!unrecorded.empty() && SteadyClock::now() >= next_rewrite) {
@@ -469,7 +478,7 @@ struct DeliveryEngine::Impl {
         {
             std::lock_guard lock(mu);
             free = options.max_resident - std::min(options.max_resident, resident.size());
-            skip = resident.size();
+            skip = loaded.size();
         }
         if (free == 0) return;
         std::vector<store::DeliveryJob> due;
@@ -489,6 +498,7 @@ struct DeliveryEngine::Impl {
             for (auto& j : due) {
                 if (taken.size() >= free) break;
                 if (!resident.insert(j.seq).second) continue;
+                loaded.insert(j.seq);
                 taken.push_back(std::move(j));
             }
             // A full page: more may be due; look again on the next turn.
@@ -565,6 +575,7 @@ void DeliveryEngine::stop(int64_t deadline_ms) {
             obs::log_warn("stopping with callbacks in flight; they are resumed at the next start")
                 .kv("count", static_cast<int64_t>(impl_->resident.size()));
             impl_->resident.clear();  // lets the thread exit; the store still holds them
+            impl_->loaded.clear();
         }
         impl_->running = false;
         impl_->cv.notify_one();
