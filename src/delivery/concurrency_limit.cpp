@@ -18,7 +18,7 @@ void AdaptiveLimit::set(double limit) {
 void AdaptiveLimit::on_success(std::chrono::microseconds rtt, bool saturated) {
     window_sum_us_ += static_cast<double>(std::max<int64_t>(1, rtt.count()));
     ++window_samples_;
-    window_saturated_ = window_saturated_ || saturated;
+    if (saturated) ++window_saturated_;
     end_of_event();
 }
 
@@ -30,15 +30,18 @@ void AdaptiveLimit::end_of_event() {
 void AdaptiveLimit::close_window() {
     const size_t samples = window_samples_;
     const double mean = samples > 0 ? window_sum_us_ / static_cast<double>(samples) : 0;
-    const bool saturated = window_saturated_;
+    // Saturated: at least half of the answers came back with the limit in use and deliveries
+    // waiting (a limit touched once in a window but mostly unused is no reason to grow).
+    const bool saturated = window_saturated_ * 2 >= samples && window_saturated_ > 0;
     const bool cut_already = cut_in_window_;
     window_n_ = 0;
     window_target_ = 0;
     window_samples_ = 0;
     window_sum_us_ = 0;
-    window_saturated_ = false;
+    window_saturated_ = 0;
     cut_in_window_ = false;
     if (samples == 0 || cut_already) return;  // no latency to judge, or already signalled
+    last_mean_us_ = mean;
     if (baseline_us_ <= 0 || mean < baseline_us_) {
         baseline_us_ = mean;
     } else if (limit() <= o_.min) {

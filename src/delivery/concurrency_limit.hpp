@@ -12,10 +12,13 @@
 //  * Samples: the time from sending an attempt to its answer, for 2xx answers only (an error's
 //    timing says nothing about the receiver's service time). A window closes after `limit`
 //    samples, about one round trip, or at least `min_window` samples.
-//  * Growth: only when the window was saturated (deliveries waited for a slot): during slow
-//    start the limit doubles per window, afterwards it grows by one per window.
-//  * Latency cut: a window whose mean is above max(baseline × tolerance, baseline +
-//    tolerance_floor) multiplies the limit by `latency_ratio` (0.9). The baseline is the lowest
+//  * Growth: only when the window was saturated (at least half of its answers came back with
+//    every slot in use and deliveries waiting): during slow start the limit doubles per window,
+//    afterwards it grows by one per window.
+//  * Latency cut: a window whose mean is above max(baseline × tolerance (1.3), baseline +
+//    tolerance_floor (2 ms)) multiplies the limit by `latency_ratio` (0.9). With a receiver
+//    that queues past K requests in flight this settles the limit a little above K, where its
+//    latency is at most ~1.3× its unloaded latency. The baseline is the lowest
 //    window mean seen; it may rise only while the limit is at its floor (the receiver really got
 //    slower), which avoids the creep under load that Envoy's minRTT showed.
 //  * Overload cut: a timeout, a failed connection, 429, 502, 503 or 504 halves the limit, at
@@ -32,7 +35,7 @@ namespace cg::delivery {
 struct LimitOptions {
     size_t min = 4;    // CALLBACK_MIN_PER_HOST; also the starting limit
     size_t max = 256;  // CALLBACK_MAX_PER_HOST
-    double tolerance = 1.5;
+    double tolerance = 1.3;
     std::chrono::microseconds tolerance_floor{2000};
     double latency_ratio = 0.9;
     double overload_ratio = 0.5;
@@ -50,6 +53,11 @@ class AdaptiveLimit {
         return std::chrono::microseconds(static_cast<int64_t>(baseline_us_));
     }
 
+    // The mean of the last closed window (0 before the first).
+    [[nodiscard]] std::chrono::microseconds last_window_mean() const {
+        return std::chrono::microseconds(static_cast<int64_t>(last_mean_us_));
+    }
+
     // A 2xx answer that took `rtt`; `saturated`: deliveries to this receiver were waiting for
     // a slot when it was sent or answered.
     void on_success(std::chrono::microseconds rtt, bool saturated);
@@ -65,11 +73,12 @@ class AdaptiveLimit {
     double limit_;
     bool slow_start_ = true;
     double baseline_us_ = 0;
+    double last_mean_us_ = 0;
     size_t window_n_ = 0;        // successes and overloads in this window
     size_t window_samples_ = 0;  // successes
     size_t window_target_ = 0;   // events that close it (0: set at its first event)
     double window_sum_us_ = 0;
-    bool window_saturated_ = false;
+    size_t window_saturated_ = 0;  // successes answered while saturated
     bool cut_in_window_ = false;
 };
 

@@ -247,16 +247,27 @@ struct DeliveryEngine::Impl {
             std::chrono::duration_cast<std::chrono::milliseconds>(resp.duration).count();
 
         Receiver& r = receiver_for(c.job);
-        const bool saturated = !r.waiting.empty() && r.in_flight >= r.limit.limit();
+        // Deliveries still waiting when an attempt ends: the limit (or the shared slots) held
+        // them back, since every turn starts what the limit allows.
+        const bool saturated = !r.waiting.empty();
         if (r.in_flight > 0) --r.in_flight;
         if (launched > 0) --launched;
         const double ms = std::chrono::duration<double, std::milli>(resp.duration).count();
         r.attempt_ms = r.attempt_ms <= 0 ? ms : r.attempt_ms * 0.9 + ms * 0.1;
+        const size_t limit_before = r.limit.limit();
         if (v.verdict == Verdict::kDelivered) {
             r.limit.on_success(resp.duration, saturated);
             ++r.delivered;
         } else if (v.overload) {
             r.limit.on_overload();
+        }
+        if (r.limit.limit() != limit_before && obs::log_enabled(obs::Level::kDebug)) {
+            obs::log_debug("receiver limit changed")
+                .kv("receiver", r.key)
+                .kv("from", static_cast<int64_t>(limit_before))
+                .kv("to", static_cast<int64_t>(r.limit.limit()))
+                .kv("baseline_us", r.limit.baseline().count())
+                .kv("last_window_us", r.limit.last_window_mean().count());
         }
         if (v.pause_until_ms > now && v.pause_until_ms > r.paused_until_ms) {
             if (r.paused_until_ms <= now) paused.push_back(&r);

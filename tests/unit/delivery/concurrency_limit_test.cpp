@@ -38,11 +38,20 @@ TEST(AdaptiveLimit, DoesNotGrowWithoutDemand) {
     EXPECT_EQ(l.limit(), 4U);
 }
 
+TEST(AdaptiveLimit, ALimitReachedOnlyNowAndThenDoesNotGrow) {
+    AdaptiveLimit l({.min = 8, .max = 256});
+    for (int w = 0; w < 10; ++w) {
+        l.on_success(microseconds(10'000), true);  // one answer of eight with every slot in use
+        for (int i = 0; i < 7; ++i) l.on_success(microseconds(10'000), false);
+    }
+    EXPECT_EQ(l.limit(), 8U);
+}
+
 TEST(AdaptiveLimit, LatencyGrowthCutsByTenPercentAndEndsSlowStart) {
     AdaptiveLimit l({.min = 4, .max = 256});
     windows(l, 4, microseconds(10'000));  // 64
     ASSERT_EQ(l.limit(), 64U);
-    windows(l, 1, microseconds(16'000));  // above 1.5 × 10 ms
+    windows(l, 1, microseconds(16'000));  // above 1.3 × 10 ms
     EXPECT_EQ(l.limit(), 57U);
     EXPECT_FALSE(l.slow_start());
     EXPECT_EQ(l.baseline(), microseconds(10'000));
@@ -58,7 +67,7 @@ TEST(AdaptiveLimit, AfterSlowStartGrowthIsOnePerWindow) {
 }
 
 TEST(AdaptiveLimit, SmallLatenciesTolerateAnAbsoluteFloor) {
-    // 100 µs baseline: 1.5× would be 150 µs, noise on a busy machine; the floor is 2 ms.
+    // 100 µs baseline: 1.3× would be 130 µs, noise on a busy machine; the floor is 2 ms.
     AdaptiveLimit l({.min = 4, .max = 64});
     windows(l, 1, microseconds(100));
     windows(l, 1, microseconds(1'500));
