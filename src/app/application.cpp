@@ -198,8 +198,8 @@ int serve(const config::Config& cfg) {
     if (cfg.cluster()) {
         // A delivery waiting in memory is leased to this process until CLUSTER_TAKEOVER_MS
         // after its decision: it must be sent well before another worker may take it over.
-        delivery_options.max_resident_wait =
-            std::min(delivery_options.max_resident_wait, Ms(cfg.cluster_takeover_ms / 4));
+        delivery_options.max_resident_wait = Ms(cfg.cluster_takeover_ms / 3);
+        delivery_options.bound_every_line = true;
     }
     delivery_options.on_dead_letter = [&queue](const std::string& id, const std::string& error) {
         queue.dead_lettered(id, error);

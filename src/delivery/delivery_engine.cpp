@@ -131,10 +131,20 @@ struct DeliveryEngine::Impl {
         return pause + static_cast<int64_t>(per_slot * static_cast<double>(r.waiting.size()));
     }
 
+    // Whether the receiver's line is too long to keep in memory: it would take more than
+    // max_resident_wait to drain and (outside cluster mode, where a lease bounds any wait) it
+    // holds more than a quarter of the resident room, which others may need. A busy but healthy
+    // receiver that is the only one, however long its line, is never parked: its deliveries
+    // wait in memory and the backlog in the queue.
+    [[nodiscard]] bool too_long(const Receiver& r, int64_t now, int64_t wait_ms) const {
+        if (r.waiting.size() <= 1 || drain_ms(r, now) <= wait_ms) return false;
+        return options.bound_every_line || r.waiting.size() * 4 > options.max_resident;
+    }
+
     // A delivery arrived (fresh, from a due read, or back after a failed write).
     void enqueue(store::DeliveryJob job, int64_t now, std::vector<store::DeliveryJob>& to_park) {
         Receiver& r = receiver_for(job);
-        if (!r.waiting.empty() && drain_ms(r, now) > options.max_resident_wait.count()) {
+        if (too_long(r, now, options.max_resident_wait.count())) {
             to_park.push_back(std::move(job));
             return;
         }
@@ -145,8 +155,8 @@ struct DeliveryEngine::Impl {
     // Parks the tail of a receiver's line that would wait longer than max_resident_wait.
     void trim(Receiver& r, int64_t now, std::vector<store::DeliveryJob>& to_park) {
         const int64_t limit_ms = options.max_resident_wait.count();
-        if (r.waiting.size() <= 1 || drain_ms(r, now) <= 2 * limit_ms) return;
-        while (r.waiting.size() > 1 && drain_ms(r, now) > limit_ms) {
+        if (!too_long(r, now, 2 * limit_ms)) return;
+        while (too_long(r, now, limit_ms)) {
             to_park.push_back(std::move(r.waiting.back()));
             r.waiting.pop_back();
         }
@@ -181,8 +191,11 @@ struct DeliveryEngine::Impl {
             auto d = delay_of.find(key);
             if (d == delay_of.end()) {
                 const auto it = receivers.find(std::string(key));
+                // Back about when the line will have drained, and within a minute in any case
+                // (the receiver may recover sooner than its pace says).
                 int64_t ms = options.max_resident_wait.count();
                 if (it != receivers.end()) ms = std::max(ms, drain_ms(*it->second, now));
+                ms = std::min<int64_t>(ms, 60'000);
                 d = delay_of.emplace(key, ms).first;
             }
             const auto jitter =

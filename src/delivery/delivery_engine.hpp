@@ -14,9 +14,10 @@
 // Fairness: at most `max_in_flight` attempts are in flight in all; free slots go round robin
 // to the receivers with waiting deliveries and room under their own limit, one delivery per
 // turn, so a busy receiver cannot take every slot while others wait. A receiver whose line
-// would take longer than `max_resident_wait` to drain (slow, paused or failing) has the
-// excess parked in the store until about when its line will have drained (no attempt
-// counted, `callback_deferred_total`), so it cannot fill the resident set either.
+// holds more than a quarter of the resident room and would take longer than
+// `max_resident_wait` to drain (slow, paused or failing) has the excess parked in the store
+// until about when its line will have drained (no attempt counted, `callback_deferred_total`),
+// so it cannot fill the resident set either.
 //
 // Memory stays bounded whatever the backlog: at most about `max_resident` deliveries are in
 // memory (has_capacity() turns false there, which stops the worker pool from taking new work,
@@ -58,8 +59,15 @@ struct DeliveryOptions {
     LimitOptions limit;
     // Deliveries held in memory (in flight, waiting for a slot, being recorded).
     size_t max_resident = 8192;
-    // How long a receiver's waiting line may take to drain before the excess is parked.
-    std::chrono::milliseconds max_resident_wait{5000};
+    // How long a receiver's waiting line may take to drain before the excess is parked: always
+    // with `bound_every_line` (cluster mode: a delivery waiting in memory is leased, and must
+    // be sent before another worker may take it over), else only for a receiver whose line
+    // holds more than a quarter of `max_resident`.
+    // 30 s: a healthy receiver whose answers only look slow while this machine is busy is
+    // never parked (parking costs a write and a read per delivery); a receiver at a few
+    // deliveries per second, paused or timing out is.
+    std::chrono::milliseconds max_resident_wait{30000};
+    bool bound_every_line = false;
     std::chrono::milliseconds poll_interval{250};  // how often parked retries are checked
     // Told about each request given up on (request id, last error), e.g. to publish it on a
     // dead-letter stream. Called on the engine's thread; must not block.

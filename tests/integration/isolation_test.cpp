@@ -1,5 +1,6 @@
 // Issue 4, receiver isolation: a receiver that times out on every attempt holds at most
 // CALLBACK_MAX_PER_HOST delivery slots, so callbacks to healthy receivers are not delayed.
+// Issue 13: its waiting deliveries wait in memory; slots go round robin between receivers.
 #include <atomic>
 
 #include "service_fixture.hpp"
@@ -40,11 +41,9 @@ TEST_F(IsolationTest, ADeadReceiverDoesNotDelayHealthyOnes) {
         << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
     for (const auto& id : healthy_ids) EXPECT_TRUE(wait_state(id, "delivered"));
 
-    // The dead receiver's deliveries were parked, not attempted, while it was at its limit.
-    const auto metrics = http_get(url("/metrics")).body;
-    const auto pos = metrics.find("\ncallback_deferred_total ");
-    ASSERT_NE(pos, std::string::npos);
-    EXPECT_GT(std::stoll(metrics.substr(pos + 25)), 0);
+    // The dead receiver's other deliveries waited for its two slots rather than being
+    // attempted: within the 2 s deadline it saw no more than its limit of attempts at a time.
+    EXPECT_LE(dead.count(), 4u);
     dead.stop();
 }
 

@@ -408,9 +408,28 @@ TEST_F(DeliveryEngineTest, BackPressureOnceMaxResidentDeliveriesAreHeld) {
     EXPECT_EQ(engine->held(), 15U);
 }
 
+TEST_F(DeliveryEngineTest, ALongLineOfABusyReceiverWaitsInMemory) {
+    options.limit = {.min = 1, .max = 1};
+    options.max_resident_wait = 2s;
+    start();
+    submit(a, 1, 1);
+    ASSERT_EQ(http.settle(1), 1U);
+    http.answer(200, 1s);
+    // 20 s worth of line, but far below a quarter of max_resident (8192): it stays in memory,
+    // where each finished attempt starts the next at once.
+    submit(a, 20, 100);
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_EQ(http.settle(1), 1U) << i;
+        http.answer(200, 1s);
+    }
+    EXPECT_EQ(store.deferred_count(), 0U);
+}
+
 TEST_F(DeliveryEngineTest, ALineLongerThanMaxResidentWaitIsParkedInTheStore) {
     options.limit = {.min = 1, .max = 1};
     options.max_resident_wait = 2s;
+    options.max_in_flight = 8;
+    options.max_resident = 8;  // the line below holds more than a quarter of it
     start();
     submit(a, 1, 1);
     ASSERT_EQ(http.settle(1), 1U);
@@ -423,6 +442,18 @@ TEST_F(DeliveryEngineTest, ALineLongerThanMaxResidentWaitIsParkedInTheStore) {
     std::lock_guard lock(store.mu);
     for (const auto& d : store.deferred) EXPECT_GE(d.next_attempt_at_ms, kStart + 2000);
     EXPECT_EQ(store.attempts.size(), 1U);
+}
+
+TEST_F(DeliveryEngineTest, InClusterModeEveryLineIsBoundByTheWait) {
+    options.limit = {.min = 1, .max = 1};
+    options.max_resident_wait = 2s;
+    options.bound_every_line = true;  // a waiting delivery is leased: it must go out in time
+    start();
+    submit(a, 1, 1);
+    ASSERT_EQ(http.settle(1), 1U);
+    http.answer(200, 1s);
+    submit(a, 20, 100);
+    EXPECT_TRUE(eventually([&] { return store.deferred_count() == 17; })) << store.deferred_count();
 }
 
 TEST_F(DeliveryEngineTest, StopDrainsWhatIsInFlightAndLetsTheWaitingGo) {
