@@ -178,8 +178,9 @@ struct DeliveryEngine::Impl {
         }
     }
 
-    // Parks deliveries in the store until about when their receiver can take them, spread over
-    // half as long again so that they come back a few at a time. Until the write is durable
+    // Parks deliveries in the store until about when their receiver can take them (at most
+    // max_resident_wait), spread over a quarter as long again so that they come back a few at
+    // a time. Until the write is durable
     // they stay held; if it fails they go back to the inbox and are tried again.
     void park(std::vector<store::DeliveryJob> jobs, int64_t now) {
         if (jobs.empty()) return;
@@ -191,15 +192,15 @@ struct DeliveryEngine::Impl {
             auto d = delay_of.find(key);
             if (d == delay_of.end()) {
                 const auto it = receivers.find(std::string(key));
-                // Back about when the line will have drained, and within a minute in any case
-                // (the receiver may recover sooner than its pace says).
+                // Back about when the line will have drained, and within max_resident_wait in
+                // any case (the receiver may recover sooner than its pace says).
                 int64_t ms = options.max_resident_wait.count();
-                if (it != receivers.end()) ms = std::max(ms, drain_ms(*it->second, now));
-                ms = std::min<int64_t>(ms, 60'000);
+                if (it != receivers.end()) ms = std::min(ms, drain_ms(*it->second, now));
+                ms = std::max<int64_t>(ms, 1000);
                 d = delay_of.emplace(key, ms).first;
             }
             const auto jitter =
-                static_cast<int64_t>(rng.uniform() * static_cast<double>(d->second / 2));
+                static_cast<int64_t>(rng.uniform() * static_cast<double>(d->second / 4));
             records.push_back({j.seq, now + d->second + jitter});
         }
         metrics.callback_deferred.inc(jobs.size());
