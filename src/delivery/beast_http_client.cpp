@@ -91,7 +91,7 @@ struct Origin;
 
 // One connection of an origin's pool. Lives in Origin::conns while open; handlers hold a
 // shared_ptr so a closed connection outlives its last completion. Loop thread only.
-struct Connection : std::enable_shared_from_this<Connection> {
+struct Connection {
     enum class State { kFresh, kActive, kIdle, kClosed };
 
     Connection(asio::io_context& ioc, Origin* o)
@@ -360,7 +360,13 @@ struct BeastHttpClient::Impl {
 
     using State = Connection::State;
 
+    // One deadline per attempt, from the connection's assignment; none when timeout <= 0
+    // (as CURLOPT_TIMEOUT_MS 0).
     void arm_deadline(const std::shared_ptr<Connection>& c) {
+        if (c->req->request.timeout.count() <= 0) {
+            c->timer.cancel();  // ends an idle expiry
+            return;
+        }
         c->timer.expires_after(c->req->request.timeout);
         c->timer.async_wait([this, c, gen = c->generation](error_code ec) {
             if (ec || c->generation != gen || !c->req) return;
@@ -558,6 +564,7 @@ struct BeastHttpClient::Impl {
         const bool reusable = !too_big && msg.keep_alive() && c->socket.is_open() &&
                               c->buffer.size() == 0 && !stopped;
         c->parser.reset();
+        if (c->buffer.capacity() > kMaxBody) c->buffer.shrink_to_fit();  // after a big answer
         Origin& origin = *c->origin;
         if (reusable) {
             make_idle(c);

@@ -52,6 +52,30 @@ TEST(BeastHttpClient, AConnectionToABlockedAddressIsNotReusedWhenTheGuardIsOn) {
     EXPECT_EQ(server.connections(), 1);
 }
 
+// max_total_connections over all origins: an idle connection elsewhere is closed to make room,
+// and a request waits when every connection is busy.
+TEST(BeastHttpClient, TheTotalConnectionLimitSpansOrigins) {
+    test::TestHttpServer a;
+    test::TestHttpServer b;
+    a.set_handler([](const test::Recorded& r) {
+        return test::Reply{200, "{}", {}, r.target == "/slow" ? 300ms : 0ms};
+    });
+    BeastOptions options;
+    options.max_total_connections = 1;
+    BeastHttpClient client(options);
+    EXPECT_EQ(post(client, a.url(), false).status, 200);
+    EXPECT_EQ(post(client, b.url(), false).status, 200);  // a's idle connection makes room
+    EXPECT_EQ(a.connections(), 1);
+    EXPECT_EQ(b.connections(), 1);
+    auto slow = std::async(std::launch::async, [&] { return post(client, a.url("/slow"), false); });
+    ASSERT_TRUE(a.wait_for_count(2, 2000ms));
+    const auto r = post(client, b.url(), false);  // waits for a's connection to close
+    EXPECT_EQ(r.status, 200) << r.error_message;
+    EXPECT_EQ(slow.get().status, 200);
+    EXPECT_EQ(b.connections(), 2);
+    EXPECT_EQ(client.in_flight(), 0u);
+}
+
 TEST(BeastHttpClient, MalformedUrlsAreProtocolErrors) {
     BeastHttpClient client({});
     for (const char* url : {"not a url", "http://", "mailto:a@b.c", "http://127.0.0.1:99999/"}) {
