@@ -157,8 +157,9 @@ void TestHttpServer::serve_requests(Stream& stream, int fd, int connection) {
     boost::system::error_code ec;
     boost::beast::flat_buffer buffer;
     const auto ending = [this] { return stopping_.load() || down_.load(); };
+    int served = 0;  // close_idle_after applies between requests, not before the first
     while (!ending()) {
-        if (options_.close_idle_after.count() > 0 && buffer.size() == 0) {
+        if (options_.close_idle_after.count() > 0 && served > 0 && buffer.size() == 0) {
             pollfd p{fd, POLLIN, 0};
             if (::poll(&p, 1, static_cast<int>(options_.close_idle_after.count())) <= 0) break;
         }
@@ -202,6 +203,7 @@ void TestHttpServer::serve_requests(Stream& stream, int fd, int connection) {
         res.keep_alive(req.keep_alive());
         res.prepare_payload();
         http::write(stream, res, ec);
+        ++served;
         if (ec || !req.keep_alive()) break;
     }
 }
