@@ -21,7 +21,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/url/parse.hpp>
-#include <cctype>
 #include <charconv>
 #include <deque>
 #include <mutex>
@@ -49,19 +48,19 @@ constexpr size_t kMaxBody = 64 * 1024;        // kept in HttpResponse::body
 constexpr size_t kMaxReadBody = 1024 * 1024;  // read (and dropped past kMaxBody) on keep-alive
 constexpr size_t kRequestHeadReserve = 512;
 
+// ASCII only, without the locale lookups of std::tolower: these run per header per request.
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i]))) {
-            return false;
-        }
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
     }
     return true;
 }
 
 void lower(std::string& s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : s) c = ascii_lower(c);
 }
 
 // Headers the client writes itself; a caller's copy would conflict with them.
@@ -70,7 +69,12 @@ bool reserved_header(std::string_view name) {
            iequals(name, "transfer-encoding") || iequals(name, "connection");
 }
 
-bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != s.npos; }
+bool has_line_break(std::string_view s) {
+    for (const char c : s) {
+        if (c == '\r' || c == '\n') return true;
+    }
+    return false;
+}
 
 // One post() from acceptance to completion.
 struct Request {
