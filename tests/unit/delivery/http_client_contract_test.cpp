@@ -244,6 +244,38 @@ TYPED_TEST(HttpClientContract, StopCancelsWhatIsPending) {
     EXPECT_EQ(p.get_future().get().error, HttpError::kCancelled);
 }
 
+// stop() completes the request on the wire and those queued behind it, each exactly once, on
+// the client's thread.
+TYPED_TEST(HttpClientContract, StopCancelsQueuedRequestsExactlyOnce) {
+    test::TestHttpServer server;
+    server.set_handler([](const test::Recorded&) { return test::Reply{200, "{}", {}, 3000ms}; });
+    const auto client_ptr = TestFixture::make_per_host(1);
+    auto& client = *client_ptr;
+    std::mutex mu;
+    std::vector<int> calls(3, 0);
+    std::vector<HttpError> errors(3, HttpError::kNone);
+    bool on_caller_thread = false;
+    const auto caller = std::this_thread::get_id();
+    for (int i = 0; i < 3; ++i) {
+        HttpRequest req;
+        req.url = server.url();
+        req.block_private_addresses = false;
+        client.post(std::move(req), [&, i](const HttpResponse& r) {
+            std::lock_guard lock(mu);
+            ++calls[i];
+            errors[i] = r.error;
+            on_caller_thread = on_caller_thread || std::this_thread::get_id() == caller;
+        });
+    }
+    ASSERT_TRUE(server.wait_for_count(1, 2000ms));
+    client.stop();
+    std::lock_guard lock(mu);
+    EXPECT_EQ(calls, (std::vector<int>{1, 1, 1}));
+    for (const auto e : errors) EXPECT_EQ(e, HttpError::kCancelled);
+    EXPECT_FALSE(on_caller_thread);
+    EXPECT_EQ(client.in_flight(), 0u);
+}
+
 // Connections follow concurrency: 20 requests at once over at most 4 connections, which 100
 // sequential requests then reuse.
 TYPED_TEST(HttpClientContract, ConnectionsFollowConcurrencyAndAreReused) {
