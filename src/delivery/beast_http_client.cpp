@@ -338,7 +338,7 @@ struct BeastHttpClient::Impl {
 
     void forget_if_unused(Origin& origin) {
         if (!origin.conns.empty() || !origin.waiting.empty() || origin.starved) return;
-        origins.erase(origin.key);  // destroys `origin`
+        origins.erase(origins.find(origin.key));  // destroys `origin` (and the key looked up)
     }
 
     // ---- one attempt ------------------------------------------------------------------------
