@@ -1,5 +1,6 @@
-// Outbound callback clients compared: N POSTs over keep-alive to a local receiver through
-// CurlHttpClient and BeastHttpClient, `concurrency` requests in flight (the next is posted from
+// Outbound callback clients compared: N POSTs over keep-alive (HTTP, or HTTPS with a
+// self-signed certificate made by the openssl tool) to a local receiver through
+// CurlHttpClient and BeastHttpClient, `in_flight` requests at a time (the next is posted from
 // the completion, on the client's thread, as the delivery engine does).
 //
 // The receiver runs in a forked child process, so this process's CPU time (getrusage) is the
@@ -15,10 +16,14 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <future>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -30,8 +35,27 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
-// A minimal HTTP/1.1 receiver: a thread per connection, 200 {} with keep-alive.
-[[noreturn]] void run_receiver(int port_pipe) {
+template <class Stream>
+void serve(Stream& s) {
+    boost::beast::flat_buffer buffer;
+    boost::system::error_code e;
+    http::response<http::string_body> res{http::status::ok, 11};
+    res.set(http::field::content_type, "application/json");
+    res.body() = "{}";
+    res.prepare_payload();
+    for (;;) {
+        http::request<http::string_body> req;
+        http::read(s, buffer, req, e);
+        if (e) break;
+        res.keep_alive(req.keep_alive());
+        http::write(s, res, e);
+        if (e || !req.keep_alive()) break;
+    }
+}
+
+// A minimal HTTP/1.1 receiver: a thread per connection, 200 {} with keep-alive; HTTPS when
+// `tls` is set.
+[[noreturn]] void run_receiver(int port_pipe, const std::shared_ptr<asio::ssl::context>& tls) {
     asio::io_context ioc;
     tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     const uint16_t port = acceptor.local_endpoint().port();
@@ -42,34 +66,60 @@ using tcp = asio::ip::tcp;
         boost::system::error_code ec;
         acceptor.accept(socket, ec);
         if (ec) continue;
-        std::thread([s = std::move(socket)]() mutable {
-            boost::beast::flat_buffer buffer;
+        std::thread([s = std::move(socket), tls]() mutable {
+            if (!tls) return serve(s);
+            asio::ssl::stream<tcp::socket&> stream(s, *tls);
             boost::system::error_code e;
-            http::response<http::string_body> res{http::status::ok, 11};
-            res.set(http::field::content_type, "application/json");
-            res.body() = "{}";
-            res.prepare_payload();
-            for (;;) {
-                http::request<http::string_body> req;
-                http::read(s, buffer, req, e);
-                if (e) break;
-                res.keep_alive(req.keep_alive());
-                http::write(s, res, e);
-                if (e || !req.keep_alive()) break;
-            }
+            stream.handshake(asio::ssl::stream_base::server, e);
+            if (!e) serve(stream);
         }).detach();
     }
 }
 
+// A self-signed certificate for 127.0.0.1 (the openssl command line tool), trusted by the
+// clients as their CA bundle.
+struct SelfSigned {
+    std::string dir;
+    std::string cert;
+    std::string key;
+    SelfSigned() {
+        dir = (std::filesystem::temp_directory_path() /
+               ("cg-http-bench-" + std::to_string(::getpid())))
+                  .string();
+        std::filesystem::create_directories(dir);
+        cert = dir + "/cert.pem";
+        key = dir + "/key.pem";
+        std::string cmd =
+            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+            "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -days 1 ";
+        cmd.append("-keyout ").append(key).append(" -out ").append(cert).append(" 2>/dev/null");
+        if (std::system(cmd.c_str()) != 0) std::abort();
+    }
+    ~SelfSigned() { std::filesystem::remove_all(dir); }
+    SelfSigned(const SelfSigned&) = delete;
+    SelfSigned& operator=(const SelfSigned&) = delete;
+};
+
+SelfSigned& self_signed() {
+    static SelfSigned s;
+    return s;
+}
+
 class ForkedReceiver {
   public:
-    ForkedReceiver() {
+    explicit ForkedReceiver(bool tls) {
+        std::shared_ptr<asio::ssl::context> ctx;
+        if (tls) {
+            ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+            ctx->use_certificate_chain_file(self_signed().cert);
+            ctx->use_private_key_file(self_signed().key, asio::ssl::context::pem);
+        }
         int fds[2];
         if (::pipe(fds) != 0) std::abort();
         pid_ = ::fork();
         if (pid_ == 0) {
             ::close(fds[0]);
-            run_receiver(fds[1]);
+            run_receiver(fds[1], ctx);
         }
         ::close(fds[1]);
         if (::read(fds[0], &port_, sizeof(port_)) != sizeof(port_)) std::abort();
@@ -88,9 +138,11 @@ class ForkedReceiver {
     uint16_t port_ = 0;
 };
 
-ForkedReceiver& receiver() {
-    static ForkedReceiver r;
-    return r;
+ForkedReceiver& receiver(bool tls) {
+    static ForkedReceiver plain(false);
+    if (!tls) return plain;
+    static ForkedReceiver secure(true);
+    return secure;
 }
 
 cg::delivery::HttpRequest callback_request(const std::string& url) {
@@ -147,9 +199,12 @@ template <cg::delivery::HttpClientKind K>
 void BM_HttpClientKeepAlive(benchmark::State& state) {
     constexpr int kBatch = 2000;
     const int concurrency = static_cast<int>(state.range(0));
-    const std::string url = "http://127.0.0.1:" + std::to_string(receiver().port()) + "/cb";
+    const bool tls = state.range(1) != 0;
+    std::string url = tls ? "https://127.0.0.1:" : "http://127.0.0.1:";
+    url.append(std::to_string(receiver(tls).port())).append("/cb");
     cg::delivery::HttpClientOptions options;
     options.kind = K;
+    if (tls) options.ca_bundle = self_signed().cert;
     options.max_connections_per_host = 32;
     auto client = cg::delivery::make_http_client(options);
     const auto proto = callback_request(url);
@@ -169,15 +224,15 @@ constexpr auto kCurl = cg::delivery::HttpClientKind::kCurl;
 constexpr auto kBeast = cg::delivery::HttpClientKind::kBeast;
 BENCHMARK(BM_HttpClientKeepAlive<kCurl>)
     ->Name("HttpClient/curl")
-    ->Arg(1)
-    ->Arg(16)
+    ->ArgNames({"in_flight", "tls"})
+    ->ArgsProduct({{1, 16}, {0, 1}})
     ->UseRealTime()
     ->MeasureProcessCPUTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_HttpClientKeepAlive<kBeast>)
     ->Name("HttpClient/beast")
-    ->Arg(1)
-    ->Arg(16)
+    ->ArgNames({"in_flight", "tls"})
+    ->ArgsProduct({{1, 16}, {0, 1}})
     ->UseRealTime()
     ->MeasureProcessCPUTime()
     ->Unit(benchmark::kMillisecond);
