@@ -1,6 +1,8 @@
 #pragma once
 // Asynchronous outbound HTTP used for callbacks and for the remote authorizer.
-// Implementation: CurlHttpClient (libcurl multi interface on one thread, keep-alive reuse).
+// Implementations: CurlHttpClient (libcurl multi interface on one thread, keep-alive reuse) and
+// BeastHttpClient (Boost.Beast on one io_context thread, per-origin keep-alive pools); see
+// http_client_factory.hpp.
 #include <chrono>
 #include <cstdint>
 #include <functional>

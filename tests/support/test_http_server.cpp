@@ -23,6 +23,12 @@ TestHttpServer::TestHttpServer() : handler_([](const Recorded&) { return Reply{}
     acceptor_ = std::thread([this] { accept_loop(); });
 }
 
+TestHttpServer::TestHttpServer(ServerOptions options)
+    : options_(options), handler_([](const Recorded&) { return Reply{}; }) {
+    port_ = listen_on(0);
+    acceptor_ = std::thread([this] { accept_loop(); });
+}
+
 TestHttpServer::TestHttpServer(const CertFiles& tls)
     : handler_([](const Recorded&) { return Reply{}; }) {
     tls_ = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
@@ -34,30 +40,41 @@ TestHttpServer::TestHttpServer(const CertFiles& tls)
 }
 
 uint16_t TestHttpServer::listen_on(uint16_t port) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    listen_fd_ = ::socket(options_.ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     // SO_REUSEADDR: the connections this server closed sit in TIME_WAIT on its port, which must
     // not stop reopen_listener() from binding it again.
     ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    socklen_t len = sizeof(addr);
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::listen(listen_fd_, 512) != 0 ||
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        ::close(listen_fd_);
+    sockaddr_storage storage{};
+    socklen_t len = 0;
+    if (options_.ipv6) {
+        auto* addr = reinterpret_cast<sockaddr_in6*>(&storage);
+        addr->sin6_family = AF_INET6;
+        addr->sin6_addr = in6addr_loopback;
+        addr->sin6_port = htons(port);
+        len = sizeof(sockaddr_in6);
+    } else {
+        auto* addr = reinterpret_cast<sockaddr_in*>(&storage);
+        addr->sin_family = AF_INET;
+        addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr->sin_port = htons(port);
+        len = sizeof(sockaddr_in);
+    }
+    auto* addr = reinterpret_cast<sockaddr*>(&storage);
+    if (listen_fd_ < 0 || ::bind(listen_fd_, addr, len) != 0 || ::listen(listen_fd_, 512) != 0 ||
+        ::getsockname(listen_fd_, addr, &len) != 0) {
+        if (listen_fd_ >= 0) ::close(listen_fd_);
         listen_fd_ = -1;
         throw std::runtime_error("test server cannot listen");
     }
-    return ntohs(addr.sin_port);
+    return options_.ipv6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port)
+                         : ntohs(reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
 }
 
 TestHttpServer::~TestHttpServer() { stop(); }
 
 std::string TestHttpServer::url(const std::string& path) const {
-    return url_for_host("127.0.0.1", path);
+    return url_for_host(options_.ipv6 ? "[::1]" : "127.0.0.1", path);
 }
 
 std::string TestHttpServer::url_for_host(const std::string& host, const std::string& path) const {
@@ -107,7 +124,7 @@ void TestHttpServer::serve(int fd, int connection) {
     boost::asio::io_context ioc;
     boost::asio::ip::tcp::socket socket(ioc);
     boost::system::error_code ec;
-    socket.assign(boost::asio::ip::tcp::v4(), fd, ec);
+    socket.assign(options_.ipv6 ? boost::asio::ip::tcp::v6() : boost::asio::ip::tcp::v4(), fd, ec);
     if (ec) {
         std::lock_guard lock(mu_);
         std::erase(fds_, fd);
@@ -120,10 +137,10 @@ void TestHttpServer::serve(int fd, int connection) {
         if (ec) {
             failed_handshakes_.fetch_add(1);
         } else {
-            serve_requests(stream, connection);
+            serve_requests(stream, fd, connection);
         }
     } else {
-        serve_requests(socket, connection);
+        serve_requests(socket, fd, connection);
     }
     socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
     {
@@ -136,11 +153,16 @@ void TestHttpServer::serve(int fd, int connection) {
 }
 
 template <class Stream>
-void TestHttpServer::serve_requests(Stream& stream, int connection) {
+void TestHttpServer::serve_requests(Stream& stream, int fd, int connection) {
     boost::system::error_code ec;
     boost::beast::flat_buffer buffer;
     const auto ending = [this] { return stopping_.load() || down_.load(); };
+    int served = 0;  // close_idle_after applies between requests, not before the first
     while (!ending()) {
+        if (options_.close_idle_after.count() > 0 && served > 0 && buffer.size() == 0) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(options_.close_idle_after.count())) <= 0) break;
+        }
         http::request<http::string_body> req;
         http::read(stream, buffer, req, ec);
         if (ec) break;
@@ -173,6 +195,7 @@ void TestHttpServer::serve_requests(Stream& stream, int connection) {
             }
             if (ending()) break;
         }
+        if (reply.status == 0) break;  // hang up without an answer
         http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
         res.set(http::field::content_type, "application/json");
         for (const auto& [k, v] : reply.headers) res.set(k, v);
@@ -180,6 +203,7 @@ void TestHttpServer::serve_requests(Stream& stream, int connection) {
         res.keep_alive(req.keep_alive());
         res.prepare_payload();
         http::write(stream, res, ec);
+        ++served;
         if (ec || !req.keep_alive()) break;
     }
 }

@@ -1,7 +1,8 @@
 #pragma once
 // An HTTP/1.1 server on 127.0.0.1 for tests: the callback receiver and the fake authorizer.
 // Each connection is served by its own thread (test code: simplicity over scale), with
-// keep-alive, so a slow answer on one connection never delays another. With a certificate it
+// keep-alive, so a slow answer on one connection never delays another; ServerOptions gives
+// [::1] and idle-connection closing. With a certificate it
 // serves HTTPS only (TLS 1.2+), like a callback receiver on the internet.
 #include <atomic>
 #include <boost/asio/ssl/context.hpp>
@@ -36,15 +37,23 @@ struct Reply {
     Reply(int s, std::string b, std::vector<std::pair<std::string, std::string>> h = {},
           std::chrono::milliseconds d = std::chrono::milliseconds(0))
         : status(s), body(std::move(b)), headers(std::move(h)), delay(d) {}
-    int status = 200;
+    int status = 200;  // 0: close the connection without answering
     std::string body = "{}";
     std::vector<std::pair<std::string, std::string>> headers;
     std::chrono::milliseconds delay{0};
 };
 
+struct ServerOptions {
+    bool ipv6 = false;  // listen on [::1] instead of 127.0.0.1 (throws when there is no ::1)
+    // Closes a keep-alive connection that has waited this long for its next request (0: never),
+    // like a receiver behind a proxy with a short idle timeout.
+    std::chrono::milliseconds close_idle_after{0};
+};
+
 class TestHttpServer {
   public:
     TestHttpServer();
+    explicit TestHttpServer(ServerOptions options);
     // HTTPS with this certificate and key (e.g. from TestCa::issue).
     explicit TestHttpServer(const CertFiles& tls);
     ~TestHttpServer();
@@ -85,10 +94,11 @@ class TestHttpServer {
     void accept_loop();
     void serve(int fd, int connection);
     template <class Stream>
-    void serve_requests(Stream& stream, int connection);
+    void serve_requests(Stream& stream, int fd, int connection);
     // Shuts every open connection down and joins their threads.
     void drop_connections();
 
+    ServerOptions options_;
     int listen_fd_ = -1;
     uint16_t port_ = 0;
     std::atomic<bool> stopping_{false};

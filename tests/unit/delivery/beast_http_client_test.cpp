@@ -1,0 +1,98 @@
+// What only BeastHttpClient promises; the shared contract is in http_client_contract_test.cpp.
+#include "delivery/beast_http_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "support/test_http_server.hpp"
+
+namespace cg::delivery {
+namespace {
+
+using namespace std::chrono_literals;
+
+HttpResponse post(HttpClient& client, const std::string& url, bool block) {
+    HttpRequest req;
+    req.url = url;
+    req.body = "{}";
+    req.timeout = 2000ms;
+    req.block_private_addresses = block;
+    std::promise<HttpResponse> p;
+    auto f = p.get_future();
+    client.post(std::move(req), [&p](HttpResponse r) { p.set_value(std::move(r)); });
+    return f.get();
+}
+
+TEST(BeastHttpClient, IdleConnectionsOlderThanTheIdleTimeoutAreClosed) {
+    test::TestHttpServer server;
+    BeastOptions options;
+    options.idle_timeout = 50ms;
+    BeastHttpClient client(options);
+    EXPECT_EQ(post(client, server.url(), false).status, 200);
+    EXPECT_EQ(post(client, server.url(), false).status, 200);
+    EXPECT_EQ(server.connections(), 1);
+    std::this_thread::sleep_for(150ms);  // idleness is the point here
+    EXPECT_EQ(post(client, server.url(), false).status, 200);
+    EXPECT_EQ(server.connections(), 2);
+}
+
+// A connection opened for a request that allowed private addresses is not lent to one that
+// does not: the guard judges every request.
+TEST(BeastHttpClient, AConnectionToABlockedAddressIsNotReusedWhenTheGuardIsOn) {
+    test::TestHttpServer server;
+    BeastHttpClient client({});
+    EXPECT_EQ(post(client, server.url(), false).status, 200);
+    const auto r = post(client, server.url(), true);
+    EXPECT_EQ(r.error, HttpError::kBlockedAddress);
+    EXPECT_EQ(r.error_message, "address not allowed");
+    EXPECT_EQ(server.count(), 1u);
+    EXPECT_EQ(post(client, server.url(), false).status, 200);  // still there for the others
+    EXPECT_EQ(server.connections(), 1);
+}
+
+// max_total_connections over all origins: an idle connection elsewhere is closed to make room,
+// and a request waits when every connection is busy.
+TEST(BeastHttpClient, TheTotalConnectionLimitSpansOrigins) {
+    test::TestHttpServer a;
+    test::TestHttpServer b;
+    a.set_handler([](const test::Recorded& r) {
+        return test::Reply{200, "{}", {}, r.target == "/slow" ? 300ms : 0ms};
+    });
+    BeastOptions options;
+    options.max_total_connections = 1;
+    BeastHttpClient client(options);
+    EXPECT_EQ(post(client, a.url(), false).status, 200);
+    EXPECT_EQ(post(client, b.url(), false).status, 200);  // a's idle connection makes room
+    EXPECT_EQ(a.connections(), 1);
+    EXPECT_EQ(b.connections(), 1);
+    auto slow = std::async(std::launch::async, [&] { return post(client, a.url("/slow"), false); });
+    ASSERT_TRUE(a.wait_for_count(2, 2000ms));
+    const auto r = post(client, b.url(), false);  // waits for a's connection to close
+    EXPECT_EQ(r.status, 200) << r.error_message;
+    EXPECT_EQ(slow.get().status, 200);
+    EXPECT_EQ(b.connections(), 2);
+    EXPECT_EQ(client.in_flight(), 0u);
+}
+
+TEST(BeastHttpClient, MalformedUrlsAreProtocolErrors) {
+    BeastHttpClient client({});
+    for (const char* url : {"not a url", "http://", "mailto:a@b.c", "http://127.0.0.1:99999/"}) {
+        const auto r = post(client, url, false);
+        EXPECT_EQ(r.error, HttpError::kProtocol) << url << ": " << r.error_message;
+    }
+    EXPECT_EQ(client.in_flight(), 0u);
+}
+
+TEST(BeastHttpClient, PostAfterStopIsCancelledAtOnce) {
+    BeastHttpClient client({});
+    client.stop();
+    client.stop();
+    const auto r = post(client, "http://127.0.0.1:1/", false);
+    EXPECT_EQ(r.error, HttpError::kCancelled);
+    EXPECT_EQ(client.in_flight(), 0u);
+}
+
+}  // namespace
+}  // namespace cg::delivery
