@@ -28,6 +28,7 @@
 #include "common/clock.hpp"
 #include "common/text.hpp"
 #include "delivery/curl_http_client.hpp"
+#include "delivery/http_client_factory.hpp"
 #include "delivery/delivery_engine.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
@@ -120,12 +121,17 @@ int serve(const config::Config& cfg) {
     auto* stream_queue = dynamic_cast<queue::redis::RedisStreamQueue*>(queue_ptr.get());
     auto& queue = *queue_ptr;
 
-    delivery::CurlOptions callback_http_options;
+    // Callbacks go through the Beast client by default (about a fifth of libcurl's
+    // instructions per callback, docs/performance.md); CALLBACK_HTTP_CLIENT=curl keeps libcurl.
+    delivery::HttpClientOptions callback_http_options;
+    callback_http_options.kind = cfg.callback_http_client == "curl" ? delivery::HttpClientKind::kCurl
+                                                                     : delivery::HttpClientKind::kBeast;
     callback_http_options.max_connections_per_host = static_cast<size_t>(cfg.callback_max_per_host);
     callback_http_options.max_total_connections =
         static_cast<size_t>(cfg.callback_max_concurrency) * 2;
     callback_http_options.ca_bundle = cfg.callback_ca_file;
-    delivery::CurlHttpClient callback_http(callback_http_options);
+    const auto callback_http_ptr = delivery::make_http_client(callback_http_options);
+    auto& callback_http = *callback_http_ptr;
 
     std::unique_ptr<delivery::CurlHttpClient> authorizer_http;
     // The remote authorizer is wrapped: cache → circuit breaker → HTTP call. The bulkhead is

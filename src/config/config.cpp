@@ -36,6 +36,7 @@ constexpr const char* kKnownKeys[] = {"PORT",
                                       "CALLBACK_MAX_CONCURRENCY",
                                       "CALLBACK_MAX_PER_HOST",
                                       "CALLBACK_MIN_PER_HOST",
+                                      "CALLBACK_HTTP_CLIENT",
                                       "AUTHORIZER_MAX_CONCURRENCY",
                                       "AUTHORIZER_CACHE_TTL_MS",
                                       "AUTHORIZER_CACHE_MAX_ENTRIES",
@@ -368,6 +369,14 @@ Config load(const std::map<std::string, std::string>& file_values,
     if (auto* s = get("CALLBACK_MAX_PER_HOST")) {
         c.callback_max_per_host =
             static_cast<int>(parse_int("CALLBACK_MAX_PER_HOST", *s, 1, 10000));
+    }
+    if (auto* s = get("CALLBACK_HTTP_CLIENT")) {
+        if (*s != "beast" && *s != "curl") {
+            std::string m = "CALLBACK_HTTP_CLIENT: expected beast or curl, got \"";
+            m.append(*s).append("\"");
+            throw ConfigError(m);
+        }
+        c.callback_http_client = *s;
     }
     if (auto* s = get("CALLBACK_MIN_PER_HOST")) {
         c.callback_min_per_host =

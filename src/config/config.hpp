@@ -51,6 +51,8 @@ struct Config {
 
     // Tuning (documented in the README)
     int http_threads = 0;                 // HTTP_THREADS; 0 → min(cores, 4)
+    // CALLBACK_HTTP_CLIENT: "beast" (default) or "curl", the HTTP client callbacks go through.
+    std::string callback_http_client = "beast";
     int callback_max_concurrency = 1024;  // CALLBACK_MAX_CONCURRENCY: callbacks in flight
     // The adaptive in-flight limit of each receiver stays within these (docs/api.md §2).
     int callback_min_per_host = 4;        // CALLBACK_MIN_PER_HOST (lowered to the maximum if above)

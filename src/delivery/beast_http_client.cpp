@@ -1,5 +1,7 @@
 #include "delivery/beast_http_client.hpp"
 
+#include "common/thread_name.hpp"
+
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
@@ -164,7 +166,10 @@ struct BeastHttpClient::Impl {
         } else {
             tls_ctx.load_verify_file(options.ca_bundle);
         }
-        thread = std::thread([this] { ioc.run(); });
+        thread = std::thread([this] {
+            name_this_thread("cg-callbacks");
+            ioc.run();
+        });
     }
 
     size_t per_host_limit() const {

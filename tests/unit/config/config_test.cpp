@@ -37,6 +37,29 @@ TEST(Config, DefaultsFollowTheContract) {
     EXPECT_GE(c.workers, 1);
 }
 
+TEST(Config, DeliveryPaceLimits) {
+    const auto d = load({}, {});
+    EXPECT_EQ(d.callback_max_concurrency, 1024);
+    EXPECT_EQ(d.callback_min_per_host, 4);
+    EXPECT_EQ(d.callback_max_per_host, 256);
+    EXPECT_EQ(d.callback_http_client, "beast");
+    // A maximum below the default minimum lowers the minimum with it.
+    EXPECT_EQ(load({}, {{"CALLBACK_MAX_PER_HOST", "2"}}).callback_min_per_host, 2);
+    const auto c = load({}, {{"CALLBACK_MIN_PER_HOST", "8"}, {"CALLBACK_MAX_PER_HOST", "64"},
+                             {"CALLBACK_HTTP_CLIENT", "curl"}});
+    EXPECT_EQ(c.callback_min_per_host, 8);
+    EXPECT_EQ(c.callback_max_per_host, 64);
+    EXPECT_EQ(c.callback_http_client, "curl");
+    // Both set and contradictory, or an unknown client: one-line errors naming the key.
+    EXPECT_NE(message_of({{"CALLBACK_MIN_PER_HOST", "10"}, {"CALLBACK_MAX_PER_HOST", "5"}})
+                  .find("CALLBACK_MIN_PER_HOST (10) must not exceed CALLBACK_MAX_PER_HOST (5)"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"CALLBACK_MIN_PER_HOST", "0"}}).find("CALLBACK_MIN_PER_HOST"),
+              std::string::npos);
+    EXPECT_NE(message_of({{"CALLBACK_HTTP_CLIENT", "wget"}}).find("CALLBACK_HTTP_CLIENT"),
+              std::string::npos);
+}
+
 TEST(Config, EnvironmentOverridesFile) {
     const auto c =
         load({{"PORT", "9000"}, {"LOG_LEVEL", "debug"}, {"WORKERS", "3"}}, {{"PORT", "9100"}});
