@@ -13,14 +13,14 @@
 #             then POST /resume: drain rate vs the steady rate, RSS sampled every 0.5 s
 # Usage: bench/delivery.sh [seconds per load, default 10]
 #   SCENARIOS="delay node capacity burst backlog" (default: all), BACKLOG=200000,
-#   DRAIN_TIMEOUT=120 (seconds to wait for callbacks after a load, per scenario),
+#   DRAIN_TIMEOUT=60 (seconds to wait for callbacks after a load, per scenario),
 #   BACKLOG_TIMEOUT=600 (seconds to wait for the backlog's drain).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-10}"
 SCENARIOS="${SCENARIOS:-delay node capacity burst backlog}"
 BACKLOG="${BACKLOG:-200000}"
-DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-120}"
+DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-60}"
 BACKLOG_TIMEOUT="${BACKLOG_TIMEOUT:-600}"
 bench/build.sh
 BIN="$PWD/build-bench/chargegate"
@@ -48,12 +48,24 @@ cleanup() {
   stop_pid "$SAMPLER_PID"
   stop_pid "$CG_PID"
   stop_pid "$NODE_PID"
+  # Kept for a look after the run (bench/ ignores it in git).
+  cp "$WORK/chargegate.log" bench/delivery-chargegate.log 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+# Peak RSS of chargegate $1; 0 (and a note for the table) when it is no longer running.
+hwm_kb() {
+  if [ -r "/proc/$1/status" ]; then
+    awk '/VmHWM/ {print $2}' "/proc/$1/status"
+  else
+    echo "chargegate (pid $1) EXITED during the scenario; the end of its log:" >&2
+    tail -20 "$WORK/chargegate.log" >&2
+    touch "$WORK/exited"
+    echo 0
+  fi
+}
 
 start_chargegate() {  # $1: data dir, then extra VAR=value settings; sets CG_PID
   local dir="$1"
@@ -137,7 +149,12 @@ loadtest() {  # $1: JSON output, then loadtest options
   cat "$WORK/loadtest.txt" >&2
 }
 
-row() { python3 -c 'import json,sys; print(json.dumps(json.loads(sys.argv[1])))' "$1" >>"$ROWS"; }
+row() {  # $1: one scenario's JSON object
+  local exited=false
+  if [ -f "$WORK/exited" ]; then exited=true; rm -f "$WORK/exited"; fi
+  python3 -c 'import json,sys; r = json.loads(sys.argv[1]); r["chargegate_exited"] = sys.argv[2] == "true"
+print(json.dumps(r))' "$1" "$exited" >>"$ROWS"
+}
 
 scenario_delay() {
   local d
@@ -328,7 +345,8 @@ print("| scenario | receiver | delay ms | accepted | e2e sessions/s | e2e p99 ms
       "| peak RSS MB | notes |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
-    notes = []
+    notes = ["**chargegate exited during the run** (see bench/delivery-chargegate.log)"] \
+        if r.get("chargegate_exited") else []
     if r["scenario"] in ("delay", "node", "capacity"):
         notes.append(f"receiver p99 {f(r.get('receiver_p99_ms'))} ms, "
                      f"peak {r.get('receiver_peak_in_flight')} in flight, "
