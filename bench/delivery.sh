@@ -55,16 +55,27 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Peak RSS of chargegate $1; 0 (and a note for the table) when it is no longer running.
+# Peak RSS of chargegate $1 in kB; 0 when it is no longer running.
 hwm_kb() {
-  if [ -r "/proc/$1/status" ]; then
-    awk '/VmHWM/ {print $2}' "/proc/$1/status"
-  else
-    echo "chargegate (pid $1) EXITED during the scenario; the end of its log:" >&2
-    tail -20 "$WORK/chargegate.log" >&2
-    touch "$WORK/exited"
-    echo 0
-  fi
+  local v
+  v=$(awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || true)
+  echo "${v:-0}"
+}
+
+# Did chargegate survive the scenario? If not, says so with its exit status (143: SIGTERM from
+# outside, 134/139: abort/segfault) and the end of its log, for the scenario's row.
+cg_check() {
+  local st
+  [ -n "$CG_PID" ] || return 0
+  if ps -p "$CG_PID" -o stat= | grep -qv Z; then return 0; fi
+  set +e
+  wait "$CG_PID"
+  st=$?
+  set -e
+  echo "chargegate (pid $CG_PID) EXITED during the scenario, status $st; the end of its log:" >&2
+  tail -20 "$WORK/chargegate.log" >&2
+  echo "$st" >"$WORK/exited"
+  CG_PID=""
 }
 
 start_chargegate() {  # $1: data dir, then extra VAR=value settings; sets CG_PID
@@ -150,9 +161,11 @@ loadtest() {  # $1: JSON output, then loadtest options
 }
 
 row() {  # $1: one scenario's JSON object
-  local exited=false
-  if [ -f "$WORK/exited" ]; then exited=true; rm -f "$WORK/exited"; fi
-  python3 -c 'import json,sys; r = json.loads(sys.argv[1]); r["chargegate_exited"] = sys.argv[2] == "true"
+  local exited=""
+  cg_check
+  if [ -f "$WORK/exited" ]; then exited=$(cat "$WORK/exited"); rm -f "$WORK/exited"; fi
+  python3 -c 'import json,sys; r = json.loads(sys.argv[1])
+r["chargegate_exit_status"] = int(sys.argv[2]) if sys.argv[2] else None
 print(json.dumps(r))' "$1" "$exited" >>"$ROWS"
 }
 
@@ -345,8 +358,8 @@ print("| scenario | receiver | delay ms | accepted | e2e sessions/s | e2e p99 ms
       "| peak RSS MB | notes |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
-    notes = ["**chargegate exited during the run** (see bench/delivery-chargegate.log)"] \
-        if r.get("chargegate_exited") else []
+    st = r.get("chargegate_exit_status")
+    notes = [f"**chargegate exited during the run, status {st}**"] if st is not None else []
     if r["scenario"] in ("delay", "node", "capacity"):
         notes.append(f"receiver p99 {f(r.get('receiver_p99_ms'))} ms, "
                      f"peak {r.get('receiver_peak_in_flight')} in flight, "
