@@ -338,11 +338,22 @@ PY
   stop_node
 }
 
+# Each scenario in a subshell that stops its own processes: one that fails (say, chargegate
+# was stopped from outside mid-run) is reported and the others still run.
 for s in $SCENARIOS; do
   case "$s" in
-    delay | node | capacity | burst | backlog) "scenario_$s" ;;
+    delay | node | capacity | burst | backlog) ;;
     *) echo "unknown scenario: $s (delay node capacity burst backlog)" >&2; exit 2 ;;
   esac
+  set +e
+  (
+    trap 'stop_pid "$SAMPLER_PID"; stop_pid "$CG_PID"; stop_pid "$NODE_PID"' EXIT
+    set -e
+    "scenario_$s"
+  )
+  rc=$?
+  set -e
+  [ "$rc" = 0 ] || echo "scenario $s FAILED (status $rc); its rows are missing" >&2
 done
 
 python3 - "$ROWS" "$SECS" "$(git rev-parse --short HEAD)" <<'PY'
