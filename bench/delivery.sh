@@ -13,14 +13,14 @@
 #             then POST /resume: drain rate vs the steady rate, RSS sampled every 0.5 s
 # Usage: bench/delivery.sh [seconds per load, default 10]
 #   SCENARIOS="delay node capacity burst backlog" (default: all), BACKLOG=200000,
-#   DRAIN_TIMEOUT=120 (seconds to wait for callbacks after a load, per scenario),
+#   DRAIN_TIMEOUT=60 (seconds to wait for callbacks after a load, per scenario),
 #   BACKLOG_TIMEOUT=600 (seconds to wait for the backlog's drain).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-10}"
 SCENARIOS="${SCENARIOS:-delay node capacity burst backlog}"
 BACKLOG="${BACKLOG:-200000}"
-DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-120}"
+DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-60}"
 BACKLOG_TIMEOUT="${BACKLOG_TIMEOUT:-600}"
 bench/build.sh
 BIN="$PWD/build-bench/chargegate"
@@ -48,12 +48,35 @@ cleanup() {
   stop_pid "$SAMPLER_PID"
   stop_pid "$CG_PID"
   stop_pid "$NODE_PID"
+  # Kept for a look after the run (bench/ ignores it in git).
+  cp "$WORK/chargegate.log" bench/delivery-chargegate.log 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+# Peak RSS of chargegate $1 in kB; 0 when it is no longer running.
+hwm_kb() {
+  local v
+  v=$(awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || true)
+  echo "${v:-0}"
+}
+
+# Did chargegate survive the scenario? If not, says so with its exit status (143: SIGTERM from
+# outside, 134/139: abort/segfault) and the end of its log, for the scenario's row.
+cg_check() {
+  local st
+  [ -n "$CG_PID" ] || return 0
+  if ps -p "$CG_PID" -o stat= | grep -qv Z; then return 0; fi
+  set +e
+  wait "$CG_PID"
+  st=$?
+  set -e
+  echo "chargegate (pid $CG_PID) EXITED during the scenario, status $st; the end of its log:" >&2
+  tail -20 "$WORK/chargegate.log" >&2
+  echo "$st" >"$WORK/exited"
+  CG_PID=""
+}
 
 start_chargegate() {  # $1: data dir, then extra VAR=value settings; sets CG_PID
   local dir="$1"
@@ -137,7 +160,14 @@ loadtest() {  # $1: JSON output, then loadtest options
   cat "$WORK/loadtest.txt" >&2
 }
 
-row() { python3 -c 'import json,sys; print(json.dumps(json.loads(sys.argv[1])))' "$1" >>"$ROWS"; }
+row() {  # $1: one scenario's JSON object
+  local exited=""
+  cg_check
+  if [ -f "$WORK/exited" ]; then exited=$(cat "$WORK/exited"); rm -f "$WORK/exited"; fi
+  python3 -c 'import json,sys; r = json.loads(sys.argv[1])
+r["chargegate_exit_status"] = int(sys.argv[2]) if sys.argv[2] else None
+print(json.dumps(r))' "$1" "$exited" >>"$ROWS"
+}
 
 scenario_delay() {
   local d
@@ -308,11 +338,22 @@ PY
   stop_node
 }
 
+# Each scenario in a subshell that stops its own processes: one that fails (say, chargegate
+# was stopped from outside mid-run) is reported and the others still run.
 for s in $SCENARIOS; do
   case "$s" in
-    delay | node | capacity | burst | backlog) "scenario_$s" ;;
+    delay | node | capacity | burst | backlog) ;;
     *) echo "unknown scenario: $s (delay node capacity burst backlog)" >&2; exit 2 ;;
   esac
+  set +e
+  (
+    trap 'stop_pid "$SAMPLER_PID"; stop_pid "$CG_PID"; stop_pid "$NODE_PID"' EXIT
+    set -e
+    "scenario_$s"
+  )
+  rc=$?
+  set -e
+  [ "$rc" = 0 ] || echo "scenario $s FAILED (status $rc); its rows are missing" >&2
 done
 
 python3 - "$ROWS" "$SECS" "$(git rev-parse --short HEAD)" <<'PY'
@@ -328,7 +369,8 @@ print("| scenario | receiver | delay ms | accepted | e2e sessions/s | e2e p99 ms
       "| peak RSS MB | notes |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
-    notes = []
+    st = r.get("chargegate_exit_status")
+    notes = [f"**chargegate exited during the run, status {st}**"] if st is not None else []
     if r["scenario"] in ("delay", "node", "capacity"):
         notes.append(f"receiver p99 {f(r.get('receiver_p99_ms'))} ms, "
                      f"peak {r.get('receiver_peak_in_flight')} in flight, "
