@@ -28,8 +28,8 @@
 #include "common/clock.hpp"
 #include "common/text.hpp"
 #include "delivery/curl_http_client.hpp"
-#include "delivery/http_client_factory.hpp"
 #include "delivery/delivery_engine.hpp"
+#include "delivery/http_client_factory.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
 #include "obs/process_stats.hpp"
@@ -124,8 +124,9 @@ int serve(const config::Config& cfg) {
     // Callbacks go through the Beast client by default (about a fifth of libcurl's
     // instructions per callback, docs/performance.md); CALLBACK_HTTP_CLIENT=curl keeps libcurl.
     delivery::HttpClientOptions callback_http_options;
-    callback_http_options.kind = cfg.callback_http_client == "curl" ? delivery::HttpClientKind::kCurl
-                                                                     : delivery::HttpClientKind::kBeast;
+    callback_http_options.kind = cfg.callback_http_client == "curl"
+                                     ? delivery::HttpClientKind::kCurl
+                                     : delivery::HttpClientKind::kBeast;
     callback_http_options.max_connections_per_host = static_cast<size_t>(cfg.callback_max_per_host);
     callback_http_options.max_total_connections =
         static_cast<size_t>(cfg.callback_max_concurrency) * 2;

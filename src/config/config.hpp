@@ -50,7 +50,7 @@ struct Config {
     std::string callback_ca_file;  // CALLBACK_CA_FILE: PEM CAs for https callbacks; empty: system
 
     // Tuning (documented in the README)
-    int http_threads = 0;                 // HTTP_THREADS; 0 → min(cores, 4)
+    int http_threads = 0;  // HTTP_THREADS; 0 → min(cores, 4)
     // CALLBACK_HTTP_CLIENT: "beast" (default) or "curl", the HTTP client callbacks go through.
     std::string callback_http_client = "beast";
     int callback_max_concurrency = 1024;  // CALLBACK_MAX_CONCURRENCY: callbacks in flight

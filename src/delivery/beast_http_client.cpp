@@ -1,7 +1,5 @@
 #include "delivery/beast_http_client.hpp"
 
-#include "common/thread_name.hpp"
-
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
@@ -31,6 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/thread_name.hpp"
 #include "delivery/curl_http_client.hpp"  // parse_retry_after_ms
 #include "delivery/ssrf_guard.hpp"
 #include "obs/log.hpp"

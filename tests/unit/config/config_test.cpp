@@ -45,7 +45,8 @@ TEST(Config, DeliveryPaceLimits) {
     EXPECT_EQ(d.callback_http_client, "beast");
     // A maximum below the default minimum lowers the minimum with it.
     EXPECT_EQ(load({}, {{"CALLBACK_MAX_PER_HOST", "2"}}).callback_min_per_host, 2);
-    const auto c = load({}, {{"CALLBACK_MIN_PER_HOST", "8"}, {"CALLBACK_MAX_PER_HOST", "64"},
+    const auto c = load({}, {{"CALLBACK_MIN_PER_HOST", "8"},
+                             {"CALLBACK_MAX_PER_HOST", "64"},
                              {"CALLBACK_HTTP_CLIENT", "curl"}});
     EXPECT_EQ(c.callback_min_per_host, 8);
     EXPECT_EQ(c.callback_max_per_host, 64);
