@@ -79,7 +79,12 @@ struct DeliveryEngine::Impl {
         std::deque<store::DeliveryJob> waiting;
         int64_t paused_until_ms = 0;
         int64_t delivered = 0;
-        double attempt_ms = 0;  // moving average of attempt durations (any outcome)
+        // Its pace: attempts ended per second, a moving average over one-second windows of
+        // activity (-1 until the first window closes). Pace rather than attempt time, so that
+        // attempts a receiver held for minutes (then answered at once) do not make it look slow.
+        double per_second = -1;
+        int64_t window_since_ms = 0;  // 0: idle, the next launch opens a window
+        size_t window_ended = 0;
         int64_t idle_since_ms = 0;
         bool in_ready = false;
     };
@@ -123,12 +128,14 @@ struct DeliveryEngine::Impl {
         }
     }
 
-    // How long the receiver's waiting line will take to drain at its current pace.
+    // How long the receiver's waiting line will take to drain at its current pace (only a
+    // pause counts while the pace is not known yet).
     [[nodiscard]] int64_t drain_ms(const Receiver& r, int64_t now) const {
-        const double per_slot =
-            r.attempt_ms / static_cast<double>(std::max<size_t>(1, r.limit.limit()));
         const int64_t pause = std::max<int64_t>(0, r.paused_until_ms - now);
-        return pause + static_cast<int64_t>(per_slot * static_cast<double>(r.waiting.size()));
+        if (r.per_second < 0) return pause;
+        if (r.per_second < 1e-3) return pause + 86'400'000;
+        return pause +
+               static_cast<int64_t>(static_cast<double>(r.waiting.size()) * 1000.0 / r.per_second);
     }
 
     // Whether the receiver's line is too long to keep in memory: it would take more than
@@ -173,6 +180,7 @@ struct DeliveryEngine::Impl {
             r->waiting.pop_front();
             ++r->in_flight;
             ++launched;
+            if (r->window_since_ms == 0) r->window_since_ms = now;
             launch(std::move(job), now);
             make_ready(*r, now);
         }
@@ -266,8 +274,14 @@ struct DeliveryEngine::Impl {
         const bool saturated = !r.waiting.empty();
         if (r.in_flight > 0) --r.in_flight;
         if (launched > 0) --launched;
-        const double ms = std::chrono::duration<double, std::milli>(resp.duration).count();
-        r.attempt_ms = r.attempt_ms <= 0 ? ms : r.attempt_ms * 0.9 + ms * 0.1;
+        ++r.window_ended;
+        if (r.window_since_ms > 0 && now - r.window_since_ms >= 1000) {
+            const double sample = static_cast<double>(r.window_ended) * 1000.0 /
+                                  static_cast<double>(now - r.window_since_ms);
+            r.per_second = r.per_second < 0 ? sample : (r.per_second + sample) / 2;
+            r.window_ended = 0;
+            r.window_since_ms = now;
+        }
         const size_t limit_before = r.limit.limit();
         if (v.verdict == Verdict::kDelivered) {
             r.limit.on_success(resp.duration, saturated);
@@ -292,7 +306,11 @@ struct DeliveryEngine::Impl {
         }
         trim(r, now, to_park);
         make_ready(r, now);
-        if (r.in_flight == 0 && r.waiting.empty()) r.idle_since_ms = now;
+        if (r.in_flight == 0 && r.waiting.empty()) {
+            r.idle_since_ms = now;
+            r.window_since_ms = 0;  // idle time says nothing about its pace
+            r.window_ended = 0;
+        }
 
         store::AttemptRecord a;
         a.seq = c.job.seq;

@@ -299,9 +299,8 @@ TEST_F(DeliveryEngineTest, OverloadHalvesTheLimit) {
         http.answer_all(200, 10ms);
     }
     ASSERT_EQ(http.settle(64), 64U);
-    // The receiver starts answering 503 (no Retry-After): one cut per window, to 32.
-    while (http.answer(503, 10ms)) {
-    }
+    // The receiver starts answering 503 (no Retry-After) to all 64.
+    http.answer_all(503, 10ms);
     // Everything in flight at the old limit failing is one signal: one cut, to 32.
     EXPECT_EQ(http.settle(32), 32U);
 }
@@ -433,11 +432,13 @@ TEST_F(DeliveryEngineTest, ALineLongerThanMaxResidentWaitIsParkedInTheStore) {
     start();
     submit(a, 1, 1);
     ASSERT_EQ(http.settle(1), 1U);
-    http.answer(200, 1s);  // this receiver takes a second per attempt
+    clock.advance(2000);
+    http.answer(200, 2s);  // this receiver does one attempt per two seconds
     submit(a, 20, 100);
     ASSERT_TRUE(eventually([&] { return store.deferred_count() > 0; }));
-    // About two seconds' worth stay in memory (one in flight, two waiting); the rest are parked
-    // until roughly when the line will have drained, with no attempt counted.
+    // Three stay in memory (past a quarter of max_resident, the line would take over two
+    // seconds); the rest are parked until roughly when the line will have drained, with no
+    // attempt counted.
     EXPECT_TRUE(eventually([&] { return store.deferred_count() == 17; })) << store.deferred_count();
     std::lock_guard lock(store.mu);
     for (const auto& d : store.deferred) EXPECT_GE(d.next_attempt_at_ms, kStart + 2000);
@@ -451,9 +452,10 @@ TEST_F(DeliveryEngineTest, InClusterModeEveryLineIsBoundByTheWait) {
     start();
     submit(a, 1, 1);
     ASSERT_EQ(http.settle(1), 1U);
-    http.answer(200, 1s);
+    clock.advance(2000);
+    http.answer(200, 2s);
     submit(a, 20, 100);
-    EXPECT_TRUE(eventually([&] { return store.deferred_count() == 17; })) << store.deferred_count();
+    EXPECT_TRUE(eventually([&] { return store.deferred_count() == 18; })) << store.deferred_count();
 }
 
 TEST_F(DeliveryEngineTest, StopDrainsWhatIsInFlightAndLetsTheWaitingGo) {
