@@ -77,14 +77,9 @@ struct DeliveryEngine::Impl {
         AdaptiveLimit limit;
         size_t in_flight = 0;
         std::deque<store::DeliveryJob> waiting;
+        std::deque<int64_t> waiting_since;  // when each of `waiting` joined the line
         int64_t paused_until_ms = 0;
         int64_t delivered = 0;
-        // Its pace: attempts ended per second, a moving average over one-second windows of
-        // activity (-1 until the first window closes). Pace rather than attempt time, so that
-        // attempts a receiver held for minutes (then answered at once) do not make it look slow.
-        double per_second = -1;
-        int64_t window_since_ms = 0;  // 0: idle, the next launch opens a window
-        size_t window_ended = 0;
         int64_t idle_since_ms = 0;
         bool in_ready = false;
     };
@@ -128,23 +123,18 @@ struct DeliveryEngine::Impl {
         }
     }
 
-    // How long the receiver's waiting line will take to drain at its current pace (only a
-    // pause counts while the pace is not known yet).
-    [[nodiscard]] int64_t drain_ms(const Receiver& r, int64_t now) const {
-        const int64_t pause = std::max<int64_t>(0, r.paused_until_ms - now);
-        if (r.per_second < 0) return pause;
-        if (r.per_second < 1e-3) return pause + 86'400'000;
-        return pause +
-               static_cast<int64_t>(static_cast<double>(r.waiting.size()) * 1000.0 / r.per_second);
-    }
-
-    // Whether the receiver's line is too long to keep in memory: it would take more than
-    // max_resident_wait to drain and (outside cluster mode, where a lease bounds any wait) it
-    // holds more than a quarter of the resident room, which others may need. A busy but healthy
-    // receiver that is the only one, however long its line, is never parked: its deliveries
-    // wait in memory and the backlog in the queue.
+    // Whether the receiver's line is too long to keep in memory: its oldest delivery has
+    // waited longer than `wait_ms` (or a Retry-After pause lasts longer than that), and
+    // (outside cluster mode, where a lease bounds any wait) the line holds more than a quarter
+    // of the resident room, which others may need. Judged by what was observed, not by a
+    // forecast of the receiver's pace: a receiver that held its answers for a while and then
+    // answered them all at once is not parked, and a busy but healthy receiver that is the
+    // only one, however long its line, never is.
     [[nodiscard]] bool too_long(const Receiver& r, int64_t now, int64_t wait_ms) const {
-        if (r.waiting.size() <= 1 || drain_ms(r, now) <= wait_ms) return false;
+        if (r.waiting.size() <= 1) return false;
+        if (now - r.waiting_since.front() <= wait_ms && r.paused_until_ms - now <= wait_ms) {
+            return false;
+        }
         return options.bound_every_line || r.waiting.size() * 4 > options.max_resident;
     }
 
@@ -156,16 +146,17 @@ struct DeliveryEngine::Impl {
             return;
         }
         r.waiting.push_back(std::move(job));
+        r.waiting_since.push_back(now);
         make_ready(r, now);
     }
 
-    // Parks the tail of a receiver's line that would wait longer than max_resident_wait.
+    // Parks the tail of a receiver's line that is too long (see too_long()).
     void trim(Receiver& r, int64_t now, std::vector<store::DeliveryJob>& to_park) {
-        const int64_t limit_ms = options.max_resident_wait.count();
-        if (!too_long(r, now, 2 * limit_ms)) return;
-        while (too_long(r, now, limit_ms)) {
+        const int64_t wait_ms = options.max_resident_wait.count();
+        while (too_long(r, now, wait_ms)) {
             to_park.push_back(std::move(r.waiting.back()));
             r.waiting.pop_back();
+            r.waiting_since.pop_back();
         }
     }
 
@@ -178,18 +169,17 @@ struct DeliveryEngine::Impl {
             if (!has_room(*r, now)) continue;
             auto job = std::move(r->waiting.front());
             r->waiting.pop_front();
+            r->waiting_since.pop_front();
             ++r->in_flight;
             ++launched;
-            if (r->window_since_ms == 0) r->window_since_ms = now;
             launch(std::move(job), now);
             make_ready(*r, now);
         }
     }
 
-    // Parks deliveries in the store until about when their receiver can take them (at most
-    // max_resident_wait), spread over a quarter as long again so that they come back a few at
-    // a time. Until the write is durable
-    // they stay held; if it fails they go back to the inbox and are tried again.
+    // Parks deliveries in the store for max_resident_wait (or until their receiver's pause
+    // ends), spread over a quarter as long again so that they come back a few at a time. Until the
+    // write is durable they stay held; if it fails they go back to the inbox and are tried again.
     void park(std::vector<store::DeliveryJob> jobs, int64_t now) {
         if (jobs.empty()) return;
         std::vector<store::DeferRecord> records;
@@ -200,10 +190,11 @@ struct DeliveryEngine::Impl {
             auto d = delay_of.find(key);
             if (d == delay_of.end()) {
                 const auto it = receivers.find(std::string(key));
-                // Back about when the line will have drained, and within max_resident_wait in
-                // any case (the receiver may recover sooner than its pace says).
+                // Back after max_resident_wait, or when the receiver's pause ends if sooner.
                 int64_t ms = options.max_resident_wait.count();
-                if (it != receivers.end()) ms = std::min(ms, drain_ms(*it->second, now));
+                if (it != receivers.end() && it->second->paused_until_ms > now) {
+                    ms = std::min(ms, it->second->paused_until_ms - now);
+                }
                 ms = std::max<int64_t>(ms, 1000);
                 d = delay_of.emplace(key, ms).first;
             }
@@ -274,14 +265,6 @@ struct DeliveryEngine::Impl {
         const bool saturated = !r.waiting.empty();
         if (r.in_flight > 0) --r.in_flight;
         if (launched > 0) --launched;
-        ++r.window_ended;
-        if (r.window_since_ms > 0 && now - r.window_since_ms >= 1000) {
-            const double sample = static_cast<double>(r.window_ended) * 1000.0 /
-                                  static_cast<double>(now - r.window_since_ms);
-            r.per_second = r.per_second < 0 ? sample : (r.per_second + sample) / 2;
-            r.window_ended = 0;
-            r.window_since_ms = now;
-        }
         const size_t limit_before = r.limit.limit();
         if (v.verdict == Verdict::kDelivered) {
             r.limit.on_success(resp.duration, saturated);
@@ -306,11 +289,7 @@ struct DeliveryEngine::Impl {
         }
         trim(r, now, to_park);
         make_ready(r, now);
-        if (r.in_flight == 0 && r.waiting.empty()) {
-            r.idle_since_ms = now;
-            r.window_since_ms = 0;  // idle time says nothing about its pace
-            r.window_ended = 0;
-        }
+        if (r.in_flight == 0 && r.waiting.empty()) r.idle_since_ms = now;
 
         store::AttemptRecord a;
         a.seq = c.job.seq;
@@ -424,6 +403,7 @@ struct DeliveryEngine::Impl {
         for (auto& [key, r] : receivers) {
             for (const auto& j : r->waiting) seqs.push_back(j.seq);
             r->waiting.clear();
+            r->waiting_since.clear();
         }
         ready.clear();
         for (auto& [key, r] : receivers) r->in_ready = false;

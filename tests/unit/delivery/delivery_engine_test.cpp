@@ -411,20 +411,19 @@ TEST_F(DeliveryEngineTest, ALongLineOfABusyReceiverWaitsInMemory) {
     options.limit = {.min = 1, .max = 1};
     options.max_resident_wait = 2s;
     start();
-    submit(a, 1, 1);
-    ASSERT_EQ(http.settle(1), 1U);
-    http.answer(200, 1s);
-    // 20 s worth of line, but far below a quarter of max_resident (8192): it stays in memory,
-    // where each finished attempt starts the next at once.
-    submit(a, 20, 100);
-    for (int i = 0; i < 20; ++i) {
+    submit(a, 21, 1);
+    // One attempt a second: the line's head waits up to 20 s, but the line is far below a
+    // quarter of max_resident (8192), so it stays in memory, where each finished attempt
+    // starts the next at once.
+    for (int i = 0; i < 21; ++i) {
         ASSERT_EQ(http.settle(1), 1U) << i;
+        clock.advance(1000);
         http.answer(200, 1s);
     }
     EXPECT_EQ(store.deferred_count(), 0U);
 }
 
-TEST_F(DeliveryEngineTest, ALineLongerThanMaxResidentWaitIsParkedInTheStore) {
+TEST_F(DeliveryEngineTest, ALineWhoseHeadWaitedTooLongIsParkedInTheStore) {
     options.limit = {.min = 1, .max = 1};
     options.max_resident_wait = 2s;
     options.max_in_flight = 8;
@@ -432,17 +431,31 @@ TEST_F(DeliveryEngineTest, ALineLongerThanMaxResidentWaitIsParkedInTheStore) {
     start();
     submit(a, 1, 1);
     ASSERT_EQ(http.settle(1), 1U);
-    clock.advance(2000);
-    http.answer(200, 2s);  // this receiver does one attempt per two seconds
-    submit(a, 20, 100);
-    ASSERT_TRUE(eventually([&] { return store.deferred_count() > 0; }));
-    // Three stay in memory (past a quarter of max_resident, the line would take over two
-    // seconds); the rest are parked until roughly when the line will have drained, with no
-    // attempt counted.
-    EXPECT_TRUE(eventually([&] { return store.deferred_count() == 17; })) << store.deferred_count();
+    submit(a, 20, 100);  // all wait behind the first
+    EXPECT_EQ(http.settle(1, 100ms), 1U);
+    EXPECT_EQ(store.deferred_count(), 0U);  // nothing has waited long yet
+    clock.advance(2500);
+    http.answer(200, 2500ms);
+    // The head has waited 2.5 s: the line is cut back to a quarter of max_resident (2) and the
+    // rest parked for max_resident_wait, with no attempt counted.
+    EXPECT_TRUE(eventually([&] { return store.deferred_count() == 18; })) << store.deferred_count();
     std::lock_guard lock(store.mu);
-    for (const auto& d : store.deferred) EXPECT_GE(d.next_attempt_at_ms, kStart + 2000);
+    for (const auto& d : store.deferred) EXPECT_GE(d.next_attempt_at_ms, kStart + 2500 + 2000);
     EXPECT_EQ(store.attempts.size(), 1U);
+}
+
+TEST_F(DeliveryEngineTest, AReceiverThatHeldItsAnswersAndThenAnsweredIsNotParked) {
+    options.limit = {.min = 4, .max = 4};
+    options.max_resident_wait = 2s;
+    start();
+    submit(a, 100, 1);
+    ASSERT_EQ(http.settle(4), 4U);
+    clock.advance(1500);  // held for 1.5 s, then everything answered at once
+    for (int i = 0; i < 100; ++i) {
+        ASSERT_GE(http.settle(1), 1U) << i;
+        http.answer(200, 1500us);
+    }
+    EXPECT_EQ(store.deferred_count(), 0U);
 }
 
 TEST_F(DeliveryEngineTest, InClusterModeEveryLineIsBoundByTheWait) {
@@ -452,10 +465,13 @@ TEST_F(DeliveryEngineTest, InClusterModeEveryLineIsBoundByTheWait) {
     start();
     submit(a, 1, 1);
     ASSERT_EQ(http.settle(1), 1U);
-    clock.advance(2000);
-    http.answer(200, 2s);
     submit(a, 20, 100);
-    EXPECT_TRUE(eventually([&] { return store.deferred_count() == 18; })) << store.deferred_count();
+    ASSERT_TRUE(eventually([&] { return engine->held() == 21; }));
+    EXPECT_EQ(http.settle(1, 100ms), 1U);  // they joined the line before the clock moves
+    clock.advance(2500);
+    http.answer(200, 2500ms);
+    // Everything but the next one is parked: none may wait past its lease.
+    EXPECT_TRUE(eventually([&] { return store.deferred_count() == 19; })) << store.deferred_count();
 }
 
 TEST_F(DeliveryEngineTest, StopDrainsWhatIsInFlightAndLetsTheWaitingGo) {
