@@ -144,7 +144,10 @@ void create_charging_session(HandlerContext& ctx, const Request& req, std::strin
     svc.store.accept(std::move(nr), [&ctx, key, started, queued = std::move(queued),
                                      reply = std::move(reply)](store::AcceptResult r) mutable {
         auto& s = ctx.services;
-        // Runs on the store writer after the commit, in commit order.
+        // Runs on the store writer after the commit, in commit order. The key is free again
+        // before the answer goes out: a client that repeats the request as soon as it has the
+        // answer must get the stored request back, not a 409 for a claim already settled.
+        if (key) ctx.pending_keys.remove(*key);
         switch (r.status) {
             case store::AcceptStatus::kStored:
                 queued.seq = r.seq;
@@ -167,7 +170,6 @@ void create_charging_session(HandlerContext& ctx, const Request& req, std::strin
                 reply(unavailable_response("Storage is unavailable; retry later."));
                 break;
         }
-        if (key) ctx.pending_keys.remove(*key);
         s.metrics.accept_latency.observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     });
