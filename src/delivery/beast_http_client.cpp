@@ -376,7 +376,7 @@ struct BeastHttpClient::Impl {
             return;
         }
         c->timer.expires_after(c->req->request.timeout);
-        c->timer.async_wait([this, c, gen = c->generation](error_code ec) {
+        c->timer.async_wait([c, gen = c->generation](error_code ec) {
             if (ec || c->generation != gen || !c->req) return;
             c->timed_out = true;
             error_code ignored;
