@@ -3,7 +3,7 @@
 #include <boost/json.hpp>
 
 #include "common/text.hpp"
-#include "delivery/callback_payload.hpp"
+#include "obs/trace.hpp"
 
 namespace cg::api {
 
@@ -65,7 +65,7 @@ boost::json::object admin_request_json(const store::RequestView& v, RequestState
     o["callback_url"] = v.callback_url;
     o["client_id"] =
         v.client_id.empty() ? boost::json::value(nullptr) : boost::json::value(v.client_id);
-    o["trace_id"] = delivery::trace_id_of(v.traceparent);
+    o["trace_id"] = obs::trace_id_of(v.traceparent);
     return o;
 }
 

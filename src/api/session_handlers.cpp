@@ -9,8 +9,8 @@
 #include "api/handlers.hpp"
 #include "api/request_json.hpp"
 #include "common/text.hpp"
-#include "delivery/callback_payload.hpp"
 #include "obs/log.hpp"
+#include "obs/trace.hpp"
 
 namespace cg::api {
 
@@ -106,15 +106,15 @@ void create_charging_session(HandlerContext& ctx, const Request& req, std::strin
     // is dropped, as the W3C rules require.
     const std::string_view incoming_trace = req["traceparent"];
     if (incoming_trace.find(' ') == std::string_view::npos &&
-        !delivery::trace_id_of(incoming_trace).empty()) {
+        !obs::trace_id_of(incoming_trace).empty()) {
         std::string state;
         for (const auto& field : boost::make_iterator_range(req.equal_range("tracestate"))) {
             if (!state.empty()) state += ',';
             state += field.value();
         }
-        nr.traceparent = delivery::stored_trace_context(incoming_trace, state);
+        nr.traceparent = obs::stored_trace_context(incoming_trace, state);
     } else {
-        nr.traceparent = delivery::make_traceparent("");
+        nr.traceparent = obs::make_traceparent("");
     }
     if (key && !client_id.empty()) {
         // Each client has its own key space: the same key from two clients is two requests,

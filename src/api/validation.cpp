@@ -4,7 +4,7 @@
 #include <boost/url/parse.hpp>
 
 #include "common/text.hpp"
-#include "delivery/ssrf_guard.hpp"
+#include "net/ssrf_guard.hpp"
 
 namespace cg::api {
 
@@ -127,7 +127,7 @@ std::variant<ValidatedRequest, std::vector<FieldError>> validate_charging_reques
         std::string host;
         if (!valid_callback_url(*s, &why, &host)) {
             errors.push_back({"callback_url", why});
-        } else if (!allow_private_networks && delivery::host_is_blocked_literal(host)) {
+        } else if (!allow_private_networks && net::host_is_blocked_literal(host)) {
             errors.push_back(
                 {"callback_url", "points to a private, loopback or link-local address"});
         } else {

@@ -27,9 +27,9 @@
 #include "authz/remote_authorizer.hpp"
 #include "common/clock.hpp"
 #include "common/text.hpp"
-#include "delivery/curl_http_client.hpp"
 #include "delivery/delivery_engine.hpp"
-#include "delivery/http_client_factory.hpp"
+#include "net/curl_http_client.hpp"
+#include "net/http_client_factory.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
 #include "obs/process_stats.hpp"
@@ -123,18 +123,17 @@ int serve(const config::Config& cfg) {
 
     // Callbacks go through the Beast client by default (about a fifth of libcurl's
     // instructions per callback, docs/performance.md); CALLBACK_HTTP_CLIENT=curl keeps libcurl.
-    delivery::HttpClientOptions callback_http_options;
-    callback_http_options.kind = cfg.callback_http_client == "curl"
-                                     ? delivery::HttpClientKind::kCurl
-                                     : delivery::HttpClientKind::kBeast;
+    net::HttpClientOptions callback_http_options;
+    callback_http_options.kind = cfg.callback_http_client == "curl" ? net::HttpClientKind::kCurl
+                                                                    : net::HttpClientKind::kBeast;
     callback_http_options.max_connections_per_host = static_cast<size_t>(cfg.callback_max_per_host);
     callback_http_options.max_total_connections =
         static_cast<size_t>(cfg.callback_max_concurrency) * 2;
     callback_http_options.ca_bundle = cfg.callback_ca_file;
-    const auto callback_http_ptr = delivery::make_http_client(callback_http_options);
+    const auto callback_http_ptr = net::make_http_client(callback_http_options);
     auto& callback_http = *callback_http_ptr;
 
-    std::unique_ptr<delivery::CurlHttpClient> authorizer_http;
+    std::unique_ptr<net::CurlHttpClient> authorizer_http;
     // The remote authorizer is wrapped: cache → circuit breaker → HTTP call. The bulkhead is
     // AUTHORIZER_MAX_CONCURRENCY: the worker pool holds at most that many decisions in flight
     // and the HTTP client opens at most that many connections to it.
@@ -147,10 +146,10 @@ int serve(const config::Config& cfg) {
         acl_authorizer = std::make_unique<authz::AclAuthorizer>(*store, clock);
         authorizer = acl_authorizer.get();
     } else {
-        delivery::CurlOptions o;
+        net::CurlOptions o;
         o.max_connections_per_host = static_cast<size_t>(cfg.authorizer_max_concurrency);
         o.max_total_connections = static_cast<size_t>(cfg.authorizer_max_concurrency);
-        authorizer_http = std::make_unique<delivery::CurlHttpClient>(o);
+        authorizer_http = std::make_unique<net::CurlHttpClient>(o);
         authz::RemoteAuthorizerOptions ro;
         ro.url = cfg.authorizer_url;
         ro.timeout = Ms(cfg.authorization_timeout_ms);

@@ -5,8 +5,8 @@
 
 #include "authz/acl_rules.hpp"
 #include "common/text.hpp"
-#include "delivery/callback_payload.hpp"
 #include "obs/log.hpp"
+#include "obs/trace.hpp"
 
 namespace cg::authz {
 
@@ -43,7 +43,7 @@ void AclAuthorizer::authorize(const AuthorizationRequest& request, DecisionCallb
             healthy_.store(false);
             obs::log_error("acl lookup failed")
                 .kv("request_id", request.request_id)
-                .kv("trace_id", delivery::trace_id_of(request.traceparent))
+                .kv("trace_id", obs::trace_id_of(request.traceparent))
                 .kv("error", e.what());
         }
     }

@@ -11,12 +11,6 @@ Decision make(DecisionStatus status, const char* reason, int64_t now_ms) {
     return Decision{status, reason, now_ms};
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
 }  // namespace
 
 Decision decide_by_acl(const std::optional<store::AclEntry>& entry,
@@ -31,8 +25,9 @@ Decision decide_by_acl(const std::optional<store::AclEntry>& entry,
     }
     if (entry->stations) {
         const auto& list = *entry->stations;
-        const bool permitted = std::any_of(
-            list.begin(), list.end(), [&](const std::string& s) { return iequals(s, station_id); });
+        const bool permitted = std::any_of(list.begin(), list.end(), [&](const std::string& s) {
+            return iequals_ascii(s, station_id);
+        });
         if (!permitted) return make(DecisionStatus::kNotAllowed, "station_not_permitted", now_ms);
     }
     if (station && !station->active) {

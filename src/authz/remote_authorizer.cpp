@@ -3,8 +3,8 @@
 #include <boost/json.hpp>
 
 #include "common/text.hpp"
-#include "delivery/callback_payload.hpp"
 #include "obs/log.hpp"
+#include "obs/trace.hpp"
 
 namespace cg::authz {
 
@@ -18,15 +18,14 @@ bool is_reason_word(std::string_view s) {
 }
 }  // namespace
 
-Decision decision_from_response(const delivery::HttpResponse& response, int64_t now_ms) {
+Decision decision_from_response(const net::HttpResponse& response, int64_t now_ms) {
     Decision d;  // unknown / authorizer_error
     d.decided_at_ms = now_ms;
-    if (response.error == delivery::HttpError::kTimeout) {
+    if (response.error == net::HttpError::kTimeout) {
         d.reason = "authorizer_timeout";
         return d;
     }
-    if (response.error != delivery::HttpError::kNone || response.status < 200 ||
-        response.status > 299) {
+    if (response.error != net::HttpError::kNone || response.status < 200 || response.status > 299) {
         return d;
     }
     boost::system::error_code ec;
@@ -54,20 +53,20 @@ Decision decision_from_response(const delivery::HttpResponse& response, int64_t 
     return d;
 }
 
-RemoteAuthorizer::RemoteAuthorizer(RemoteAuthorizerOptions options, delivery::HttpClient& http,
+RemoteAuthorizer::RemoteAuthorizer(RemoteAuthorizerOptions options, net::HttpClient& http,
                                    const Clock& clock)
     : options_(std::move(options)), http_(http), clock_(clock) {}
 
 void RemoteAuthorizer::authorize(const AuthorizationRequest& request, DecisionCallback done) {
-    delivery::HttpRequest req;
+    net::HttpRequest req;
     req.url = options_.url;
     req.timeout = options_.timeout;
     req.block_private_addresses = options_.block_private_addresses;
     req.headers.emplace_back("Content-Type", "application/json");
     req.headers.emplace_back("Accept", "application/json");
     // Same trace as the request (a new one when it came without), our own span.
-    req.headers.emplace_back("traceparent", delivery::make_traceparent(request.traceparent));
-    if (const auto state = delivery::tracestate_of(request.traceparent); !state.empty()) {
+    req.headers.emplace_back("traceparent", obs::make_traceparent(request.traceparent));
+    if (const auto state = obs::tracestate_of(request.traceparent); !state.empty()) {
         req.headers.emplace_back("tracestate", std::string(state));
     }
     boost::json::object body;
@@ -75,8 +74,8 @@ void RemoteAuthorizer::authorize(const AuthorizationRequest& request, DecisionCa
     body["driver_token"] = request.driver_token;
     req.body = boost::json::serialize(body);
     http_.post(std::move(req),
-               [this, id = request.request_id, trace = delivery::trace_id_of(request.traceparent),
-                done = std::move(done)](delivery::HttpResponse resp) {
+               [this, id = request.request_id, trace = obs::trace_id_of(request.traceparent),
+                done = std::move(done)](net::HttpResponse resp) {
                    Decision d = decision_from_response(resp, clock_.now_ms());
                    if (d.status == DecisionStatus::kUnknown) {
                        consecutive_failures_.fetch_add(1);

@@ -9,7 +9,7 @@
 
 #include "authz/authorizer.hpp"
 #include "common/clock.hpp"
-#include "delivery/http_client.hpp"
+#include "net/http_client.hpp"
 
 namespace cg::authz {
 
@@ -23,12 +23,11 @@ struct RemoteAuthorizerOptions {
 };
 
 // Maps the authorizer's HTTP answer to a decision. Pure; exposed for tests.
-Decision decision_from_response(const delivery::HttpResponse& response, int64_t now_ms);
+Decision decision_from_response(const net::HttpResponse& response, int64_t now_ms);
 
 class RemoteAuthorizer final : public Authorizer {
   public:
-    RemoteAuthorizer(RemoteAuthorizerOptions options, delivery::HttpClient& http,
-                     const Clock& clock);
+    RemoteAuthorizer(RemoteAuthorizerOptions options, net::HttpClient& http, const Clock& clock);
     // Completes on the HTTP client's thread.
     void authorize(const AuthorizationRequest& request, DecisionCallback done) override;
     [[nodiscard]] bool healthy() const override;
@@ -36,7 +35,7 @@ class RemoteAuthorizer final : public Authorizer {
 
   private:
     RemoteAuthorizerOptions options_;
-    delivery::HttpClient& http_;
+    net::HttpClient& http_;
     const Clock& clock_;
     std::atomic<int> consecutive_failures_{0};
 };

@@ -31,7 +31,13 @@ std::string new_request_id(int64_t epoch_ms);
 // Canonical 8-4-4-4-12 hex UUID text, either case.
 bool is_canonical_uuid(std::string_view s);
 
+// ASCII case mapping and comparison, without std::tolower's locale lookups (header names,
+// hosts, schemes: protocol text is ASCII).
+constexpr char ascii_lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 std::string to_lower_ascii(std::string_view s);
+bool iequals_ascii(std::string_view a, std::string_view b);
 
 // `s` without leading and trailing spaces and tabs.
 std::string_view trim_ascii(std::string_view s);

@@ -15,7 +15,9 @@
 #include "delivery/callback_payload.hpp"
 #include "delivery/retry_decision.hpp"
 #include "delivery/signer.hpp"
+#include "net/origin.hpp"
 #include "obs/log.hpp"
+#include "obs/trace.hpp"
 
 namespace cg::delivery {
 
@@ -23,21 +25,6 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-struct Completion {
-    store::DeliveryJob job;
-    HttpResponse response;
-    int64_t started_at_ms = 0;
-};
-
-// The receiver a callback URL points at: "scheme://authority" (the URL was validated at
-// accept). Only used to group deliveries per receiver.
-std::string_view receiver_of(std::string_view url) {
-    const auto scheme_end = url.find("://");
-    if (scheme_end == std::string_view::npos) return url;
-    const auto end = url.find_first_of("/?#", scheme_end + 3);
-    return url.substr(0, end);
-}
 
 // Receivers with nothing in memory are forgotten after this long (their limit with them).
 constexpr int64_t kIdleForgetMs = 60'000;
@@ -47,7 +34,7 @@ constexpr int64_t kIdleForgetMs = 60'000;
 struct DeliveryEngine::Impl {
     DeliveryOptions options;
     store::Store& store;
-    HttpClient& http;
+    net::HttpClient& http;
     const cg::Clock& clock;
     obs::Metrics& metrics;
     RetryPolicy policy;
@@ -57,6 +44,15 @@ struct DeliveryEngine::Impl {
     std::mutex mu;
     std::condition_variable cv;
     std::vector<store::DeliveryJob> inbox;
+    // An attempt that ended, with the receiver it went to: a receiver with attempts in flight is
+    // never swept, so the pointer stays valid until the completion is handled.
+    struct Receiver;
+    struct Completion {
+        store::DeliveryJob job;
+        net::HttpResponse response;
+        int64_t started_at_ms = 0;
+        Receiver* receiver = nullptr;
+    };
     std::vector<Completion> completions;
     std::vector<store::AttemptRecord> unrecorded;  // attempt results whose write failed
     std::vector<int64_t> recorded;                 // seqs whose outcome is durable
@@ -84,13 +80,15 @@ struct DeliveryEngine::Impl {
         bool in_ready = false;
     };
     std::unordered_map<std::string, std::unique_ptr<Receiver>> receivers;
+    std::string key_scratch;      // the origin of the delivery at hand (receiver_for)
     std::deque<Receiver*> ready;  // waiting deliveries, room under the limit, not paused
     std::vector<Receiver*> paused;
     size_t launched = 0;  // attempts in flight in all
     ReceiverHealth receiver_health;
     int64_t next_sweep_ms = 0;
 
-    Impl(DeliveryOptions o, store::Store& s, HttpClient& h, const cg::Clock& c, obs::Metrics& m)
+    Impl(DeliveryOptions o, store::Store& s, net::HttpClient& h, const cg::Clock& c,
+         obs::Metrics& m)
         : options(std::move(o)), store(s), http(h), clock(c), metrics(m) {
         options.max_in_flight = std::max<size_t>(1, options.max_in_flight);
         options.max_resident = std::max(options.max_resident, options.max_in_flight);
@@ -101,12 +99,13 @@ struct DeliveryEngine::Impl {
     }
 
     Receiver& receiver_for(const store::DeliveryJob& job) {
-        const auto key = receiver_of(job.callback_url);
-        auto it = receivers.find(std::string(key));
+        // A URL that has no origin was refused at accept; were one stored, it keys alone and its
+        // attempt fails as the client finds it.
+        if (!net::origin_of(job.callback_url, key_scratch)) key_scratch = job.callback_url;
+        auto it = receivers.find(key_scratch);
         if (it == receivers.end()) {
             it = receivers
-                     .emplace(std::string(key),
-                              std::make_unique<Receiver>(std::string(key), options.limit))
+                     .emplace(key_scratch, std::make_unique<Receiver>(key_scratch, options.limit))
                      .first;
         }
         return *it->second;
@@ -172,7 +171,7 @@ struct DeliveryEngine::Impl {
             r->waiting_since.pop_front();
             ++r->in_flight;
             ++launched;
-            launch(std::move(job), now);
+            launch(std::move(job), *r, now);
             make_ready(*r, now);
         }
     }
@@ -184,19 +183,16 @@ struct DeliveryEngine::Impl {
         if (jobs.empty()) return;
         std::vector<store::DeferRecord> records;
         records.reserve(jobs.size());
-        std::unordered_map<std::string_view, int64_t> delay_of;
+        std::unordered_map<const Receiver*, int64_t> delay_of;
         for (const auto& j : jobs) {
-            const auto key = receiver_of(j.callback_url);
-            auto d = delay_of.find(key);
+            const Receiver& r = receiver_for(j);
+            auto d = delay_of.find(&r);
             if (d == delay_of.end()) {
-                const auto it = receivers.find(std::string(key));
                 // Back after max_resident_wait, or when the receiver's pause ends if sooner.
                 int64_t ms = options.max_resident_wait.count();
-                if (it != receivers.end() && it->second->paused_until_ms > now) {
-                    ms = std::min(ms, it->second->paused_until_ms - now);
-                }
+                if (r.paused_until_ms > now) ms = std::min(ms, r.paused_until_ms - now);
                 ms = std::max<int64_t>(ms, 1000);
-                d = delay_of.emplace(key, ms).first;
+                d = delay_of.emplace(&r, ms).first;
             }
             const auto jitter =
                 static_cast<int64_t>(rng.uniform() * static_cast<double>(d->second / 4));
@@ -217,8 +213,8 @@ struct DeliveryEngine::Impl {
         });
     }
 
-    void launch(store::DeliveryJob job, int64_t now) {
-        HttpRequest req;
+    void launch(store::DeliveryJob job, Receiver& receiver, int64_t now) {
+        net::HttpRequest req;
         req.url = job.callback_url;
         req.timeout = options.attempt_timeout;
         req.block_private_addresses = !options.allow_private_networks;
@@ -238,16 +234,17 @@ struct DeliveryEngine::Impl {
         if (!keys->empty()) {
             req.headers.emplace_back("webhook-signature", keys->sign(job.id, ts, req.body));
         }
-        req.headers.emplace_back("traceparent", make_traceparent(job.traceparent));
-        if (const auto state = tracestate_of(job.traceparent); !state.empty()) {
+        req.headers.emplace_back("traceparent", obs::make_traceparent(job.traceparent));
+        if (const auto state = obs::tracestate_of(job.traceparent); !state.empty()) {
             req.headers.emplace_back("tracestate", std::string(state));
         }
-        http.post(std::move(req), [this, job = std::move(job), now](HttpResponse r) mutable {
-            std::lock_guard lock(mu);
-            // The engine takes every completion at once: the first of a batch wakes it.
-            if (completions.empty()) cv.notify_one();
-            completions.push_back({std::move(job), std::move(r), now});
-        });
+        http.post(std::move(req),
+                  [this, job = std::move(job), now, rp = &receiver](net::HttpResponse r) mutable {
+                      std::lock_guard lock(mu);
+                      // The engine takes every completion at once: the first of a batch wakes it.
+                      if (completions.empty()) cv.notify_one();
+                      completions.push_back({std::move(job), std::move(r), now, rp});
+                  });
     }
 
     // An attempt ended: frees its slot, feeds the receiver's limit and returns what to record.
@@ -259,7 +256,7 @@ struct DeliveryEngine::Impl {
         const auto duration_ms =
             std::chrono::duration_cast<std::chrono::milliseconds>(resp.duration).count();
 
-        Receiver& r = receiver_for(c.job);
+        Receiver& r = *c.receiver;
         // Deliveries still waiting when an attempt ends: the limit (or the shared slots) held
         // them back, since every turn starts what the limit allows.
         const bool saturated = !r.waiting.empty();
@@ -312,15 +309,16 @@ struct DeliveryEngine::Impl {
             return a;
         }
         a.error = v.error;
-        receiver_health.record(receiver, false, resp.error == HttpError::kNone ? resp.status : 0,
-                               a.error, c.started_at_ms + a.duration_ms);
+        receiver_health.record(receiver, false,
+                               resp.error == net::HttpError::kNone ? resp.status : 0, a.error,
+                               c.started_at_ms + a.duration_ms);
         if (v.verdict == Verdict::kDeadLetter) {
             a.outcome = store::AttemptOutcome::kFailed;
             metrics.dead_lettered.inc();
             if (options.on_dead_letter) options.on_dead_letter(c.job.id, a.error);
             obs::log_warn("callback dead-lettered")
                 .kv("request_id", c.job.id)
-                .kv("trace_id", trace_id_of(c.job.traceparent))
+                .kv("trace_id", obs::trace_id_of(c.job.traceparent))
                 .kv("driver_token", mask_token(c.job.driver_token))
                 .kv("attempts", a.attempt_no)
                 .kv("error", a.error);
@@ -330,7 +328,7 @@ struct DeliveryEngine::Impl {
             metrics.retries_scheduled.inc();
             obs::log_debug("callback attempt failed; retry scheduled")
                 .kv("request_id", c.job.id)
-                .kv("trace_id", trace_id_of(c.job.traceparent))
+                .kv("trace_id", obs::trace_id_of(c.job.traceparent))
                 .kv("attempt", a.attempt_no)
                 .kv("error", a.error)
                 .kv("next_attempt_at", format_rfc3339_ms(a.next_attempt_at_ms));
@@ -532,7 +530,7 @@ struct DeliveryEngine::Impl {
     }
 };
 
-DeliveryEngine::DeliveryEngine(DeliveryOptions options, store::Store& store, HttpClient& http,
+DeliveryEngine::DeliveryEngine(DeliveryOptions options, store::Store& store, net::HttpClient& http,
                                const Clock& clock, obs::Metrics& metrics)
     : impl_(std::make_unique<Impl>(std::move(options), store, http, clock, metrics)) {}
 

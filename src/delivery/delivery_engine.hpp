@@ -34,9 +34,9 @@
 #include "common/random.hpp"
 #include "delivery/backoff.hpp"
 #include "delivery/concurrency_limit.hpp"
-#include "delivery/http_client.hpp"
 #include "delivery/receiver_health.hpp"
 #include "delivery/signer.hpp"
+#include "net/http_client.hpp"
 #include "obs/metrics.hpp"
 #include "store/store.hpp"
 
@@ -76,7 +76,7 @@ struct DeliveryOptions {
 
 class DeliveryEngine {
   public:
-    DeliveryEngine(DeliveryOptions options, store::Store& store, HttpClient& http,
+    DeliveryEngine(DeliveryOptions options, store::Store& store, net::HttpClient& http,
                    const Clock& clock, obs::Metrics& metrics);
     ~DeliveryEngine();
     DeliveryEngine(const DeliveryEngine&) = delete;

@@ -4,9 +4,9 @@
 
 namespace cg::delivery {
 
-std::string describe_failure(const HttpResponse& r) {
+std::string describe_failure(const net::HttpResponse& r) {
     std::string s;
-    if (r.error == HttpError::kNone) {
+    if (r.error == net::HttpError::kNone) {
         s.append("receiver answered ").append(std::to_string(r.status));
         return s;
     }
@@ -15,15 +15,15 @@ std::string describe_failure(const HttpResponse& r) {
     return s;
 }
 
-AttemptVerdict decide_attempt(const HttpResponse& r, int round_no, const RetryPolicy& policy,
+AttemptVerdict decide_attempt(const net::HttpResponse& r, int round_no, const RetryPolicy& policy,
                               int64_t now_ms, Random& rng) {
     AttemptVerdict v;
-    const bool answered = r.error == HttpError::kNone;
+    const bool answered = r.error == net::HttpError::kNone;
     if (answered && r.status >= 200 && r.status <= 299) return v;
 
     const int s = answered ? r.status : 0;
-    v.overload = r.error == HttpError::kTimeout || r.error == HttpError::kConnect || s == 429 ||
-                 s == 502 || s == 503 || s == 504;
+    v.overload = r.error == net::HttpError::kTimeout || r.error == net::HttpError::kConnect ||
+                 s == 429 || s == 502 || s == 503 || s == 504;
     v.error = describe_failure(r);
     if (s == 410) {
         v.verdict = Verdict::kDeadLetter;
@@ -31,7 +31,7 @@ AttemptVerdict decide_attempt(const HttpResponse& r, int round_no, const RetryPo
         v.result = "gone";
         return v;
     }
-    if (r.error == HttpError::kBlockedAddress) {
+    if (r.error == net::HttpError::kBlockedAddress) {
         v.verdict = Verdict::kDeadLetter;
         v.error = "callback address not allowed";
         v.result = "blocked";

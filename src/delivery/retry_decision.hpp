@@ -21,7 +21,7 @@
 
 #include "common/random.hpp"
 #include "delivery/backoff.hpp"
-#include "delivery/http_client.hpp"
+#include "net/http_client.hpp"
 
 namespace cg::delivery {
 
@@ -43,10 +43,10 @@ struct AttemptVerdict {
 };
 
 // `round_no`: 1-based number of this attempt within its round; `now_ms`: when it ended.
-AttemptVerdict decide_attempt(const HttpResponse& response, int round_no, const RetryPolicy& policy,
-                              int64_t now_ms, Random& rng);
+AttemptVerdict decide_attempt(const net::HttpResponse& response, int round_no,
+                              const RetryPolicy& policy, int64_t now_ms, Random& rng);
 
 // "receiver answered 500", "timeout: ...": the error recorded for a failed attempt.
-std::string describe_failure(const HttpResponse& response);
+std::string describe_failure(const net::HttpResponse& response);
 
 }  // namespace cg::delivery

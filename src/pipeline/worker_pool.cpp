@@ -5,8 +5,8 @@
 
 #include "common/text.hpp"
 #include "common/thread_name.hpp"
-#include "delivery/callback_payload.hpp"
 #include "obs/log.hpp"
+#include "obs/trace.hpp"
 
 namespace cg::pipeline {
 
@@ -119,7 +119,7 @@ void WorkerPool::on_batch_decided(const std::shared_ptr<Batch>& batch) {
         if (obs::log_enabled(obs::Level::kDebug)) {
             obs::log_debug("request decided")
                 .kv("request_id", batch->items[i].id)
-                .kv("trace_id", delivery::trace_id_of(batch->items[i].traceparent))
+                .kv("trace_id", obs::trace_id_of(batch->items[i].traceparent))
                 .kv("driver_token", mask_token(batch->items[i].driver_token))
                 .kv("status", to_string(batch->decisions[i].status))
                 .kv("reason", batch->decisions[i].reason);

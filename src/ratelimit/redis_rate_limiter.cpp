@@ -63,7 +63,7 @@ RedisRateLimiter::RedisRateLimiter(RedisOptions options, const Clock& clock, obs
     : options_(std::move(options)),
       metrics_(metrics),
       fallback_({options_.settings, 100'000, 64, 10'000, &metrics.rate_limit_overflows}, clock),
-      conn_(queue::redis::parse_redis_url(options_.redis_url), options_.call_timeout),
+      conn_(cg::redis::parse_redis_url(options_.redis_url), options_.call_timeout),
       sha_(sha1_hex(script())),
       rate_arg_(fmt::format("{}", options_.settings.rate_per_second)),
       burst_arg_(std::to_string(options_.settings.burst)) {
@@ -133,7 +133,7 @@ void RedisRateLimiter::run() {
 }
 
 void RedisRateLimiter::on_redis(std::vector<Call>& batch) {
-    using queue::redis::Reply;
+    using cg::redis::Reply;
     std::vector<std::vector<std::string>> commands;
     commands.reserve(batch.size());
     for (const auto& c : batch) {

@@ -21,9 +21,9 @@
 
 #include "common/clock.hpp"
 #include "obs/metrics.hpp"
-#include "queue/redis/redis_conn.hpp"
 #include "ratelimit/memory_rate_limiter.hpp"
 #include "ratelimit/rate_limiter.hpp"
+#include "redis/redis_conn.hpp"
 
 namespace cg::ratelimit {
 
@@ -70,7 +70,7 @@ class RedisRateLimiter final : public RateLimiter {
     RedisOptions options_;
     obs::Metrics& metrics_;
     MemoryRateLimiter fallback_;
-    queue::redis::RedisConnection conn_;  // used by thread_ only
+    cg::redis::RedisConnection conn_;  // used by thread_ only
     std::string sha_;
     std::string rate_arg_, burst_arg_;
     std::atomic<bool> up_{true};

@@ -23,7 +23,7 @@ struct NewRequest {
     std::string station_id;
     std::string driver_token;
     std::string callback_url;
-    std::string traceparent;  // stored trace context (delivery/callback_payload.hpp); may be empty
+    std::string traceparent;  // stored trace context (obs/trace.hpp); may be empty
     int64_t created_at_ms = 0;
     std::optional<IdempotencyClaim> idempotency;
     std::string client_id;  // the authenticated client; empty while API authentication is off

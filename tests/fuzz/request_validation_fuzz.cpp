@@ -19,8 +19,8 @@
 
 #include "api/validation.hpp"
 #include "common/text.hpp"
-#include "delivery/ssrf_guard.hpp"
 #include "fuzz/fuzz_check.hpp"
+#include "net/ssrf_guard.hpp"
 
 namespace {
 
@@ -53,7 +53,7 @@ const ValidatedRequest* check_charging(
     std::string why;
     std::string host;
     CG_FUZZ_CHECK(cg::api::valid_callback_url(v.callback_url, &why, &host));
-    if (!allow_private) CG_FUZZ_CHECK(!cg::delivery::host_is_blocked_literal(host));
+    if (!allow_private) CG_FUZZ_CHECK(!cg::net::host_is_blocked_literal(host));
 
     // The accepted fields, sent again on their own, are accepted unchanged.
     const boost::json::object again{{"station_id", v.station_id},

@@ -5,7 +5,7 @@
 
 #include "common/thread_name.hpp"
 #include "obs/log.hpp"
-#include "queue/redis/redis_conn.hpp"
+#include "redis/redis_conn.hpp"
 
 namespace cg::queue::redis {
 
@@ -79,7 +79,7 @@ RedisStreamQueue::RedisStreamQueue(RedisQueueOptions options, store::DispatchLed
       stream_(options_.prefix + ":requests"),
       dead_stream_(options_.prefix + ":dead"),
       group_(options_.prefix + "-workers") {
-    (void)parse_redis_url(options_.url);  // a malformed URL fails here, at start
+    (void)cg::redis::parse_redis_url(options_.url);  // a malformed URL fails here, at start
 }
 
 RedisStreamQueue::~RedisStreamQueue() { close(); }
@@ -177,7 +177,7 @@ void RedisStreamQueue::close() {
 }
 
 void RedisStreamQueue::publish_loop() {
-    RedisConnection conn(parse_redis_url(options_.url), 2000ms);
+    cg::redis::RedisConnection conn(cg::redis::parse_redis_url(options_.url), 2000ms);
     Backoff backoff;
     const std::string max_len = std::to_string(options_.max_len);
     for (;;) {
@@ -218,7 +218,7 @@ void RedisStreamQueue::publish_loop() {
             buffered_.fetch_sub(static_cast<int64_t>(seqs.size()));
             if (!broker_up_.exchange(true)) obs::log_info("Redis reachable again");
             backoff.reset();
-        } catch (const RedisError& e) {
+        } catch (const cg::redis::RedisError& e) {
             if (broker_up_.exchange(false)) {
                 obs::log_error("publishing to Redis failed; hints are kept and retried")
                     .kv("error", e.what());
@@ -231,7 +231,7 @@ void RedisStreamQueue::publish_loop() {
 }
 
 void RedisStreamQueue::consume_loop() {
-    RedisConnection conn(parse_redis_url(options_.url), 3000ms);
+    cg::redis::RedisConnection conn(cg::redis::parse_redis_url(options_.url), 3000ms);
     Backoff backoff;
     bool group_ready = false;
     std::vector<Entry> unclaimed;  // read but not yet claimed (the ledger failed)
@@ -292,7 +292,7 @@ void RedisStreamQueue::consume_loop() {
             if (!group_ready) {
                 try {
                     conn.command({"XGROUP", "CREATE", stream_, group_, "0", "MKSTREAM"});
-                } catch (const RedisError& e) {
+                } catch (const cg::redis::RedisError& e) {
                     if (e.connection() || std::string_view(e.what()).rfind("BUSYGROUP", 0) != 0) {
                         throw;
                     }
@@ -360,7 +360,7 @@ void RedisStreamQueue::consume_loop() {
             }
             if (!broker_up_.exchange(true)) obs::log_info("Redis reachable again");
             backoff.reset();
-        } catch (const RedisError& e) {
+        } catch (const cg::redis::RedisError& e) {
             if (!e.connection() && std::string_view(e.what()).rfind("NOGROUP", 0) == 0) {
                 group_ready = false;  // Redis lost the group (restarted without its data)
                 continue;

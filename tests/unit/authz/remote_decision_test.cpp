@@ -5,8 +5,8 @@
 namespace cg::authz {
 namespace {
 
-delivery::HttpResponse answer(int status, std::string body) {
-    delivery::HttpResponse r;
+net::HttpResponse answer(int status, std::string body) {
+    net::HttpResponse r;
     r.status = status;
     r.body = std::move(body);
     return r;
@@ -37,8 +37,8 @@ TEST(RemoteDecision, FailsClosed) {
         EXPECT_EQ(d.status, DecisionStatus::kUnknown);
         EXPECT_EQ(d.reason, "authorizer_error");
     }
-    delivery::HttpResponse timeout;
-    timeout.error = delivery::HttpError::kTimeout;
+    net::HttpResponse timeout;
+    timeout.error = net::HttpError::kTimeout;
     const auto d = decision_from_response(timeout, 5);
     EXPECT_EQ(d.status, DecisionStatus::kUnknown);
     EXPECT_EQ(d.reason, "authorizer_timeout");

@@ -22,13 +22,13 @@ using namespace std::chrono_literals;
 constexpr int64_t kStart = 1'700'000'000'000;
 
 // Attempts wait here until the test answers them.
-class FakeHttp final : public HttpClient {
+class FakeHttp final : public net::HttpClient {
   public:
     struct Pending {
-        HttpRequest request;
-        std::function<void(HttpResponse)> done;
+        net::HttpRequest request;
+        std::function<void(net::HttpResponse)> done;
     };
-    void post(HttpRequest request, std::function<void(HttpResponse)> done) override {
+    void post(net::HttpRequest request, std::function<void(net::HttpResponse)> done) override {
         std::lock_guard lock(mu_);
         pending_.push_back({std::move(request), std::move(done)});
         ++posted_[receiver(pending_.back().request.url)];
@@ -64,7 +64,7 @@ class FakeHttp final : public HttpClient {
     // Answers the oldest pending attempt (to `only`, if given) with `status`.
     bool answer(int status, std::chrono::microseconds took = 10ms,
                 std::optional<int64_t> retry_after_ms = std::nullopt, const std::string& only = {},
-                HttpError error = HttpError::kNone) {
+                net::HttpError error = net::HttpError::kNone) {
         Pending p;
         {
             std::lock_guard lock(mu_);
@@ -74,8 +74,8 @@ class FakeHttp final : public HttpClient {
             p = std::move(*it);
             pending_.erase(it);
         }
-        HttpResponse r;
-        r.status = error == HttpError::kNone ? status : 0;
+        net::HttpResponse r;
+        r.status = error == net::HttpError::kNone ? status : 0;
         r.error = error;
         r.retry_after_ms = retry_after_ms;
         r.duration = took;
@@ -498,7 +498,7 @@ TEST_F(DeliveryEngineTest, OutcomesAreRecordedAsTheRulesSay) {
     http.answer(200);
     http.answer(410);
     http.answer(500);
-    http.answer(0, 10ms, std::nullopt, {}, HttpError::kBlockedAddress);
+    http.answer(0, 10ms, std::nullopt, {}, net::HttpError::kBlockedAddress);
     ASSERT_TRUE(eventually([&] { return store.attempts_recorded() == 4; }));
     std::lock_guard lock(store.mu);
     std::map<int64_t, store::AttemptRecord> by_seq;

@@ -1,7 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "delivery/callback_payload.hpp"
-#include "delivery/curl_http_client.hpp"
+#include "net/curl_http_client.hpp"
+#include "obs/trace.hpp"
 
 namespace cg::delivery {
 namespace {
@@ -24,8 +25,8 @@ TEST(Payload, ExactContractBody) {
 
 TEST(Traceparent, ContinuesAValidTraceOrStartsANewOne) {
     const std::string in = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-    EXPECT_EQ(trace_id_of(in), "0af7651916cd43dd8448eb211c80319c");
-    const auto out = make_traceparent(in);
+    EXPECT_EQ(obs::trace_id_of(in), "0af7651916cd43dd8448eb211c80319c");
+    const auto out = obs::make_traceparent(in);
     ASSERT_EQ(out.size(), 55u);
     EXPECT_EQ(out.substr(0, 36), in.substr(0, 36));
     EXPECT_NE(out.substr(36, 16), in.substr(36, 16));
@@ -36,38 +37,38 @@ TEST(Traceparent, ContinuesAValidTraceOrStartsANewOne) {
           "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",
           "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
           "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra"}) {
-        EXPECT_TRUE(trace_id_of(bad).empty()) << bad;
-        const auto fresh = make_traceparent(bad);
+        EXPECT_TRUE(obs::trace_id_of(bad).empty()) << bad;
+        const auto fresh = obs::make_traceparent(bad);
         EXPECT_EQ(fresh.size(), 55u);
-        EXPECT_FALSE(trace_id_of(fresh).empty()) << fresh;
+        EXPECT_FALSE(obs::trace_id_of(fresh).empty()) << fresh;
     }
-    EXPECT_NE(make_traceparent("").substr(3, 32), make_traceparent("").substr(3, 32));
+    EXPECT_NE(obs::make_traceparent("").substr(3, 32), obs::make_traceparent("").substr(3, 32));
 }
 
 TEST(TraceContext, TracestateIsStoredWithTheTraceparentAndForwardedAsIs) {
     const std::string tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     const std::string ts = "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE, tenant@vendor=x y";
-    const auto stored = stored_trace_context(tp, ts);
-    EXPECT_EQ(traceparent_of(stored), tp);
-    EXPECT_EQ(tracestate_of(stored), ts);
-    EXPECT_EQ(trace_id_of(stored), "0af7651916cd43dd8448eb211c80319c");
-    EXPECT_EQ(make_traceparent(stored).substr(0, 36), tp.substr(0, 36));
-    EXPECT_EQ(make_traceparent(stored).size(), 55u);
+    const auto stored = obs::stored_trace_context(tp, ts);
+    EXPECT_EQ(obs::traceparent_of(stored), tp);
+    EXPECT_EQ(obs::tracestate_of(stored), ts);
+    EXPECT_EQ(obs::trace_id_of(stored), "0af7651916cd43dd8448eb211c80319c");
+    EXPECT_EQ(obs::make_traceparent(stored).substr(0, 36), tp.substr(0, 36));
+    EXPECT_EQ(obs::make_traceparent(stored).size(), 55u);
     // Without a tracestate, and for rows stored before it was kept: the traceparent alone.
-    EXPECT_EQ(stored_trace_context(tp, ""), tp);
-    EXPECT_EQ(traceparent_of(tp), tp);
-    EXPECT_TRUE(tracestate_of(tp).empty());
+    EXPECT_EQ(obs::stored_trace_context(tp, ""), tp);
+    EXPECT_EQ(obs::traceparent_of(tp), tp);
+    EXPECT_TRUE(obs::tracestate_of(tp).empty());
 }
 
 TEST(TraceContext, AnInvalidTracestateIsDropped) {
     const std::string tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-    EXPECT_TRUE(valid_tracestate("a=1"));
-    EXPECT_TRUE(valid_tracestate("a=1,,b=2"));  // empty members are allowed
+    EXPECT_TRUE(obs::valid_tracestate("a=1"));
+    EXPECT_TRUE(obs::valid_tracestate("a=1,,b=2"));  // empty members are allowed
     for (const std::string& bad :
          {std::string("="), std::string("novalue"), std::string("Upper=1"), std::string("a=1,b"),
           std::string("a=x\ty"), std::string("a=1=2"), std::string(" , "), std::string(600, 'a')}) {
-        EXPECT_FALSE(valid_tracestate(bad)) << bad;
-        EXPECT_EQ(stored_trace_context(tp, bad), tp) << bad;
+        EXPECT_FALSE(obs::valid_tracestate(bad)) << bad;
+        EXPECT_EQ(obs::stored_trace_context(tp, bad), tp) << bad;
     }
     std::string many;
     for (int i = 0; i < 33; ++i) {
@@ -75,17 +76,17 @@ TEST(TraceContext, AnInvalidTracestateIsDropped) {
         many += std::to_string(i);
         many += "=v,";
     }
-    EXPECT_FALSE(valid_tracestate(many));  // more than 32 members
+    EXPECT_FALSE(obs::valid_tracestate(many));  // more than 32 members
 }
 
 TEST(RetryAfter, SecondsAndHttpDates) {
-    EXPECT_EQ(parse_retry_after_ms("120", 0), 120000);
-    EXPECT_EQ(parse_retry_after_ms("0", 0), 0);
-    EXPECT_EQ(parse_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470), 10000);
-    EXPECT_EQ(parse_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490), 0);
-    EXPECT_FALSE(parse_retry_after_ms("", 0));
-    EXPECT_FALSE(parse_retry_after_ms("soon", 0));
-    EXPECT_FALSE(parse_retry_after_ms("-5", 0));
+    EXPECT_EQ(net::parse_retry_after_ms("120", 0), 120000);
+    EXPECT_EQ(net::parse_retry_after_ms("0", 0), 0);
+    EXPECT_EQ(net::parse_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470), 10000);
+    EXPECT_EQ(net::parse_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490), 0);
+    EXPECT_FALSE(net::parse_retry_after_ms("", 0));
+    EXPECT_FALSE(net::parse_retry_after_ms("soon", 0));
+    EXPECT_FALSE(net::parse_retry_after_ms("-5", 0));
 }
 
 }  // namespace

@@ -8,15 +8,15 @@ namespace {
 
 constexpr int64_t kNow = 1'700'000'000'000;
 
-HttpResponse answer(int status, std::optional<int64_t> retry_after_ms = std::nullopt) {
-    HttpResponse r;
+net::HttpResponse answer(int status, std::optional<int64_t> retry_after_ms = std::nullopt) {
+    net::HttpResponse r;
     r.status = status;
     r.retry_after_ms = retry_after_ms;
     return r;
 }
 
-HttpResponse failure(HttpError e, std::string message = "detail") {
-    HttpResponse r;
+net::HttpResponse failure(net::HttpError e, std::string message = "detail") {
+    net::HttpResponse r;
     r.error = e;
     r.error_message = std::move(message);
     return r;
@@ -24,7 +24,7 @@ HttpResponse failure(HttpError e, std::string message = "detail") {
 
 class RetryDecision : public ::testing::Test {
   protected:
-    AttemptVerdict decide(const HttpResponse& r, int round_no = 1) {
+    AttemptVerdict decide(const net::HttpResponse& r, int round_no = 1) {
         return decide_attempt(r, round_no, policy, kNow, rng);
     }
     RetryPolicy policy{5, BackoffPolicy{1000, 60000}};
@@ -50,16 +50,16 @@ TEST_F(RetryDecision, GoneStopsAtOnceEvenOnTheFirstAttempt) {
 }
 
 TEST_F(RetryDecision, ARefusedAddressStopsAtOnce) {
-    const auto v = decide(failure(HttpError::kBlockedAddress), 1);
+    const auto v = decide(failure(net::HttpError::kBlockedAddress), 1);
     EXPECT_EQ(v.verdict, Verdict::kDeadLetter);
     EXPECT_EQ(v.result, "blocked");
     EXPECT_EQ(v.error, "callback address not allowed");
 }
 
 TEST_F(RetryDecision, OtherAnswersAndErrorsRetryAfterTheBackOff) {
-    for (const auto& r :
-         {answer(500), answer(400), answer(404), answer(301), failure(HttpError::kTimeout),
-          failure(HttpError::kConnect), failure(HttpError::kDns), failure(HttpError::kTls)}) {
+    for (const auto& r : {answer(500), answer(400), answer(404), answer(301),
+                          failure(net::HttpError::kTimeout), failure(net::HttpError::kConnect),
+                          failure(net::HttpError::kDns), failure(net::HttpError::kTls)}) {
         const auto v = decide(r, 3);
         EXPECT_EQ(v.verdict, Verdict::kRetry) << describe_failure(r);
         EXPECT_EQ(v.result, "retry");
@@ -113,22 +113,22 @@ TEST_F(RetryDecision, A429WithoutRetryAfterRetriesOnTheScheduleWithoutAPause) {
 }
 
 TEST_F(RetryDecision, OnlyLoadSignalsCountAsOverload) {
-    for (const auto& r : {failure(HttpError::kTimeout), failure(HttpError::kConnect), answer(429),
-                          answer(502), answer(503), answer(504)}) {
+    for (const auto& r : {failure(net::HttpError::kTimeout), failure(net::HttpError::kConnect),
+                          answer(429), answer(502), answer(503), answer(504)}) {
         EXPECT_TRUE(decide(r).overload) << describe_failure(r);
     }
     for (const auto& r :
-         {answer(400), answer(404), answer(500), answer(410), failure(HttpError::kDns),
-          failure(HttpError::kTls), failure(HttpError::kProtocol)}) {
+         {answer(400), answer(404), answer(500), answer(410), failure(net::HttpError::kDns),
+          failure(net::HttpError::kTls), failure(net::HttpError::kProtocol)}) {
         EXPECT_FALSE(decide(r).overload) << describe_failure(r);
     }
 }
 
 TEST_F(RetryDecision, TheErrorNamesTheFailureAndItsDetail) {
     EXPECT_EQ(describe_failure(answer(502)), "receiver answered 502");
-    EXPECT_EQ(describe_failure(failure(HttpError::kTimeout, "after 10000 ms")),
+    EXPECT_EQ(describe_failure(failure(net::HttpError::kTimeout, "after 10000 ms")),
               "timeout: after 10000 ms");
-    EXPECT_EQ(describe_failure(failure(HttpError::kConnect, "")), "connect_failed");
+    EXPECT_EQ(describe_failure(failure(net::HttpError::kConnect, "")), "connect_failed");
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 #include <memory>
 #include <thread>
 
-#include "queue/redis/redis_conn.hpp"
+#include "redis/redis_conn.hpp"
 #include "support/redis_server.hpp"
 
 namespace cg::ratelimit {
@@ -86,7 +86,7 @@ TEST_F(RedisRateLimiterTest, TwoLimitersShareOneBucket) {
 TEST_F(RedisRateLimiterTest, BucketsLiveUnderThePrefixAndExpire) {
     auto l = limiter({1, 3});
     ASSERT_TRUE(take(*l, "client:abc").allowed);
-    queue::redis::RedisConnection conn(queue::redis::parse_redis_url(redis.url()), 2000ms);
+    cg::redis::RedisConnection conn(cg::redis::parse_redis_url(redis.url()), 2000ms);
     const auto ttl = conn.command({"PTTL", "cgtest:rl:client:abc"});
     ASSERT_EQ(ttl.get()->type, REDIS_REPLY_INTEGER);
     EXPECT_GT(ttl.get()->integer, 0);         // idle keys vanish
@@ -96,7 +96,7 @@ TEST_F(RedisRateLimiterTest, BucketsLiveUnderThePrefixAndExpire) {
 TEST_F(RedisRateLimiterTest, AFlushedScriptCacheIsReloaded) {
     auto l = limiter({0.01, 2});
     ASSERT_TRUE(take(*l, "ip:a").allowed);
-    queue::redis::RedisConnection conn(queue::redis::parse_redis_url(redis.url()), 2000ms);
+    cg::redis::RedisConnection conn(cg::redis::parse_redis_url(redis.url()), 2000ms);
     (void)conn.command({"SCRIPT", "FLUSH"});
     EXPECT_TRUE(take(*l, "ip:a").allowed);
     EXPECT_FALSE(take(*l, "ip:a").allowed);

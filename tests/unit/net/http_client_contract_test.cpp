@@ -7,59 +7,59 @@
 #include <mutex>
 #include <thread>
 
-#include "delivery/http_client_factory.hpp"
+#include "net/http_client_factory.hpp"
 #include "support/test_ca.hpp"
 #include "support/test_env.hpp"
 #include "support/test_http_server.hpp"
 
-namespace cg::delivery {
+namespace cg::net {
 namespace {
 
 using namespace std::chrono_literals;
 
-HttpResponse post(HttpClient& client, const std::string& url, bool block = false,
-                  std::chrono::milliseconds timeout = 2000ms) {
-    HttpRequest req;
+net::HttpResponse post(net::HttpClient& client, const std::string& url, bool block = false,
+                       std::chrono::milliseconds timeout = 2000ms) {
+    net::HttpRequest req;
     req.url = url;
     req.body = R"({"x":1})";
     req.headers.emplace_back("Content-Type", "application/json");
     req.headers.emplace_back("webhook-id", "abc");
     req.timeout = timeout;
     req.block_private_addresses = block;
-    std::promise<HttpResponse> p;
+    std::promise<net::HttpResponse> p;
     auto f = p.get_future();
-    client.post(std::move(req), [&p](HttpResponse r) { p.set_value(std::move(r)); });
+    client.post(std::move(req), [&p](net::HttpResponse r) { p.set_value(std::move(r)); });
     return f.get();
 }
 
-template <HttpClientKind K>
+template <net::HttpClientKind K>
 struct Kind {
-    static constexpr HttpClientKind kKind = K;
+    static constexpr net::HttpClientKind kKind = K;
 };
-using Curl = Kind<HttpClientKind::kCurl>;
-using Beast = Kind<HttpClientKind::kBeast>;
+using Curl = Kind<net::HttpClientKind::kCurl>;
+using Beast = Kind<net::HttpClientKind::kBeast>;
 
 struct KindName {
     template <class T>
     static std::string GetName(int /*index*/) {
-        return T::kKind == HttpClientKind::kCurl ? "Curl" : "Beast";
+        return T::kKind == net::HttpClientKind::kCurl ? "Curl" : "Beast";
     }
 };
 
 template <class T>
 class HttpClientContract : public ::testing::Test {
   protected:
-    static std::unique_ptr<HttpClient> make(HttpClientOptions options = {}) {
+    static std::unique_ptr<net::HttpClient> make(net::HttpClientOptions options = {}) {
         options.kind = T::kKind;
-        return make_http_client(options);
+        return net::make_http_client(options);
     }
-    static std::unique_ptr<HttpClient> make_with_ca(const std::string& ca_file) {
-        HttpClientOptions options;
+    static std::unique_ptr<net::HttpClient> make_with_ca(const std::string& ca_file) {
+        net::HttpClientOptions options;
         options.ca_bundle = ca_file;
         return make(options);
     }
-    static std::unique_ptr<HttpClient> make_per_host(size_t limit) {
-        HttpClientOptions options;
+    static std::unique_ptr<net::HttpClient> make_per_host(size_t limit) {
+        net::HttpClientOptions options;
         options.max_connections_per_host = limit;
         return make(options);
     }
@@ -74,7 +74,7 @@ TYPED_TEST(HttpClientContract, PostsBodyAndHeadersAndReadsTheAnswer) {
     const auto client_ptr = TestFixture::make();
     auto& client = *client_ptr;
     const auto r = post(client, server.url("/cb"));
-    EXPECT_EQ(r.error, HttpError::kNone) << r.error_message;
+    EXPECT_EQ(r.error, net::HttpError::kNone) << r.error_message;
     EXPECT_EQ(r.status, 201);
     EXPECT_EQ(r.body, "created");
     const auto got = server.requests().at(0);
@@ -100,14 +100,14 @@ TYPED_TEST(HttpClientContract, TheDeadlineStartsWhenAConnectionIsFree) {
     server.set_handler([](const test::Recorded&) { return test::Reply{200, "{}", {}, 300ms}; });
     const auto client_ptr = TestFixture::make_per_host(1);
     auto& client = *client_ptr;
-    std::vector<std::future<HttpResponse>> answers;
+    std::vector<std::future<net::HttpResponse>> answers;
     for (int i = 0; i < 3; ++i) {
         answers.push_back(std::async(std::launch::async,
                                      [&] { return post(client, server.url(), false, 500ms); }));
     }
     for (auto& a : answers) {
         const auto r = a.get();
-        EXPECT_EQ(r.error, HttpError::kNone) << r.error_message;
+        EXPECT_EQ(r.error, net::HttpError::kNone) << r.error_message;
         EXPECT_EQ(r.status, 200);
         EXPECT_LT(r.duration, std::chrono::microseconds(500'000));  // measured from sending
     }
@@ -128,12 +128,12 @@ TYPED_TEST(HttpClientContract, ErrorsAreClassified) {
     EXPECT_EQ(r.status, 503);
     EXPECT_EQ(r.retry_after_ms, 7000);
     r = post(client, server.url("/slow"), false, 200ms);
-    EXPECT_EQ(r.error, HttpError::kTimeout);
+    EXPECT_EQ(r.error, net::HttpError::kTimeout);
     EXPECT_EQ(r.status, 0);
     r = post(client, "http://127.0.0.1:" + std::to_string(test::free_port()) + "/");
-    EXPECT_EQ(r.error, HttpError::kConnect);
+    EXPECT_EQ(r.error, net::HttpError::kConnect);
     r = post(client, "http://no-such-host.invalid/");
-    EXPECT_EQ(r.error, HttpError::kDns);
+    EXPECT_EQ(r.error, net::HttpError::kDns);
 }
 
 TYPED_TEST(HttpClientContract, TheSsrfGuardChecksTheAddressConnectedTo) {
@@ -142,11 +142,11 @@ TYPED_TEST(HttpClientContract, TheSsrfGuardChecksTheAddressConnectedTo) {
     auto& client = *client_ptr;
     // 127.0.0.1 is loopback: refused when private addresses are blocked...
     auto r = post(client, server.url(), true);
-    EXPECT_EQ(r.error, HttpError::kBlockedAddress);
+    EXPECT_EQ(r.error, net::HttpError::kBlockedAddress);
     EXPECT_EQ(server.count(), 0u);
     // ... also when reached through a name that resolves to it ...
     r = post(client, "http://localhost:" + std::to_string(server.port()) + "/", true);
-    EXPECT_EQ(r.error, HttpError::kBlockedAddress);
+    EXPECT_EQ(r.error, net::HttpError::kBlockedAddress);
     EXPECT_EQ(server.count(), 0u);
     // ... and allowed when the guard is off.
     r = post(client, server.url(), false);
@@ -162,7 +162,7 @@ TYPED_TEST(HttpClientContract, TheSsrfGuardChecksWhatANameResolvesTo) {
     const auto client_ptr = TestFixture::make();
     auto& client = *client_ptr;
     auto r = post(client, server.url_for_host(name), true);
-    EXPECT_EQ(r.error, HttpError::kBlockedAddress) << name << ": " << r.error_message;
+    EXPECT_EQ(r.error, net::HttpError::kBlockedAddress) << name << ": " << r.error_message;
     EXPECT_EQ(server.count(), 0u);
 }
 
@@ -202,16 +202,16 @@ TYPED_TEST(HttpClientContract, HttpsReceiversAreVerified) {
     EXPECT_EQ(trusted.count(), 1u);
 
     r = post(with_ca, untrusted.url());
-    EXPECT_EQ(r.error, HttpError::kTls) << r.error_message;
+    EXPECT_EQ(r.error, net::HttpError::kTls) << r.error_message;
     EXPECT_NE(r.error_message.find("certificate"), std::string::npos) << r.error_message;
     r = post(with_ca, wrong_name.url());
-    EXPECT_EQ(r.error, HttpError::kTls) << r.error_message;
+    EXPECT_EQ(r.error, net::HttpError::kTls) << r.error_message;
     EXPECT_NE(r.error_message.find("certificate"), std::string::npos) << r.error_message;
 
     const auto system_cas_ptr = TestFixture::make();
     auto& system_cas = *system_cas_ptr;
     r = post(system_cas, trusted.url());
-    EXPECT_EQ(r.error, HttpError::kTls) << r.error_message;
+    EXPECT_EQ(r.error, net::HttpError::kTls) << r.error_message;
     EXPECT_NE(r.error_message.find("certificate"), std::string::npos) << r.error_message;
     EXPECT_EQ(untrusted.count() + wrong_name.count(), 0u);
     EXPECT_EQ(trusted.count(), 1u);
@@ -234,14 +234,14 @@ TYPED_TEST(HttpClientContract, StopCancelsWhatIsPending) {
     server.set_handler([](const test::Recorded&) { return test::Reply{200, "{}", {}, 3000ms}; });
     const auto client_ptr = TestFixture::make();
     auto& client = *client_ptr;
-    std::promise<HttpResponse> p;
-    HttpRequest req;
+    std::promise<net::HttpResponse> p;
+    net::HttpRequest req;
     req.url = server.url();
     req.block_private_addresses = false;
-    client.post(std::move(req), [&p](HttpResponse r) { p.set_value(std::move(r)); });
+    client.post(std::move(req), [&p](net::HttpResponse r) { p.set_value(std::move(r)); });
     std::this_thread::sleep_for(100ms);
     client.stop();
-    EXPECT_EQ(p.get_future().get().error, HttpError::kCancelled);
+    EXPECT_EQ(p.get_future().get().error, net::HttpError::kCancelled);
 }
 
 // stop() completes the request on the wire and those queued behind it, each exactly once, on
@@ -253,14 +253,14 @@ TYPED_TEST(HttpClientContract, StopCancelsQueuedRequestsExactlyOnce) {
     auto& client = *client_ptr;
     std::mutex mu;
     std::vector<int> calls(3, 0);
-    std::vector<HttpError> errors(3, HttpError::kNone);
+    std::vector<net::HttpError> errors(3, net::HttpError::kNone);
     bool on_caller_thread = false;
     const auto caller = std::this_thread::get_id();
     for (int i = 0; i < 3; ++i) {
-        HttpRequest req;
+        net::HttpRequest req;
         req.url = server.url();
         req.block_private_addresses = false;
-        client.post(std::move(req), [&, i](const HttpResponse& r) {
+        client.post(std::move(req), [&, i](const net::HttpResponse& r) {
             std::lock_guard lock(mu);
             ++calls[i];
             errors[i] = r.error;
@@ -271,7 +271,7 @@ TYPED_TEST(HttpClientContract, StopCancelsQueuedRequestsExactlyOnce) {
     client.stop();
     std::lock_guard lock(mu);
     EXPECT_EQ(calls, (std::vector<int>{1, 1, 1}));
-    for (const auto e : errors) EXPECT_EQ(e, HttpError::kCancelled);
+    for (const auto e : errors) EXPECT_EQ(e, net::HttpError::kCancelled);
     EXPECT_FALSE(on_caller_thread);
     EXPECT_EQ(client.in_flight(), 0u);
 }
@@ -283,7 +283,7 @@ TYPED_TEST(HttpClientContract, ConnectionsFollowConcurrencyAndAreReused) {
     server.set_handler([](const test::Recorded&) { return test::Reply{200, "{}", {}, 20ms}; });
     const auto client_ptr = TestFixture::make_per_host(4);
     auto& client = *client_ptr;
-    std::vector<std::future<HttpResponse>> answers;
+    std::vector<std::future<net::HttpResponse>> answers;
     for (int i = 0; i < 20; ++i) {
         answers.push_back(
             std::async(std::launch::async, [&] { return post(client, server.url()); }));
@@ -346,7 +346,7 @@ TYPED_TEST(HttpClientContract, Ipv6LiteralsWork) {
     EXPECT_EQ(got.target, "/cb?a=1");
     EXPECT_EQ(got.header("host"), "[::1]:" + std::to_string(server->port()));
     // The SSRF guard knows ::1 is loopback (a new client: curl would reuse the connection).
-    EXPECT_EQ(post(*TestFixture::make(), url, true).error, HttpError::kBlockedAddress);
+    EXPECT_EQ(post(*TestFixture::make(), url, true).error, net::HttpError::kBlockedAddress);
 }
 
 // The receiver hung up a kept-alive connection just as the request went out: sent once more,
@@ -375,7 +375,7 @@ TYPED_TEST(HttpClientContract, ARequestIsNotRepeatedAfterAFreshConnectionFailed)
     server.set_handler([](const test::Recorded&) { return test::Reply{0, ""}; });
     const auto client_ptr = TestFixture::make();
     const auto r = post(*client_ptr, server.url());
-    EXPECT_EQ(r.error, HttpError::kConnect) << r.error_message;
+    EXPECT_EQ(r.error, net::HttpError::kConnect) << r.error_message;
     EXPECT_EQ(r.status, 0);
     EXPECT_EQ(server.count(), 1u);
 }
@@ -391,7 +391,7 @@ TYPED_TEST(HttpClientContract, SendsHostAndTargetAndRefusesOtherSchemes) {
     EXPECT_EQ(got.header("host"), "127.0.0.1:" + std::to_string(server.port()));
     EXPECT_EQ(got.header("content-length"), "7");
     r = post(client, "ftp://127.0.0.1:" + std::to_string(server.port()) + "/cb");
-    EXPECT_EQ(r.error, HttpError::kProtocol) << r.error_message;
+    EXPECT_EQ(r.error, net::HttpError::kProtocol) << r.error_message;
     EXPECT_EQ(server.count(), 1u);
 }
 
@@ -406,11 +406,11 @@ TYPED_TEST(HttpClientContract, LargeAnswersAreTruncatedNotFailed) {
     const auto client_ptr = TestFixture::make();
     auto& client = *client_ptr;
     auto r = post(client, server.url("/big"));
-    EXPECT_EQ(r.error, HttpError::kNone) << r.error_message;
+    EXPECT_EQ(r.error, net::HttpError::kNone) << r.error_message;
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body.size(), 64u * 1024);
     r = post(client, server.url("/huge"));
-    EXPECT_EQ(r.error, HttpError::kNone) << r.error_message;
+    EXPECT_EQ(r.error, net::HttpError::kNone) << r.error_message;
     EXPECT_EQ(r.status, 200);
     EXPECT_LE(r.body.size(), 64u * 1024);
     r = post(client, server.url("/big"));  // the client is still fine
@@ -427,10 +427,10 @@ TYPED_TEST(HttpClientContract, PostIsThreadSafe) {
     for (int t = 0; t < 4; ++t) {
         threads.emplace_back([&] {
             for (int i = 0; i < 25; ++i) {
-                HttpRequest req;
+                net::HttpRequest req;
                 req.url = server.url();
                 req.block_private_addresses = false;
-                client.post(std::move(req), [&done](const HttpResponse& r) {
+                client.post(std::move(req), [&done](const net::HttpResponse& r) {
                     EXPECT_EQ(r.status, 200) << r.error_message;
                     done.fetch_add(1);
                 });
@@ -445,4 +445,4 @@ TYPED_TEST(HttpClientContract, PostIsThreadSafe) {
 }
 
 }  // namespace
-}  // namespace cg::delivery
+}  // namespace cg::net

@@ -1,4 +1,4 @@
-#include "delivery/curl_http_client.hpp"
+#include "net/curl_http_client.hpp"
 
 #include <curl/curl.h>
 #include <sys/socket.h>
@@ -14,10 +14,11 @@
 #include <vector>
 
 #include "common/thread_name.hpp"
-#include "delivery/ssrf_guard.hpp"
+#include "net/origin.hpp"
+#include "net/ssrf_guard.hpp"
 #include "obs/log.hpp"
 
-namespace cg::delivery {
+namespace cg::net {
 
 namespace {
 
@@ -44,25 +45,11 @@ struct Transfer {
     std::array<char, CURL_ERROR_SIZE> error_buffer{};
 };
 
-// The key of the connections a URL can use: scheme, host and port.
+// The key of the connections a URL can use (net/origin.hpp); a URL without one keys alone, and
+// curl refuses it when the transfer starts.
 std::string host_key(const std::string& url) {
-    std::string key = url;
-    CURLU* u = curl_url();
-    if (u != nullptr && curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
-        char* scheme = nullptr;
-        char* host = nullptr;
-        char* port = nullptr;
-        if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
-            key = std::string(scheme) + "://" + host + ":" + port;
-            for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        }
-        curl_free(scheme);
-        curl_free(host);
-        curl_free(port);
-    }
-    curl_url_cleanup(u);
+    std::string key;
+    if (!origin_of(url, key)) key = url;
     return key;
 }
 
@@ -460,4 +447,4 @@ void CurlHttpClient::stop() {
     if (impl_->thread.joinable()) impl_->thread.join();
 }
 
-}  // namespace cg::delivery
+}  // namespace cg::net

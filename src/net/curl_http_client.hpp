@@ -6,9 +6,9 @@
 #include <string>
 #include <thread>
 
-#include "delivery/http_client.hpp"
+#include "net/http_client.hpp"
 
-namespace cg::delivery {
+namespace cg::net {
 
 struct CurlOptions {
     size_t max_connections_per_host = 32;
@@ -37,4 +37,4 @@ class CurlHttpClient final : public HttpClient {
 // malformed. Exposed for tests.
 std::optional<int64_t> parse_retry_after_ms(std::string_view value, int64_t now_s);
 
-}  // namespace cg::delivery
+}  // namespace cg::net

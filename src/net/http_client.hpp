@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace cg::delivery {
+namespace cg::net {
 
 struct HttpRequest {
     std::string url;
@@ -58,4 +58,4 @@ class HttpClient {
     virtual void stop() = 0;
 };
 
-}  // namespace cg::delivery
+}  // namespace cg::net

@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
-#include "delivery/http_client.hpp"
+#include "net/http_client.hpp"
 
-namespace cg::delivery {
+namespace cg::net {
 
 struct BeastOptions {
     size_t max_connections_per_host = 32;           // active + idle; 0: no limit
@@ -39,4 +39,4 @@ class BeastHttpClient final : public HttpClient {
     std::atomic<size_t> in_flight_{0};
 };
 
-}  // namespace cg::delivery
+}  // namespace cg::net

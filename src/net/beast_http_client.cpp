@@ -1,4 +1,4 @@
-#include "delivery/beast_http_client.hpp"
+#include "net/beast_http_client.hpp"
 
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
@@ -29,12 +29,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/text.hpp"
 #include "common/thread_name.hpp"
-#include "delivery/curl_http_client.hpp"  // parse_retry_after_ms
-#include "delivery/ssrf_guard.hpp"
+#include "net/curl_http_client.hpp"  // parse_retry_after_ms
+#include "net/origin.hpp"
+#include "net/ssrf_guard.hpp"
 #include "obs/log.hpp"
 
-namespace cg::delivery {
+namespace cg::net {
 
 namespace {
 
@@ -49,25 +51,10 @@ constexpr size_t kMaxBody = 64 * 1024;        // kept in HttpResponse::body
 constexpr size_t kMaxReadBody = 1024 * 1024;  // read (and dropped past kMaxBody) on keep-alive
 constexpr size_t kRequestHeadReserve = 512;
 
-// ASCII only, without the locale lookups of std::tolower: these run per header per request.
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    }
-    return true;
-}
-
-void lower(std::string& s) {
-    for (auto& c : s) c = ascii_lower(c);
-}
-
 // Headers the client writes itself; a caller's copy would conflict with them.
 bool reserved_header(std::string_view name) {
-    return iequals(name, "host") || iequals(name, "content-length") ||
-           iequals(name, "transfer-encoding") || iequals(name, "connection");
+    return iequals_ascii(name, "host") || iequals_ascii(name, "content-length") ||
+           iequals_ascii(name, "transfer-encoding") || iequals_ascii(name, "connection");
 }
 
 bool has_line_break(std::string_view s) {
@@ -220,8 +207,7 @@ struct BeastHttpClient::Impl {
             return;
         }
         r->tls = scheme == boost::urls::scheme::https;
-        r->host = u.host_address();
-        lower(r->host);
+        r->host = to_lower_ascii(u.host_address());
         if (r->host.empty()) {
             fail(std::move(r), HttpError::kProtocol, "URL without a host");
             return;
@@ -266,9 +252,7 @@ struct BeastHttpClient::Impl {
             }
         }
 
-        key_scratch.clear();
-        key_scratch.append(r->tls ? "https://" : "http://").append(r->host).push_back(':');
-        key_scratch.append(r->port);
+        format_origin(r->tls, r->host, ht == boost::urls::host_type::ipv6, port, key_scratch);
         auto it = origins.find(key_scratch);
         if (it == origins.end()) {
             auto o = std::make_unique<Origin>();
@@ -739,4 +723,4 @@ void BeastHttpClient::stop() {
     }
 }
 
-}  // namespace cg::delivery
+}  // namespace cg::net

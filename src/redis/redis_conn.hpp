@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace cg::queue::redis {
+namespace cg::redis {
 
 class RedisError : public std::runtime_error {
   public:
@@ -64,4 +64,4 @@ class RedisConnection {
     std::unique_ptr<redisContext, void (*)(redisContext*)> ctx_{nullptr, &redisFree};
 };
 
-}  // namespace cg::queue::redis
+}  // namespace cg::redis

@@ -1,10 +1,10 @@
-#include "queue/redis/redis_conn.hpp"
+#include "redis/redis_conn.hpp"
 
 #include <sys/time.h>
 
 #include <boost/url/parse.hpp>
 
-namespace cg::queue::redis {
+namespace cg::redis {
 
 namespace {
 timeval to_timeval(std::chrono::milliseconds ms) {
@@ -118,4 +118,4 @@ std::vector<Reply> RedisConnection::pipeline(
     return out;
 }
 
-}  // namespace cg::queue::redis
+}  // namespace cg::redis

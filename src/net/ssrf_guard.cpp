@@ -1,4 +1,4 @@
-#include "delivery/ssrf_guard.hpp"
+#include "net/ssrf_guard.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,7 +11,7 @@
 
 #include "common/text.hpp"
 
-namespace cg::delivery {
+namespace cg::net {
 
 namespace {
 
@@ -166,4 +166,4 @@ bool host_is_blocked_literal(std::string_view host) {
     return false;
 }
 
-}  // namespace cg::delivery
+}  // namespace cg::net

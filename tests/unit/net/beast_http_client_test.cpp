@@ -1,5 +1,5 @@
 // What only BeastHttpClient promises; the shared contract is in http_client_contract_test.cpp.
-#include "delivery/beast_http_client.hpp"
+#include "net/beast_http_client.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,28 +8,28 @@
 
 #include "support/test_http_server.hpp"
 
-namespace cg::delivery {
+namespace cg::net {
 namespace {
 
 using namespace std::chrono_literals;
 
-HttpResponse post(HttpClient& client, const std::string& url, bool block) {
-    HttpRequest req;
+net::HttpResponse post(net::HttpClient& client, const std::string& url, bool block) {
+    net::HttpRequest req;
     req.url = url;
     req.body = "{}";
     req.timeout = 2000ms;
     req.block_private_addresses = block;
-    std::promise<HttpResponse> p;
+    std::promise<net::HttpResponse> p;
     auto f = p.get_future();
-    client.post(std::move(req), [&p](HttpResponse r) { p.set_value(std::move(r)); });
+    client.post(std::move(req), [&p](net::HttpResponse r) { p.set_value(std::move(r)); });
     return f.get();
 }
 
 TEST(BeastHttpClient, IdleConnectionsOlderThanTheIdleTimeoutAreClosed) {
     test::TestHttpServer server;
-    BeastOptions options;
+    net::BeastOptions options;
     options.idle_timeout = 50ms;
-    BeastHttpClient client(options);
+    net::BeastHttpClient client(options);
     EXPECT_EQ(post(client, server.url(), false).status, 200);
     EXPECT_EQ(post(client, server.url(), false).status, 200);
     EXPECT_EQ(server.connections(), 1);
@@ -42,10 +42,10 @@ TEST(BeastHttpClient, IdleConnectionsOlderThanTheIdleTimeoutAreClosed) {
 // does not: the guard judges every request.
 TEST(BeastHttpClient, AConnectionToABlockedAddressIsNotReusedWhenTheGuardIsOn) {
     test::TestHttpServer server;
-    BeastHttpClient client({});
+    net::BeastHttpClient client({});
     EXPECT_EQ(post(client, server.url(), false).status, 200);
     const auto r = post(client, server.url(), true);
-    EXPECT_EQ(r.error, HttpError::kBlockedAddress);
+    EXPECT_EQ(r.error, net::HttpError::kBlockedAddress);
     EXPECT_EQ(r.error_message, "address not allowed");
     EXPECT_EQ(server.count(), 1u);
     EXPECT_EQ(post(client, server.url(), false).status, 200);  // still there for the others
@@ -60,9 +60,9 @@ TEST(BeastHttpClient, TheTotalConnectionLimitSpansOrigins) {
     a.set_handler([](const test::Recorded& r) {
         return test::Reply{200, "{}", {}, r.target == "/slow" ? 300ms : 0ms};
     });
-    BeastOptions options;
+    net::BeastOptions options;
     options.max_total_connections = 1;
-    BeastHttpClient client(options);
+    net::BeastHttpClient client(options);
     EXPECT_EQ(post(client, a.url(), false).status, 200);
     EXPECT_EQ(post(client, b.url(), false).status, 200);  // a's idle connection makes room
     EXPECT_EQ(a.connections(), 1);
@@ -77,22 +77,22 @@ TEST(BeastHttpClient, TheTotalConnectionLimitSpansOrigins) {
 }
 
 TEST(BeastHttpClient, MalformedUrlsAreProtocolErrors) {
-    BeastHttpClient client({});
+    net::BeastHttpClient client({});
     for (const char* url : {"not a url", "http://", "mailto:a@b.c", "http://127.0.0.1:99999/"}) {
         const auto r = post(client, url, false);
-        EXPECT_EQ(r.error, HttpError::kProtocol) << url << ": " << r.error_message;
+        EXPECT_EQ(r.error, net::HttpError::kProtocol) << url << ": " << r.error_message;
     }
     EXPECT_EQ(client.in_flight(), 0u);
 }
 
 TEST(BeastHttpClient, PostAfterStopIsCancelledAtOnce) {
-    BeastHttpClient client({});
+    net::BeastHttpClient client({});
     client.stop();
     client.stop();
     const auto r = post(client, "http://127.0.0.1:1/", false);
-    EXPECT_EQ(r.error, HttpError::kCancelled);
+    EXPECT_EQ(r.error, net::HttpError::kCancelled);
     EXPECT_EQ(client.in_flight(), 0u);
 }
 
 }  // namespace
-}  // namespace cg::delivery
+}  // namespace cg::net

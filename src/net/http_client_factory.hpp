@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
-#include "delivery/http_client.hpp"
+#include "net/http_client.hpp"
 
-namespace cg::delivery {
+namespace cg::net {
 
 enum class HttpClientKind { kCurl, kBeast };
 
@@ -20,4 +20,4 @@ struct HttpClientOptions {
 
 std::unique_ptr<HttpClient> make_http_client(const HttpClientOptions& options);
 
-}  // namespace cg::delivery
+}  // namespace cg::net

@@ -1,9 +1,9 @@
-#include "delivery/http_client_factory.hpp"
+#include "net/http_client_factory.hpp"
 
-#include "delivery/beast_http_client.hpp"
-#include "delivery/curl_http_client.hpp"
+#include "net/beast_http_client.hpp"
+#include "net/curl_http_client.hpp"
 
-namespace cg::delivery {
+namespace cg::net {
 
 std::unique_ptr<HttpClient> make_http_client(const HttpClientOptions& options) {
     if (options.kind == HttpClientKind::kBeast) {
@@ -21,4 +21,4 @@ std::unique_ptr<HttpClient> make_http_client(const HttpClientOptions& options) {
     return std::make_unique<CurlHttpClient>(std::move(o));
 }
 
-}  // namespace cg::delivery
+}  // namespace cg::net

@@ -10,7 +10,7 @@
 
 #include <string_view>
 
-namespace cg::delivery {
+namespace cg::net {
 
 // The address a connection is about to be made to. Null or an unknown family → blocked.
 bool is_blocked_address(const sockaddr* addr);
@@ -24,4 +24,4 @@ bool is_blocked_ip_text(std::string_view ip);
 // checked at connect time, against the address they resolve to.
 bool host_is_blocked_literal(std::string_view host);
 
-}  // namespace cg::delivery
+}  // namespace cg::net

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "queue/redis/redis_conn.hpp"
+#include "redis/redis_conn.hpp"
 
-namespace cg::queue::redis {
+namespace cg::redis {
 namespace {
 
 TEST(RedisUrl, PartsAreRead) {
@@ -36,4 +36,4 @@ TEST(RedisConnection, ADeadServerIsAConnectionErrorNotAHang) {
 }
 
 }  // namespace
-}  // namespace cg::queue::redis
+}  // namespace cg::redis
