@@ -27,7 +27,7 @@
 #include <string>
 #include <thread>
 
-#include "delivery/http_client_factory.hpp"
+#include "net/http_client_factory.hpp"
 
 namespace {
 
@@ -145,8 +145,8 @@ ForkedReceiver& receiver(bool tls) {
     return secure;
 }
 
-cg::delivery::HttpRequest callback_request(const std::string& url) {
-    cg::delivery::HttpRequest req;
+cg::net::HttpRequest callback_request(const std::string& url) {
+    cg::net::HttpRequest req;
     req.url = url;
     req.body = R"({"type":"charging.decision","request_id":"01J8ZK3V9Q8X4T2M7N5P6R1S0A",)"
                R"("station_id":"123e4567-e89b-12d3-a456-426614174000",)"
@@ -163,17 +163,17 @@ cg::delivery::HttpRequest callback_request(const std::string& url) {
 }
 
 // Sends `total` requests keeping `concurrency` in flight; returns when all have completed.
-void run_batch(cg::delivery::HttpClient& client, const cg::delivery::HttpRequest& proto, int total,
+void run_batch(cg::net::HttpClient& client, const cg::net::HttpRequest& proto, int total,
                int concurrency, std::atomic<int>& errors) {
     struct Batch {
-        cg::delivery::HttpClient& client;
-        const cg::delivery::HttpRequest& proto;
+        cg::net::HttpClient& client;
+        const cg::net::HttpRequest& proto;
         std::atomic<int>& errors;
         std::atomic<int> to_send;
         std::atomic<int> to_finish;
         std::promise<void> finished;
         void send() {
-            client.post(proto, [this](const cg::delivery::HttpResponse& r) {
+            client.post(proto, [this](const cg::net::HttpResponse& r) {
                 if (r.status != 200) errors.fetch_add(1);
                 if (to_send.fetch_sub(1) > 0) send();
                 if (to_finish.fetch_sub(1) == 1) finished.set_value();
@@ -195,18 +195,18 @@ double cpu_seconds() {
     return tv(u.ru_utime) + tv(u.ru_stime);
 }
 
-template <cg::delivery::HttpClientKind K>
+template <cg::net::HttpClientKind K>
 void BM_HttpClientKeepAlive(benchmark::State& state) {
     constexpr int kBatch = 2000;
     const int concurrency = static_cast<int>(state.range(0));
     const bool tls = state.range(1) != 0;
     std::string url = tls ? "https://127.0.0.1:" : "http://127.0.0.1:";
     url.append(std::to_string(receiver(tls).port())).append("/cb");
-    cg::delivery::HttpClientOptions options;
+    cg::net::HttpClientOptions options;
     options.kind = K;
     if (tls) options.ca_bundle = self_signed().cert;
     options.max_connections_per_host = 32;
-    auto client = cg::delivery::make_http_client(options);
+    auto client = cg::net::make_http_client(options);
     const auto proto = callback_request(url);
     std::atomic<int> errors{0};
     run_batch(*client, proto, 2 * concurrency, concurrency, errors);  // connections opened
@@ -220,17 +220,17 @@ void BM_HttpClientKeepAlive(benchmark::State& state) {
     client->stop();
 }
 
-constexpr auto kCurl = cg::delivery::HttpClientKind::kCurl;
-constexpr auto kBeast = cg::delivery::HttpClientKind::kBeast;
+constexpr auto kCurl = cg::net::HttpClientKind::kCurl;
+constexpr auto kBeast = cg::net::HttpClientKind::kBeast;
 BENCHMARK(BM_HttpClientKeepAlive<kCurl>)
-    ->Name("HttpClient/curl")
+    ->Name("net::HttpClient/curl")
     ->ArgNames({"in_flight", "tls"})
     ->ArgsProduct({{1, 16}, {0, 1}})
     ->UseRealTime()
     ->MeasureProcessCPUTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_HttpClientKeepAlive<kBeast>)
-    ->Name("HttpClient/beast")
+    ->Name("net::HttpClient/beast")
     ->ArgNames({"in_flight", "tls"})
     ->ArgsProduct({{1, 16}, {0, 1}})
     ->UseRealTime()

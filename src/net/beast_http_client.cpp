@@ -650,14 +650,17 @@ struct BeastHttpClient::Impl {
         --total_connections;
     }
 
-    // A connection closed somewhere: origins waiting on max_total_connections may go on.
+    // A connection closed or became idle somewhere: origins waiting on max_total_connections
+    // may go on, on a free place or by closing an idle connection of another origin (pump).
     void pump_starved() {
-        while (!starved.empty() && total_connections < total_limit()) {
+        while (!starved.empty()) {
             Origin* o = starved.front();
             starved.pop_front();
             o->starved = false;
             pump(*o);
+            const bool still_starved = o->starved;
             forget_if_unused(*o);
+            if (still_starved) break;  // nothing free and nothing idle: wait for the next release
         }
     }
 
