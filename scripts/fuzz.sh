@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of tests/fuzz/ (clang, ASan+UBSan) in build-fuzz and runs each
-# for the given number of seconds on a copy of its seed corpus, so the repository's corpus is
-# never changed. Usage: scripts/fuzz.sh [seconds per target, default 60]
+# Builds the libFuzzer targets of tests/fuzz/ (clang, ASan+UBSan) in build-fuzz and runs them
+# side by side, each for the given number of CPU seconds, on a copy of its seed corpus, so the
+# repository's corpus is never changed. Usage: scripts/fuzz.sh [seconds per target, default 60]
 # Prints executions, exec/s, corpus (units/bytes), coverage (edges) and crashes per target.
 # Exits non-zero when a target crashed, leaked, ran out of memory or timed out; the input that
 # did it is kept under build-fuzz/artifacts/<target>/ and its path is printed.
@@ -29,7 +29,9 @@ cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]/%/_fuzz}"
 base="${TMPDIR:-/tmp}"
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then base=/dev/shm; fi
 work="$(mktemp -d "$base/chargegate-fuzz.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
+declare -A pid_of before_of
+# Fuzzers still running (an interrupted run) are stopped by PID before their files go.
+trap 'for p in "${pid_of[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
@@ -37,8 +39,12 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # A value of libFuzzer's -print_final_stats from a log.
 final_stat() { sed -n "s/^stat::$2: *//p" "$1" | tail -1; }
 
-failed=0
-summary=()
+# Every target runs at once; with fewer cores than targets each runs longer, so that each still
+# gets `seconds` of CPU time (3 targets on 2 cores: 90 s of wall time each, 90 s in all instead of
+# 180 s one after another).
+cores="$(nproc)"
+parallel=$(( cores < ${#targets[@]} ? cores : ${#targets[@]} ))
+wall=$(( (seconds * ${#targets[@]} + parallel - 1) / parallel ))
 for t in "${targets[@]}"; do
   corpus="$work/corpus/$t"
   artifacts="build-fuzz/artifacts/$t"
@@ -47,12 +53,22 @@ for t in "${targets[@]}"; do
   cp tests/fuzz/corpus/"$t"/* "$corpus"/
   dict=()
   if [ -f "tests/fuzz/$t.dict" ]; then dict=(-dict="tests/fuzz/$t.dict"); fi
-  before="$(find "$artifacts" -type f | wc -l)"
-  echo "== fuzzing $t for ${seconds}s (log: $log)"
-  rc=0
-  TMPDIR="$work/tmp/$t" "build-fuzz/fuzz/${t}_fuzz" -max_total_time="$seconds" \
+  before_of[$t]="$(find "$artifacts" -type f | wc -l)"
+  echo "== fuzzing $t for ${wall}s of wall time, ${seconds}s of CPU (log: $log)"
+  TMPDIR="$work/tmp/$t" "build-fuzz/fuzz/${t}_fuzz" -max_total_time="$wall" \
     -max_len="${max_len[$t]}" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$artifacts/" "${dict[@]}" "$corpus" >"$log" 2>&1 || rc=$?
+    -artifact_prefix="$artifacts/" "${dict[@]}" "$corpus" >"$log" 2>&1 &
+  pid_of[$t]=$!
+done
+
+failed=0
+summary=()
+for t in "${targets[@]}"; do
+  artifacts="build-fuzz/artifacts/$t"
+  log="build-fuzz/logs/$t.log"
+  rc=0
+  wait "${pid_of[$t]}" || rc=$?
+  before="${before_of[$t]}"
   execs="$(final_stat "$log" number_of_executed_units)"
   rate="$(final_stat "$log" average_exec_per_sec)"
   # Corpus and coverage as libFuzzer last reported them: "corp: <units>/<size> ... cov: <edges>".
@@ -72,7 +88,7 @@ for t in "${targets[@]}"; do
   fi
 done
 
-echo "== fuzz summary (${seconds}s per target)"
+echo "== fuzz summary (${seconds}s of CPU per target: ${#targets[@]} side by side on ${cores} cores, ${wall}s of wall time)"
 printf '%-20s %12s %8s %16s %6s  %s\n' target executions exec/s corpus coverage crashes
 printf '%s\n' "${summary[@]}"
 exit "$failed"

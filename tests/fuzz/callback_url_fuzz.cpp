@@ -39,14 +39,14 @@ bool blocked_v4(uint32_t host_order) {
     sockaddr_in s{};
     s.sin_family = AF_INET;
     s.sin_addr.s_addr = htonl(host_order);
-    return net::is_blocked_address(reinterpret_cast<const sockaddr*>(&s));
+    return is_blocked_address(reinterpret_cast<const sockaddr*>(&s));
 }
 
 bool blocked_v6(const std::array<uint8_t, 16>& bytes) {
     sockaddr_in6 s{};
     s.sin6_family = AF_INET6;
     std::memcpy(&s.sin6_addr, bytes.data(), bytes.size());
-    return net::is_blocked_address(reinterpret_cast<const sockaddr*>(&s));
+    return is_blocked_address(reinterpret_cast<const sockaddr*>(&s));
 }
 
 std::array<uint8_t, 16> embed(std::array<uint8_t, 12> prefix, uint32_t v4) {
@@ -92,8 +92,8 @@ void check_addresses(const uint8_t* data, size_t size) {
     const bool b6 = blocked_v6(raw);
     std::array<char, INET6_ADDRSTRLEN> text{};
     inet_ntop(AF_INET6, raw.data(), text.data(), text.size());
-    CG_FUZZ_CHECK(net::is_blocked_ip_text(text.data()) == b6);
-    CG_FUZZ_CHECK(net::host_is_blocked_literal("[" + std::string(text.data()) + "]") == b6);
+    CG_FUZZ_CHECK(is_blocked_ip_text(text.data()) == b6);
+    CG_FUZZ_CHECK(host_is_blocked_literal("[" + std::string(text.data()) + "]") == b6);
 
     const uint32_t v4 =
         (uint32_t{raw[12]} << 24) | (uint32_t{raw[13]} << 16) | (uint32_t{raw[14]} << 8) | raw[15];
@@ -104,11 +104,11 @@ void check_addresses(const uint8_t* data, size_t size) {
     CG_FUZZ_CHECK(blocked_v6(six_to_four) == b4);
     if (b4) CG_FUZZ_CHECK(blocked_v6(embed({}, v4)));  // ::a.b.c.d (always blocked)
 
-    CG_FUZZ_CHECK(net::is_blocked_ip_text(v4_text(v4)) == b4);
+    CG_FUZZ_CHECK(is_blocked_ip_text(v4_text(v4)) == b4);
     for (const auto& spelling : spellings_of(v4)) {
         in_addr a{};
         CG_FUZZ_CHECK(inet_aton(spelling.c_str(), &a) == 1 && ntohl(a.s_addr) == v4);
-        CG_FUZZ_CHECK(net::host_is_blocked_literal(spelling) == b4);
+        CG_FUZZ_CHECK(host_is_blocked_literal(spelling) == b4);
     }
 }
 
@@ -140,7 +140,7 @@ void check_against_curl(const std::string& url, const boost::urls::url_view& par
     CG_FUZZ_CHECK(curl_part(u.get(), CURLUPART_USER).empty());
     const std::string curl_host = cg::to_lower_ascii(curl_part(u.get(), CURLUPART_HOST));
     CG_FUZZ_CHECK(!curl_host.empty());
-    const bool accepted_blocked = net::host_is_blocked_literal(host);
+    const bool accepted_blocked = host_is_blocked_literal(host);
 
     switch (parsed.host_type()) {
         case boost::urls::host_type::ipv4:
@@ -190,8 +190,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check_addresses(data, size);
 
     const std::string url(reinterpret_cast<const char*>(data), size);
-    (void)net::host_is_blocked_literal(url);
-    (void)net::is_blocked_ip_text(url);
+    (void)host_is_blocked_literal(url);
+    (void)is_blocked_ip_text(url);
 
     std::string why;
     std::string host;
