@@ -60,14 +60,16 @@ std::string PgTestServer::clean_database() {
     postgres::PgConnection c(url);
     // Every table the migrations made except their own bookkeeping and the seeded
     // authorization generation, so a table added by a later migration is emptied too.
+    // DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE's new files cost more.
     c.exec_script(
         "SET lock_timeout = '5s';"
+        "SET session_replication_role = replica;"  // no foreign-key order to follow
         "DO $$ DECLARE t text; BEGIN"
-        " SELECT string_agg(format('%I', tablename), ', ') INTO t FROM pg_tables"
-        " WHERE schemaname = 'public' AND tablename NOT IN ('schema_migrations', 'authz_state');"
-        " EXECUTE 'TRUNCATE ' || t || ' CASCADE';"
-        " END $$;"
-        "UPDATE authz_state SET generation = 0;");
+        " FOR t IN SELECT format('%I', tablename) FROM pg_tables WHERE schemaname = 'public'"
+        " AND tablename NOT IN ('schema_migrations', 'authz_state') LOOP"
+        " EXECUTE 'DELETE FROM ' || t; END LOOP;"
+        " UPDATE authz_state SET generation = 0;"
+        " END $$;");
     return url;
 }
 
