@@ -11,7 +11,7 @@ namespace {
 
 template <typename S>
 class AcceptContract : public StoreContract<S> {};
-TYPED_TEST_SUITE(AcceptContract, Backends, BackendNames);
+TYPED_TEST_SUITE(AcceptContract, Backends);
 
 TYPED_TEST(AcceptContract, AcceptedRequestIsReadableOnceDoneRan) {
     auto s = this->open();

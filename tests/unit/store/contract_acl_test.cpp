@@ -9,7 +9,7 @@ namespace {
 
 template <typename S>
 class AclContract : public StoreContract<S> {};
-TYPED_TEST_SUITE(AclContract, Backends, BackendNames);
+TYPED_TEST_SUITE(AclContract, Backends);
 
 constexpr const char* kOtherStation = "00000000-0000-4000-8000-000000000001";
 

@@ -10,7 +10,7 @@ namespace {
 
 template <typename S>
 class DeliveryContract : public StoreContract<S> {};
-TYPED_TEST_SUITE(DeliveryContract, Backends, BackendNames);
+TYPED_TEST_SUITE(DeliveryContract, Backends);
 
 TYPED_TEST(DeliveryContract, DecisionMovesTheRequestToDelivering) {
     auto s = this->open();

@@ -311,7 +311,7 @@ struct Backend;
 template <>
 struct Backend<sqlite::SqliteStore> {
     static constexpr bool kShared = false;
-    static constexpr const char* kName = "Sqlite";
+    static constexpr const char* kName = "SQLite";
 
     void set_up() {}
     std::unique_ptr<sqlite::SqliteStore> open(const OpenOptions& /*options*/,
@@ -333,7 +333,7 @@ struct Backend<sqlite::SqliteStore> {
 template <>
 struct Backend<postgres::PgStore> {
     static constexpr bool kShared = true;
-    static constexpr const char* kName = "Postgres";
+    static constexpr const char* kName = "PostgreSQL";
 
     // An empty database at the latest schema; throws with a clear message when PostgreSQL
     // cannot run here.
@@ -353,19 +353,13 @@ struct Backend<postgres::PgStore> {
 
     std::string url_;
 };
+// Order matters: CMakeLists.txt runs the typed suites' instances /1 (PgStore) together, as one
+// ctest test with one server, instead of one PostgreSQL per test process.
 using Backends = ::testing::Types<sqlite::SqliteStore, postgres::PgStore>;
 #else
 // Built with CG_CLUSTER_TESTS=OFF: no PostgreSQL, the embedded store only.
 using Backends = ::testing::Types<sqlite::SqliteStore>;
 #endif
-
-// Test names: Suite/Sqlite.Test, Suite/Postgres.Test.
-struct BackendNames {
-    template <typename S>
-    static std::string GetName(int /*index*/) {
-        return Backend<S>::kName;
-    }
-};
 
 template <typename S>
 class StoreContract : public ::testing::Test {
