@@ -110,6 +110,28 @@ TYPED_TEST(AclContract, AclBulkPutOfHundredThousandEntries) {
     EXPECT_FALSE(reader->find_acl("BULK-token-1000100000"));
 }
 
+// A token repeated within one bulk write: the last entry wins (an import file's later row).
+TYPED_TEST(AclContract, AclBulkPutOfARepeatedTokenKeepsTheLastEntry) {
+    if constexpr (TestFixture::kShared) {
+        // PgStore writes the batch with one INSERT ... ON CONFLICT DO UPDATE, which PostgreSQL
+        // refuses when it touches a row twice: the whole write is kUnavailable. `chargegate acl
+        // import` drops repeated tokens before writing; other callers are not protected.
+        GTEST_SKIP() << "known PgStore bug: put_acl_bulk with a repeated token fails whole";
+    }
+    auto s = this->open();
+    auto first = entry(kToken);
+    auto last = entry(kToken);
+    last.status = AclStatus::kBlocked;
+    last.updated_at_ms = 9;
+    ASSERT_EQ(put_acl_bulk(*s, {first, entry("TOKEN-other-0000000000000"), last}),
+              WriteStatus::kOk);
+    const auto got = s->open_reader()->find_acl(kToken);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->status, AclStatus::kBlocked);
+    EXPECT_EQ(got->updated_at_ms, 9);
+    EXPECT_TRUE(s->open_reader()->find_acl("TOKEN-other-0000000000000"));
+}
+
 TYPED_TEST(AclContract, AclAndStationsSurviveReopen) {
     {
         auto s = this->open();
