@@ -94,15 +94,6 @@ TEST_F(StoreTest, MigrateCreatesAUsableStore) {
     EXPECT_TRUE(s->open_reader()->find_request("id-1"));
 }
 
-TEST_F(StoreTest, CloseIsIdempotentAndLaterWritesReportUnavailable) {
-    auto s = open();
-    stored(*s, "id-1");
-    s->close();
-    s->close();
-    EXPECT_EQ(accept(*s, make_request("id-2")).status, AcceptStatus::kUnavailable);
-    EXPECT_EQ(put_station(*s, {kStation, true, 1}), WriteStatus::kUnavailable);
-}
-
 TEST_F(StoreTest, GarbageFileIsAClearError) {
     fs::create_directories(data_dir());
     std::ofstream(db_path(), std::ios::binary) << std::string(8192, 'g');

@@ -31,7 +31,7 @@ std::string failing_disk_scenario(const std::string& data_dir) {
     o.data_dir = data_dir;
     auto s = open_sqlite_store(o, &metrics);
     Waiter<AcceptResult> first;
-    s->accept(make_request("id-1"), first.cb());
+    submit_accept(*s, make_request("id-1"), first.cb());
     const auto r1 = first.get();
     if (r1.status != AcceptStatus::kStored) return "the first accept was not stored";
 
@@ -46,12 +46,11 @@ std::string failing_disk_scenario(const std::string& data_dir) {
     Waiter<AcceptResult> accept_w;
     Waiter<bool> decide_w;
     Waiter<WriteStatus> acl_w;
-    s->accept(make_request("id-2"), accept_w.cb());
-    s->record_decisions({{r1.seq, Decision{DecisionStatus::kAllowed, "acl_allowed", 1}}},
-                        decide_w.cb());
+    submit_accept(*s, make_request("id-2"), accept_w.cb());
+    submit_decision(*s, r1.seq, decide_w.cb());
     AclEntry e;
     e.driver_token = kToken;
-    s->put_acl(e, acl_w.cb());
+    submit_put_acl(*s, e, acl_w.cb());
     const auto r2 = accept_w.get();
     const bool decided = decide_w.get();
     const auto acl = acl_w.get();
@@ -73,7 +72,7 @@ std::string failing_disk_scenario(const std::string& data_dir) {
 
     // Writes work again: the next commit succeeds and clears the failure.
     Waiter<AcceptResult> again;
-    s->accept(make_request("id-3"), again.cb());
+    submit_accept(*s, make_request("id-3"), again.cb());
     if (again.get().status != AcceptStatus::kStored) err << "accept after recovery failed; ";
     const auto after = s->counters();
     if (!after.writable) err << "counters().writable not true after recovery; ";
@@ -109,13 +108,12 @@ std::string refused_recovery_scenario(const std::string& data_dir) {
         auto s = open_sqlite_store(o, nullptr);
         Waiter<AcceptResult> a1;
         Waiter<AcceptResult> a2;
-        s->accept(make_request("id-resident"), a1.cb());
-        s->accept(make_request("id-later"), a2.cb());
+        submit_accept(*s, make_request("id-resident"), a1.cb());
+        submit_accept(*s, make_request("id-later"), a2.cb());
         resident = a1.get().seq;
         later = a2.get().seq;
         Waiter<bool> d;
-        s->record_decisions({{resident, Decision{DecisionStatus::kAllowed, "acl_allowed", 2000}}},
-                            d.cb());
+        submit_decision(*s, resident, d.cb());
         if (resident == 0 || later == 0 || !d.get()) return "setting up failed";
         s->close();  // the process "dies" with id-resident in flight
     }
@@ -126,7 +124,7 @@ std::string refused_recovery_scenario(const std::string& data_dir) {
     tiny.rlim_cur = 4096;
     if (::setrlimit(RLIMIT_FSIZE, &tiny) != 0) return "SKIP: cannot lower RLIMIT_FSIZE";
     try {
-        s->recover_in_flight(7000);
+        recover(*s, 7000);
     } catch (const std::exception& e) {
         ::setrlimit(RLIMIT_FSIZE, &saved);
         return std::string("recover_in_flight threw: ") + e.what();
@@ -138,19 +136,19 @@ std::string refused_recovery_scenario(const std::string& data_dir) {
     }
     std::ostringstream err;
     auto reader = s->open_reader();
-    if (!reader->load_due(1'000'000, 10).empty()) err << "a refused recovery was applied; ";
+    if (!take_due_at(*reader, 1'000'000, 10).empty()) err << "a refused recovery was applied; ";
     if (::setrlimit(RLIMIT_FSIZE, &saved) != 0) return "cannot restore RLIMIT_FSIZE";
 
     // Writes work again. A delivery that becomes resident now must not be touched by the
     // recovery, whichever commit carries it.
     Waiter<bool> d;
-    s->record_decisions({{later, Decision{DecisionStatus::kAllowed, "acl_allowed", 2000}}}, d.cb());
+    submit_decision(*s, later, d.cb());
     if (!d.get()) err << "the first write after the disk came back failed; ";
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (reader->load_due(1'000'000, 10).empty() && std::chrono::steady_clock::now() < end) {
+    while (take_due_at(*reader, 1'000'000, 10).empty() && std::chrono::steady_clock::now() < end) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    const auto due = reader->load_due(1'000'000, 10);
+    const auto due = take_due_at(*reader, 1'000'000, 10);
     if (due.size() != 1 || due[0].seq != resident) {
         err << due.size() << " deliveries due after recovery, want id-resident alone; ";
     }
