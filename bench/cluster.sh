@@ -271,6 +271,14 @@ run_scenario() {  # $1 API processes, $2 worker processes
       >"$WORK/results/$name-pg-wal.txt"
     psql_db "$db" -tA -F$'\t' -c "SELECT xact_commit, xact_rollback FROM pg_stat_database
         WHERE datname = current_database()" >"$WORK/results/$name-pg-xacts.txt"
+    # CPU of each of the scenario's backends since it connected, with the last statement it ran
+    # (which tells a connection's role: writer, ledger, reader, monitor).
+    psql_db "$db" -tA -F$'\t' -c "SELECT pid, regexp_replace(left(query, 90), '\s+', ' ', 'g')
+        FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()" |
+      while IFS=$'\t' read -r bpid bquery; do
+        bcpu=$(awk '{print $14 + $15}' "/proc/$bpid/stat" 2>/dev/null || echo 0)
+        printf '%s\t%s\t%s\n' "$bpid" "$bcpu" "$bquery"
+      done >"$WORK/results/$name-pg-backends.txt"
   fi
   stop_scenario
   # Warnings and errors the processes logged (LOG_LEVEL=WARN), minus the two start-up notices.
@@ -357,6 +365,15 @@ if "pg_statements" in s:
         print("   table " + " ".join(f"{k}={v}" for k, v in t.items()), file=sys.stderr)
     for i in s["pg_indexes"]:
         print("   index " + " ".join(f"{k}={v}" for k, v in i.items()), file=sys.stderr)
+    tck = os.sysconf("SC_CLK_TCK")
+    s["pg_backends"] = sorted(
+        ({"pid": int(p), "cpu_us_per_session": per(int(c) * 1e6 / tck), "last_query": q}
+         for p, c, q in (l.rstrip("\n").split("\t", 2) for l in open(f"{d}/{name}-pg-backends.txt")
+                         if l.strip())), key=lambda b: -(b["cpu_us_per_session"] or 0))
+    for b in s["pg_backends"]:
+        print(f"   backend {b['pid']}: {b['cpu_us_per_session']} us/session, last: "
+              f"{b['last_query'][:90]}", file=sys.stderr)
+    json.dump(s, open(f"{d}/{name}.json", "w"), indent=2)
 PY
 }
 
