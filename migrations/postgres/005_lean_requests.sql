@@ -12,3 +12,11 @@ ALTER TABLE requests SET (fillfactor = 80);
 -- the outbox relay used it (every few seconds); the relay now walks requests_queued_seq, which
 -- holds the same rows.
 DROP INDEX requests_queued;
+
+-- Request ids (UUID text) compared bytewise: the unique index on id takes an entry on every
+-- insert and every non-HOT update (three or four per request), each a search with string
+-- comparisons, which under the database's default collation (e.g. en_US.UTF-8 or C.UTF-8) go
+-- through strcoll. Equality, and so uniqueness, is the same under "C" for these ids. Rows
+-- with a unique text index inserted and updated 10-30 % faster with "C" on the benchmark
+-- machine. Rebuilds requests_id_key; the table itself is not rewritten.
+ALTER TABLE requests ALTER COLUMN id TYPE text COLLATE "C";
