@@ -13,7 +13,11 @@
 # Usage: bench/cluster.sh [seconds per scenario, default 10]
 # Environment: SCENARIOS="1x1 2x4" (API x workers; default all six), DRAIN (seconds to wait for
 #   the last callbacks, default 60), CONNECTIONS (total, default 32), LOADTEST_ARGS (more
-#   `chargegate loadtest` options, e.g. "--receiver-delay-ms 10" for a receiver that takes 10 ms).
+#   `chargegate loadtest` options, e.g. "--receiver-delay-ms 10" for a receiver that takes 10 ms),
+#   PG_STATEMENTS=1 (loads pg_stat_statements and writes, per scenario, PostgreSQL's statements
+#   with calls and time per session, per-table tuple and HOT counts, and WAL bytes per session
+#   to the JSON and stderr; the extension itself costs some CPU, so figures taken with it are
+#   for finding where the time goes, not for the table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-10}"
@@ -21,6 +25,7 @@ SCENARIOS="${SCENARIOS:-1x1 1x2 1x4 2x1 2x2 2x4}"
 DRAIN="${DRAIN:-60}"
 CONNECTIONS="${CONNECTIONS:-32}"
 LOADTEST_ARGS="${LOADTEST_ARGS:-}"
+PG_STATEMENTS="${PG_STATEMENTS:-}"
 PG_BIN=/usr/lib/postgresql/15/bin
 READY_TIMEOUT_S=30
 
@@ -109,9 +114,12 @@ echo "== PostgreSQL 15 on 127.0.0.1:$PG_PORT (fsync on, synchronous_commit on)" 
 runuser -u postgres -- "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres -A trust -E UTF8 \
   >"$WORK/pg/initdb.log" 2>&1 || { cat "$WORK/pg/initdb.log" >&2; exit 1; }
 PG_STARTED=1
+PG_EXTRA=""
+[ -n "$PG_STATEMENTS" ] && PG_EXTRA="-c shared_preload_libraries=pg_stat_statements \
+  -c pg_stat_statements.track_planning=on -c track_io_timing=on"
 runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/postgres.log" -w \
   -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$WORK/pg \
-      -c fsync=on -c synchronous_commit=on -c max_connections=200" start >/dev/null
+      -c fsync=on -c synchronous_commit=on -c max_connections=200 $PG_EXTRA" start >/dev/null
 psql_db() {  # $1 database, rest: psql arguments
   local db=$1; shift
   runuser -u postgres -- psql -X -q -h "$WORK/pg" -p "$PG_PORT" -U postgres -d "$db" \
@@ -199,6 +207,10 @@ run_scenario() {  # $1 API processes, $2 worker processes
              CALLBACK_ALLOW_PRIVATE_NETWORKS=true)
   env "${env[@]}" "$BIN" migrate >>"$WORK/logs/$name-migrate.log" 2>&1
   env "${env[@]}" "$BIN" acl import "$WORK/acl.csv" >/dev/null
+  if [ -n "$PG_STATEMENTS" ]; then
+    psql_db "$db" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+      -c "SELECT pg_stat_statements_reset(), pg_stat_reset(), pg_stat_reset_shared('wal')" >/dev/null
+  fi
 
   local ports
   read -r -a ports <<<"$(free_ports $((apis + workers)))"
@@ -244,6 +256,30 @@ run_scenario() {  # $1 API processes, $2 worker processes
     echo
   done >"$WORK/results/$name-health.txt"
   redis-cli -h 127.0.0.1 -p "$REDIS_PORT" xlen "bench-s$N:dead" >"$WORK/results/$name-dead.txt"
+  if [ -n "$PG_STATEMENTS" ]; then
+    psql_db "$db" -tA -F$'\t' -c "SELECT calls, round(total_exec_time::numeric, 1),
+        round(total_plan_time::numeric, 1), rows, regexp_replace(query, '\s+', ' ', 'g')
+        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database
+        WHERE datname = current_database()) ORDER BY total_exec_time + total_plan_time DESC" \
+      >"$WORK/results/$name-pg-statements.txt"
+    psql_db "$db" -tA -F$'\t' -c "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del,
+        seq_scan, idx_scan FROM pg_stat_user_tables ORDER BY relname" \
+      >"$WORK/results/$name-pg-tables.txt"
+    psql_db "$db" -tA -F$'\t' -c "SELECT indexrelname, idx_scan, idx_tup_read
+        FROM pg_stat_user_indexes ORDER BY indexrelname" >"$WORK/results/$name-pg-indexes.txt"
+    psql_db "$db" -tA -F$'\t' -c "SELECT wal_records, wal_bytes, wal_sync FROM pg_stat_wal" \
+      >"$WORK/results/$name-pg-wal.txt"
+    psql_db "$db" -tA -F$'\t' -c "SELECT xact_commit, xact_rollback FROM pg_stat_database
+        WHERE datname = current_database()" >"$WORK/results/$name-pg-xacts.txt"
+    # CPU of each of the scenario's backends since it connected, with the last statement it ran
+    # (which tells a connection's role: writer, ledger, reader, monitor).
+    psql_db "$db" -tA -F$'\t' -c "SELECT pid, regexp_replace(left(query, 90), '\s+', ' ', 'g')
+        FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()" |
+      while IFS=$'\t' read -r bpid bquery; do
+        bcpu=$(awk '{print $14 + $15}' "/proc/$bpid/stat" 2>/dev/null || echo 0)
+        printf '%s\t%s\t%s\n' "$bpid" "$bcpu" "$bquery"
+      done >"$WORK/results/$name-pg-backends.txt"
+  fi
   stop_scenario
   # Warnings and errors the processes logged (LOG_LEVEL=WARN), minus the two start-up notices.
   cat "$WORK"/logs/"$name"-{api,worker}-*.log |
@@ -252,7 +288,7 @@ run_scenario() {  # $1 API processes, $2 worker processes
 
   echo "$name" >>"$WORK/results/scenarios.txt"
   python3 - "$WORK/results" "$name" "$apis" "$workers" <<'PY'
-import glob, json, sys
+import glob, json, os, sys
 d, name, apis, workers = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 loads = [json.load(open(f)) for f in sorted(glob.glob(f"{d}/{name}-load*.json"))]
 states = {}
@@ -293,6 +329,22 @@ s = {
     "pg_sessions_busy_after_load": [l.rstrip("\n") for l in open(f"{d}/{name}-pg-activity.txt")],
     "loadtests": loads,
 }
+pg_files = {k: f"{d}/{name}-pg-{k}.txt" for k in ("statements", "tables", "indexes", "wal", "xacts")}
+if os.path.exists(pg_files["statements"]):
+    per = lambda v: round(float(v) / sessions, 4) if sessions else None
+    rows = lambda k: [l.rstrip("\n").split("\t") for l in open(pg_files[k]) if l.strip()]
+    s["pg_statements"] = [
+        {"calls": int(c), "calls_per_session": per(c), "exec_ms": float(e), "plan_ms": float(p),
+         "exec_us_per_session": per(float(e) * 1000), "rows": int(r), "query": q}
+        for c, e, p, r, q in rows("statements")]
+    s["pg_tables"] = [dict(zip(("table", "ins", "upd", "hot_upd", "del", "seq_scan", "idx_scan"),
+                               r)) for r in rows("tables")]
+    s["pg_indexes"] = [dict(zip(("index", "idx_scan", "idx_tup_read"), r)) for r in rows("indexes")]
+    wal = rows("wal")[0]
+    xacts = rows("xacts")[0]
+    s["pg_per_session"] = {"wal_records": per(wal[0]), "wal_bytes": per(wal[1]),
+                           "wal_syncs": per(wal[2]), "commits": per(xacts[0]),
+                           "rollbacks": per(xacts[1])}
 json.dump(s, open(f"{d}/{name}.json", "w"), indent=2)
 print(f"   accepted {s['accepted_per_s']:.0f}/s, e2e {s['e2e_sessions_per_s']:.0f}/s, "
       f"errors {s['errors']}, duplicates {s['duplicates']}, missing {s['missing']}, "
@@ -302,6 +354,26 @@ print("   CPU ms per session: " + ", ".join(f"{k} {v:g}" for k, v in s["cpu_ms_p
                                             if v is not None), file=sys.stderr)
 for w in warnings[:10]:
     print("   log: " + w[:300], file=sys.stderr)
+if "pg_statements" in s:
+    print("   PostgreSQL per session: " + ", ".join(f"{k} {v:g}" for k, v in
+                                                    s["pg_per_session"].items()), file=sys.stderr)
+    print("   calls/session  exec us/session  plan ms  rows  statement", file=sys.stderr)
+    for st in s["pg_statements"][:25]:
+        print(f"   {st['calls_per_session']:>13} {st['exec_us_per_session']:>16} "
+              f"{st['plan_ms']:>8} {st['rows']:>6}  {st['query'][:150]}", file=sys.stderr)
+    for t in s["pg_tables"]:
+        print("   table " + " ".join(f"{k}={v}" for k, v in t.items()), file=sys.stderr)
+    for i in s["pg_indexes"]:
+        print("   index " + " ".join(f"{k}={v}" for k, v in i.items()), file=sys.stderr)
+    tck = os.sysconf("SC_CLK_TCK")
+    s["pg_backends"] = sorted(
+        ({"pid": int(p), "cpu_us_per_session": per(int(c) * 1e6 / tck), "last_query": q}
+         for p, c, q in (l.rstrip("\n").split("\t", 2) for l in open(f"{d}/{name}-pg-backends.txt")
+                         if l.strip())), key=lambda b: -(b["cpu_us_per_session"] or 0))
+    for b in s["pg_backends"]:
+        print(f"   backend {b['pid']}: {b['cpu_us_per_session']} us/session, last: "
+              f"{b['last_query'][:90]}", file=sys.stderr)
+    json.dump(s, open(f"{d}/{name}.json", "w"), indent=2)
 PY
 }
 

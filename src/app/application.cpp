@@ -140,10 +140,15 @@ int serve(const config::Config& cfg) {
     std::unique_ptr<authz::Authorizer> remote_authorizer;
     std::unique_ptr<authz::BreakerAuthorizer> breaker_authorizer;
     std::unique_ptr<authz::CachingAuthorizer> caching_authorizer;
-    std::unique_ptr<authz::Authorizer> acl_authorizer;
+    std::unique_ptr<authz::AclAuthorizer> acl_authorizer;
     authz::Authorizer* authorizer = nullptr;  // the one the workers use
     if (cfg.authorizer_url.empty()) {
-        acl_authorizer = std::make_unique<authz::AclAuthorizer>(*store, clock);
+        // Cluster mode caches ACL lookups between authorization-generation changes (a database
+        // round trip per session saved; see acl_authorizer.hpp). In embedded mode the lookup
+        // is an in-process SQLite read: nothing to save.
+        acl_authorizer = std::make_unique<authz::AclAuthorizer>(
+            *store, clock,
+            cfg.cluster() ? static_cast<size_t>(cfg.authorizer_cache_max_entries) : 0);
         authorizer = acl_authorizer.get();
     } else {
         net::CurlOptions o;
@@ -217,19 +222,24 @@ int serve(const config::Config& cfg) {
     if (!cfg.authorizer_url.empty()) {
         pool_options.max_in_flight = static_cast<size_t>(cfg.authorizer_max_concurrency);
     }
-    if (cfg.cluster() && caching_authorizer) {
+    if (cfg.cluster() && (caching_authorizer || acl_authorizer)) {
         // Another instance's ACL or station change bumps the store's generation: the cached
-        // remote decisions of this process are dropped before its next batch is decided.
-        pool_options.before_batch = [&store, &decision_cache,
+        // remote decisions or ACL lookups of this process are dropped before its next batch is
+        // decided.
+        auto invalidate = [&decision_cache, acl = acl_authorizer.get()] {
+            decision_cache.invalidate_all();
+            if (acl) acl->invalidate_cache();
+        };
+        pool_options.before_batch = [&store, invalidate,
                                      seen = std::make_shared<std::atomic<int64_t>>(-1)] {
             thread_local std::unique_ptr<store::StoreReader> reader;
             try {
                 if (!reader) reader = store->open_reader();
                 const int64_t now = reader->authorization_generation();
-                if (seen->exchange(now) != now) decision_cache.invalidate_all();
+                if (seen->exchange(now) != now) invalidate();
             } catch (const std::exception& e) {
                 reader.reset();
-                decision_cache.invalidate_all();  // cannot tell: assume it changed
+                invalidate();  // cannot tell: assume it changed
                 obs::log_warn("reading the authorization generation failed").kv("error", e.what());
             }
         };
@@ -265,7 +275,10 @@ int serve(const config::Config& cfg) {
         queue,
         metrics,
         [&delivery] { delivery.wake(); },
-        [&decision_cache] { decision_cache.invalidate_all(); },
+        [&decision_cache, acl = acl_authorizer.get()] {
+            decision_cache.invalidate_all();
+            if (acl) acl->invalidate_cache();
+        },
         [&]() {
             std::vector<api::HealthComponent> out;
             const auto c = store->counters();

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace cg::store::postgres {
@@ -59,6 +60,11 @@ class PgConnection {
     PgConnection& operator=(const PgConnection&) = delete;
 
     // Runs one statement; reconnects first if the connection was lost. Throws PgError.
+    // Each distinct statement text is prepared on this connection the first time it runs
+    // (PQprepare) and executed by name from then on: the server parses and plans it once per
+    // connection instead of once per call. In the cluster benchmark planning was ~0.12 of the
+    // 0.5 ms of PostgreSQL CPU per session (pg_stat_statements, track_planning), the ACL lookup
+    // alone spending 42 µs planning for 9 µs executing. Callers pass constant SQL text.
     PgResult exec(std::string_view sql, const std::vector<Param>& params = {});
     // Runs a script of several statements without parameters (migrations). Throws PgError.
     void exec_script(std::string_view sql);
@@ -72,6 +78,8 @@ class PgConnection {
     std::string conninfo_;
     bool durable_commits_;
     std::unique_ptr<PGconn, void (*)(PGconn*)> conn_;
+    // Statement text → name of its prepared statement on conn_ (emptied on every (re)connect).
+    std::unordered_map<std::string, std::string> prepared_;
 };
 
 // PostgreSQL array literal of text elements ('{"a","b",NULL}'), each element quoted and escaped,

@@ -102,9 +102,13 @@ std::vector<DeliveryJob> PgReader::load_due(int64_t, size_t limit) {
     if (limit == 0) return out;
     // Due by the database's clock; leased to this process for the attempt (next_attempt_at
     // moves to the lease's end, so a worker that dies mid-attempt hands it on).
+    // `(SELECT cg_now_ms())` is evaluated once, so it bounds the scan of requests_due; the bare
+    // (volatile) cg_now_ms() was a filter evaluated on every entry of the index, leases of
+    // deliveries in flight included: 5.7k entries read per call in the cluster benchmark.
     const auto r = conn().exec(
         "UPDATE requests r SET next_attempt_at = cg_now_ms() + $1, lease_owner = $2"
-        " FROM (SELECT seq FROM requests WHERE state = 2 AND next_attempt_at <= cg_now_ms()"
+        " FROM (SELECT seq FROM requests WHERE state = 2"
+        " AND next_attempt_at <= (SELECT cg_now_ms())"
         " ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) d WHERE r.seq = d.seq"
         " RETURNING r.seq, r.id, r.station_id, r.driver_token, r.callback_url, r.traceparent,"
         " r.decision_status, r.decision_reason, r.decided_at, r.attempts, r.round_attempts,"
