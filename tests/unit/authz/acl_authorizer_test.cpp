@@ -11,8 +11,10 @@
 namespace cg::authz {
 namespace {
 
-using store::sqlite::test::kStation;
-using store::sqlite::test::kToken;
+using store::test::kStation;
+using store::test::kToken;
+using store::test::put_acl;
+using store::test::put_station;
 
 class AclAuthorizerTest : public store::sqlite::test::StoreTest {
   protected:
