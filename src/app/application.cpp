@@ -112,10 +112,11 @@ int serve(const config::Config& cfg) {
     const AuthorizerComponent& authorizer_ref = *authorizer;
     const HttpServerComponent& http_ref = *http;
 
-    // THE list. Drain on SIGTERM runs it backwards: stop accepting HTTP and answer the requests
-    // in progress → the workers record the decisions being made → the delivery engine lets the
-    // attempts in flight finish → the rate limiter answers its waiting calls; then the HTTP event
-    // loops, the callback client, the authorizer's client, the queue and, last, the store close.
+    // The list, in start order. Drain on SIGTERM runs it backwards: stop accepting HTTP and answer
+    // the requests in progress → the workers record the decisions being made → the delivery engine
+    // lets the attempts in flight finish → the rate limiter answers its waiting calls; then the
+    // HTTP event loops, the callback client, the authorizer's client, the queue and, last, the
+    // store close.
     service.set_components(std::move(store), std::move(credentials), std::move(queue),
                            std::move(authorizer), std::move(callbacks), std::move(rate_limiter),
                            std::move(delivery), std::move(workers), std::move(http));

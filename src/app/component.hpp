@@ -40,8 +40,9 @@ class Component {
     // For logs ("starting", "drained"); not shown on /health.
     [[nodiscard]] virtual std::string_view name() const = 0;
 
-    // Starts its threads. Throws std::runtime_error (one line) when it cannot; the components
-    // started before it are then stopped.
+    // Starts its threads. Throws std::runtime_error (one line) when it cannot; serve() then
+    // fails with that message and the components are destroyed in reverse list order (their
+    // destructors stop what they started), as before the list existed.
     virtual void start() {}
     // Housekeeping on the main thread, called about once a second until the stop signal.
     virtual void tick() {}
