@@ -7,16 +7,16 @@
 namespace cg::api {
 
 namespace {
-bool all_up(const std::vector<HealthComponent>& components) {
+bool all_up(const std::vector<obs::HealthReport>& components) {
     for (const auto& c : components) {
-        if (!c.up) return false;
+        if (!c.up()) return false;
     }
     return true;
 }
 
-bool ready_components_up(const std::vector<HealthComponent>& components) {
+bool ready_components_up(const std::vector<obs::HealthReport>& components) {
     for (const auto& c : components) {
-        if (c.gates_readiness && !c.up) return false;
+        if (c.fails_readiness()) return false;
     }
     return true;
 }
@@ -27,7 +27,7 @@ void health(HandlerContext& ctx, Reply reply) {
     boost::json::object comps;
     for (const auto& c : components) {
         boost::json::object o;
-        o["status"] = c.up ? "UP" : "DOWN";
+        o["status"] = c.up() ? "UP" : "DOWN";
         for (const auto& [k, v] : c.details) o[k] = v;
         comps[c.name] = std::move(o);
     }

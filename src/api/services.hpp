@@ -1,6 +1,5 @@
 #pragma once
 // What the HTTP API needs from the rest of the service, wired explicitly in app/.
-#include <boost/json/object.hpp>
 #include <functional>
 #include <string>
 #include <vector>
@@ -9,21 +8,13 @@
 #include "common/clock.hpp"
 #include "config/config.hpp"
 #include "delivery/receiver_health.hpp"
+#include "obs/health.hpp"
 #include "obs/metrics.hpp"
 #include "queue/work_queue.hpp"
 #include "ratelimit/rate_limiter.hpp"
 #include "store/store.hpp"
 
 namespace cg::api {
-
-struct HealthComponent {
-    std::string name;  // "queue", "store", "authorizer", "delivery"
-    bool up = true;
-    boost::json::object details;  // e.g. {"depth": 0}
-    // Whether DOWN makes /health/ready fail. The authorizer does not: accepting stays safe while
-    // it is down (decisions are `unknown`), so taking instances out of rotation would not help.
-    bool gates_readiness = true;
-};
 
 // What this process is doing right now, for operators (/api/v1/admin/stats, /metrics).
 struct LiveFigures {
@@ -48,8 +39,9 @@ struct ApiServices {
     std::function<void()> on_redeliver;
     // Called after an ACL entry or station changed durably, before the answer (decision cache).
     std::function<void()> on_authorization_data_changed;
-    // Component health for /health (called off the event loop is not required: must be cheap).
-    std::function<std::vector<HealthComponent>()> health;
+    // Each component's own health for /health and /health/ready, in start order (called on an
+    // event loop: must be cheap).
+    std::function<std::vector<obs::HealthReport>()> health;
     // Gauges added to /metrics at scrape time (queue depth, in-flight work, ...).
     std::function<std::vector<obs::GaugeSample>()> gauges;
     // Live figures for /api/v1/admin/stats; cheap, callable from any thread.

@@ -1,7 +1,8 @@
 #pragma once
-// Wires the single-machine service together (config → store → queue → authorizer → workers →
-// delivery → HTTP) and runs it until SIGTERM/SIGINT. Every dependency is built here and passed
-// down by reference; nothing registers itself globally.
+// Wires the service together as a list of components (app/service.hpp: store → credentials →
+// queue → authorizer → callback client → rate limiter → delivery → workers → HTTP), runs it
+// until SIGTERM/SIGINT and drains it in the reverse order. Every dependency is built here and
+// passed down by reference; nothing registers itself globally.
 #include "config/config.hpp"
 
 namespace cg::app {

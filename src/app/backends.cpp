@@ -2,8 +2,6 @@
 
 #include <unistd.h>
 
-#include "queue/redis/redis_stream_queue.hpp"
-#include "queue/store_backed_queue.hpp"
 #include "store/postgres/pg_credentials.hpp"
 #include "store/postgres/pg_migrations.hpp"
 #include "store/postgres/pg_store.hpp"
@@ -41,20 +39,6 @@ Backends open_store(const config::Config& cfg, obs::Metrics* metrics) {
     b.store = store::sqlite::open_sqlite_store(o, metrics);
     b.store_type = "sqlite";
     return b;
-}
-
-std::unique_ptr<queue::WorkQueue> open_queue(const config::Config& cfg, Backends& backends) {
-    if (!cfg.cluster()) return std::make_unique<queue::StoreBackedQueue>(*backends.store);
-    queue::redis::RedisQueueOptions o;
-    o.url = cfg.redis_url;
-    o.prefix = cfg.redis_stream_prefix;
-    o.consumer = instance_name(cfg);
-    o.takeover_ms = cfg.cluster_takeover_ms;
-    o.publish = cfg.runs_api();
-    o.consume = cfg.runs_workers();
-    auto q = std::make_unique<queue::redis::RedisStreamQueue>(o, *backends.ledger);
-    q->start();
-    return q;
 }
 
 std::unique_ptr<store::CredentialStore> open_credentials(const config::Config& cfg, bool writable) {

@@ -1,12 +1,11 @@
 #pragma once
-// Picks the storage and queue backends from the configuration: embedded (SQLite, the store's
-// rows as the queue) or cluster (PostgreSQL + Redis Streams).
+// Picks the storage backend from the configuration: embedded (SQLite) or cluster (PostgreSQL).
+// The queue over it is the queue component's choice (queue_component.hpp).
 #include <memory>
 #include <string>
 
 #include "config/config.hpp"
 #include "obs/metrics.hpp"
-#include "queue/work_queue.hpp"
 #include "store/credential_store.hpp"
 #include "store/dispatch_ledger.hpp"
 #include "store/store.hpp"
@@ -25,9 +24,6 @@ std::string instance_name(const config::Config& cfg);
 // Opens the store (migrating the embedded one; the cluster one when MIGRATE_ON_START). Throws
 // StoreError with a one-line message.
 Backends open_store(const config::Config& cfg, obs::Metrics* metrics);
-
-// The work queue over `backends`: StoreBackedQueue, or a started RedisStreamQueue.
-std::unique_ptr<queue::WorkQueue> open_queue(const config::Config& cfg, Backends& backends);
 
 // The API clients' credentials in the configured store. `writable` (the CLI) creates and migrates
 // the embedded store if needed. Throws StoreError.

@@ -161,9 +161,12 @@ struct Service {
             [] {},                                          // on_authorization_data_changed
             [this] {
                 const auto c = store->counters();
-                std::vector<cg::api::HealthComponent> out;
-                out.push_back({"queue", true, {{"depth", c.queued}}});
-                out.push_back({"store", c.writable, {{"type", "sqlite"}}});
+                using cg::obs::HealthStatus;
+                std::vector<cg::obs::HealthReport> out;
+                out.push_back({"queue", HealthStatus::kOk, {{"depth", c.queued}}});
+                out.push_back({"store",
+                               c.writable ? HealthStatus::kOk : HealthStatus::kDown,
+                               {{"type", "sqlite"}}});
                 return out;
             },
             [] { return std::vector<cg::obs::GaugeSample>{}; },
