@@ -1,7 +1,6 @@
 #include "app/service.hpp"
 
 #include <algorithm>
-#include <ranges>
 
 #include "obs/process_stats.hpp"
 
@@ -30,8 +29,10 @@ void Service::tick() {
 }
 
 void Service::stop(const Deadline& deadline) {
-    for (const auto& c : std::views::reverse(components_)) c->drain(deadline);
-    for (const auto& c : std::views::reverse(components_)) c->close();
+    // Iterators, not std::views::reverse: clang 14 (the fuzz build) cannot use libstdc++ 12's
+    // ranges.
+    for (auto it = components_.rbegin(); it != components_.rend(); ++it) (*it)->drain(deadline);
+    for (auto it = components_.rbegin(); it != components_.rend(); ++it) (*it)->close();
 }
 
 std::vector<obs::HealthReport> Service::health() const {
