@@ -304,11 +304,16 @@ class BatchWriter {
             " audit AS (INSERT INTO delivery_attempts (request_seq, attempt_no, started_at,"
             " duration_ms, http_status, error, worker)"
             " SELECT seq, no, started, duration, code, err, $10 FROM a ON CONFLICT DO NOTHING)"
-            " UPDATE requests r SET attempts = greatest(r.attempts, a.no),"
-            " round_attempts = r.round_attempts + 1, last_status_code = a.code,"
-            " last_error = a.err, state = a.state, next_attempt_at = a.next,"
-            " delivered_at = coalesce(a.delivered, r.delivered_at), lease_owner = NULL"
-            " FROM a WHERE r.seq = a.seq AND r.state + 0 = 2",
+            // One UPDATE changes a row once, so several attempts of one request in a batch (a
+            // retry that came due while the previous commit ran) are folded first: the last one
+            // sets the state, and each counts in round_attempts.
+            " UPDATE requests r SET attempts = greatest(r.attempts, l.no),"
+            " round_attempts = r.round_attempts + l.n, last_status_code = l.code,"
+            " last_error = l.err, state = l.state, next_attempt_at = l.next,"
+            " delivered_at = coalesce(l.delivered, r.delivered_at), lease_owner = NULL"
+            " FROM (SELECT DISTINCT ON (seq) seq, no, code, err, state, next, delivered,"
+            " count(*) OVER (PARTITION BY seq) AS n FROM a ORDER BY seq, no DESC) l"
+            " WHERE r.seq = l.seq AND r.state + 0 = 2",
             {int_array(seqs), int_array(nos), int_array(started), int_array(durations),
              text_array(codes), text_array(errors), int_array(states), text_array(next),
              text_array(delivered), o_.owner});
@@ -683,6 +688,20 @@ void PgStore::put_acl(AclEntry entry, std::function<void(WriteStatus)> done) {
 }
 
 void PgStore::put_acl_bulk(std::vector<AclEntry> entries, std::function<void(WriteStatus)> done) {
+    // A token given twice keeps its last entry, as if written one after the other (PostgreSQL
+    // refuses to change one row twice in an upsert, which would fail the whole write).
+    std::unordered_set<std::string_view> seen;  // views into `last`, which never reallocates
+    std::vector<AclEntry> last;
+    last.reserve(entries.size());
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+        if (seen.contains(it->driver_token)) continue;
+        last.push_back(std::move(*it));
+        seen.insert(last.back().driver_token);
+    }
+    if (last.size() != entries.size()) {
+        std::reverse(last.begin(), last.end());
+        entries = std::move(last);
+    }
     auto op = std::make_unique<Op>(Op::Kind::kAcl);
     op->acl = std::move(entries);
     op->on_write = std::move(done);

@@ -112,12 +112,6 @@ TYPED_TEST(AclContract, AclBulkPutOfHundredThousandEntries) {
 
 // A token repeated within one bulk write: the last entry wins (an import file's later row).
 TYPED_TEST(AclContract, AclBulkPutOfARepeatedTokenKeepsTheLastEntry) {
-    if constexpr (TestFixture::kShared) {
-        // PgStore writes the batch with one INSERT ... ON CONFLICT DO UPDATE, which PostgreSQL
-        // refuses when it touches a row twice: the whole write is kUnavailable. `chargegate acl
-        // import` drops repeated tokens before writing; other callers are not protected.
-        GTEST_SKIP() << "known PgStore bug: put_acl_bulk with a repeated token fails whole";
-    }
     auto s = this->open();
     auto first = entry(kToken);
     auto last = entry(kToken);

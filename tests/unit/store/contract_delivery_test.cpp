@@ -260,13 +260,6 @@ TYPED_TEST(DeliveryContract, AttemptLogShowsTheLastHundred) {
 // Attempts of one request that share a write (one call, or calls that the writer groups into
 // one commit) all count.
 TYPED_TEST(DeliveryContract, SeveralAttemptsOfOneRequestInOneWriteAllCount) {
-    if constexpr (TestFixture::kShared) {
-        // PgStore applies a batch's attempts with one UPDATE ... FROM unnest(...): PostgreSQL
-        // updates a row once per statement with an arbitrary one of the matching attempts, so
-        // `attempts` stays 1 here. Skipped until PgStore::record_attempts is fixed.
-        GTEST_SKIP()
-            << "known PgStore bug: several attempts of one request in one batch count once";
-    }
     auto s = this->open();
     const auto seq = stored(*s, "id-1");
     ASSERT_TRUE(decide(*s, seq));
