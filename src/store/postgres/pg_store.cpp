@@ -10,8 +10,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "common/thread_name.hpp"
 #include "obs/log.hpp"
+#include "store/group_commit.hpp"
 #include "store/postgres/pg_conn.hpp"
 #include "store/postgres/pg_migrations.hpp"
 #include "store/postgres/pg_reader.hpp"
@@ -29,8 +29,9 @@ Param opt_num(std::optional<int64_t> v) {
 }
 
 // One queued write. The writer groups a batch's operations by kind and writes each kind with
-// one statement; `complete` runs after the transaction's end, `committed` telling its fate.
-struct Op {
+// one statement; `complete` runs after the transaction's end (GroupCommitWriter), `committed`
+// telling its fate. d_queued / d_delivering (WriteOp) hold its change to the counts.
+struct Op final : WriteOp {
     enum class Kind {
         kAccept,
         kDecide,
@@ -44,9 +45,6 @@ struct Op {
     };
     explicit Op(Kind k) : kind(k) {}
     Kind kind;
-    // This operation's change to the queued / delivering counts, applied once committed.
-    int64_t d_queued = 0;
-    int64_t d_delivering = 0;
 
     // kAccept
     NewRequest request;
@@ -76,7 +74,7 @@ struct Op {
     std::function<void(WriteStatus)> on_write;
     WriteStatus write_status = WriteStatus::kOk;
 
-    void complete(bool committed) {
+    void complete(bool committed) override {
         switch (kind) {
             case Kind::kAccept:
                 if (!committed) {
@@ -112,12 +110,13 @@ class BatchWriter {
   public:
     BatchWriter(PgConnection& c, const PgOptions& o) : c_(c), o_(o) {}
 
-    void write(std::vector<std::unique_ptr<Op>>& batch) {
+    void write(WriteBatch batch) {
         std::vector<Op*> accepts;
         std::vector<Op*> decides;
         std::vector<Op*> attempts;
         std::vector<Op*> defers;
-        for (auto& op : batch) {
+        for (const auto& w : batch) {
+            auto* op = static_cast<Op*>(w.get());
             // An operation may be written again alone after its batch failed: start clean.
             op->d_queued = 0;
             op->d_delivering = 0;
@@ -125,16 +124,16 @@ class BatchWriter {
             op->accept_result = AcceptResult{};
             switch (op->kind) {
                 case Op::Kind::kAccept:
-                    accepts.push_back(op.get());
+                    accepts.push_back(op);
                     break;
                 case Op::Kind::kDecide:
-                    decides.push_back(op.get());
+                    decides.push_back(op);
                     break;
                 case Op::Kind::kAttempts:
-                    attempts.push_back(op.get());
+                    attempts.push_back(op);
                     break;
                 case Op::Kind::kDefer:
-                    defers.push_back(op.get());
+                    defers.push_back(op);
                     break;
                 default:
                     single(*op);
@@ -381,73 +380,38 @@ class BatchWriter {
 
 }  // namespace
 
-struct PgStore::Impl {
+// The PostgreSQL step of the group-commit writer: one transaction per batch, each operation
+// retried alone after a batch failure that was not the connection's.
+struct PgStore::Impl final : BatchBackend {
     PgOptions options;
     obs::Metrics* metrics = nullptr;
-    std::unique_ptr<PgConnection> writer_conn;
+    std::unique_ptr<PgConnection> writer_conn;  // writer thread only
+    std::unique_ptr<GroupCommitWriter> writer;  // created last, closed first; never null after open
 
-    std::mutex mu;                    // guards pending and closing only
-    std::condition_variable cv;       // the writer
+    std::mutex mu;                    // guards closing only
     std::condition_variable stop_cv;  // the monitor
-    std::vector<std::unique_ptr<Op>> pending;
     bool closing = false;
-    std::thread writer;
     std::thread monitor;
 
     std::mutex ledger_mu;  // the dispatch ledger's connection (queue threads)
     std::unique_ptr<PgConnection> ledger_conn;
 
-    std::atomic<int64_t> queued{0};
-    std::atomic<int64_t> delivering{0};
-    std::atomic<bool> write_ok{true};
-    int64_t failed_batches = 0;  // writer thread only
-    std::chrono::steady_clock::time_point last_failure_log{};
+    // The monitor's view: false while the database does not answer it. Its error is kept apart
+    // from the writer's.
     std::atomic<bool> reachable{true};
     mutable std::mutex error_mu;
-    std::string last_error;
+    std::string monitor_error;  // guarded by error_mu
 
-    void set_error(const std::string& e) {
+    void set_monitor_error(const std::string& e) {
         std::lock_guard lock(error_mu);
-        last_error = e;
+        monitor_error = e;
     }
 
-    void submit(std::unique_ptr<Op> op) {
-        {
-            std::lock_guard lock(mu);
-            if (!closing) {
-                const bool was_empty = pending.empty();
-                pending.push_back(std::move(op));
-                if (was_empty) cv.notify_one();
-                return;
-            }
-        }
-        op->complete(false);
-    }
-
-    void run() {
-        std::vector<std::unique_ptr<Op>> batch;
-        for (;;) {
-            {
-                std::unique_lock lock(mu);
-                cv.wait(lock, [&] { return closing || !pending.empty(); });
-                if (pending.empty() && closing) return;
-                if (pending.size() <= options.max_batch) {
-                    batch.swap(pending);
-                } else {
-                    auto split = pending.begin() + static_cast<std::ptrdiff_t>(options.max_batch);
-                    batch.assign(std::make_move_iterator(pending.begin()),
-                                 std::make_move_iterator(split));
-                    pending.erase(pending.begin(), split);
-                }
-            }
-            commit(batch);
-            batch.clear();
-        }
-    }
+    void submit(std::unique_ptr<Op> op) { writer->submit(std::move(op)); }
 
     // One transaction for the batch. Returns "" when committed, else the error; sets
     // `environmental` when the connection or server failed (trying again alone would not help).
-    std::string transact(std::vector<std::unique_ptr<Op>>& ops, bool& environmental) {
+    std::string transact(WriteBatch ops, bool& environmental) {
         environmental = false;
         try {
             if (!writer_conn) writer_conn = std::make_unique<PgConnection>(options.database_url);
@@ -456,9 +420,10 @@ struct PgStore::Impl {
                 // Decisions, attempts and deferrals lost in a database crash only mean that work
                 // is done again (the request is still queued or due): such batches need not wait
                 // for the WAL flush. Batches with anything a client was told is stored do.
-                const bool redoable = std::all_of(ops.begin(), ops.end(), [](const auto& op) {
-                    return op->kind == Op::Kind::kDecide || op->kind == Op::Kind::kAttempts ||
-                           op->kind == Op::Kind::kDefer;
+                const bool redoable = std::all_of(ops.begin(), ops.end(), [](const auto& w) {
+                    const auto kind = static_cast<const Op&>(*w).kind;
+                    return kind == Op::Kind::kDecide || kind == Op::Kind::kAttempts ||
+                           kind == Op::Kind::kDefer;
                 });
                 if (redoable) writer_conn->exec("SET LOCAL synchronous_commit = off");
                 BatchWriter(*writer_conn, options).write(ops);
@@ -479,64 +444,24 @@ struct PgStore::Impl {
         }
     }
 
-    // This process's own changes count at once; the monitor replaces the counts with the
-    // database's every second (which includes every other process's changes).
-    void apply_deltas(const Op& op) {
-        if (op.d_queued != 0) queued.fetch_add(op.d_queued);
-        if (op.d_delivering != 0) delivering.fetch_add(op.d_delivering);
-    }
-
-    void commit(std::vector<std::unique_ptr<Op>>& batch) {
-        const auto started = std::chrono::steady_clock::now();
+    std::string apply_batch(WriteBatch batch) override {
         bool environmental = false;
         std::string error = transact(batch, environmental);
-        if (error.empty()) {
-            for (auto& op : batch) {
-                apply_deltas(*op);
-                op->complete(true);
-            }
-        } else if (!environmental && batch.size() > 1) {
-            // One operation (or a deadlock with another instance) failed the batch: try each
-            // alone so only a bad one fails.
-            for (auto& op : batch) {
-                std::vector<std::unique_ptr<Op>> one;
-                one.push_back(std::move(op));
-                bool env = false;
-                const auto e = transact(one, env);
-                if (!e.empty()) {
-                    obs::log_error("store operation failed").kv("error", e);
-                    if (metrics) metrics->store_errors.inc();
-                }
-                if (e.empty()) apply_deltas(*one.front());
-                one.front()->complete(e.empty());
-            }
-            error.clear();  // the database took writes; single operations failed on their own
-        } else {
-            for (auto& op : batch) op->complete(false);
-        }
-        if (error.empty()) {
-            if (!write_ok.exchange(true)) obs::log_info("database writable again");
-        } else {
-            set_error(error);
-            write_ok.store(false);
+        if (error.empty() || environmental || batch.size() <= 1) return error;
+        // One operation (or a deadlock with another instance) failed the batch: try each alone
+        // so only a bad one fails.
+        for (size_t i = 0; i < batch.size(); ++i) {
+            bool env = false;
+            const auto e = transact(batch.subspan(i, 1), env);
+            if (e.empty()) continue;
+            auto& op = *batch[i];
+            op.failed = true;
+            op.d_queued = 0;
+            op.d_delivering = 0;
+            obs::log_error("store operation failed").kv("error", e);
             if (metrics) metrics->store_errors.inc();
-            // While the database is down every batch fails: one line a second, with a count.
-            ++failed_batches;
-            const auto now = std::chrono::steady_clock::now();
-            if (now - last_failure_log >= std::chrono::seconds(1)) {
-                last_failure_log = now;
-                obs::log_error("database commit failed; the batch was not stored")
-                    .kv("error", error)
-                    .kv("operations", static_cast<int64_t>(batch.size()))
-                    .kv("failed_batches_since_last_line", failed_batches);
-                failed_batches = 0;
-            }
         }
-        if (metrics) {
-            metrics->commit_batch_size.observe(static_cast<double>(batch.size()));
-            metrics->commit_duration.observe(
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        }
+        return {};  // the database took writes; single operations failed on their own
     }
 
     // Refreshes the queue and delivery counts once a second (they bound MAX_QUEUE_DEPTH and feed
@@ -555,15 +480,14 @@ struct PgStore::Impl {
                 const auto r = conn->exec(
                     "SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 2)"
                     " FROM requests WHERE state IN (0, 2)");
-                queued.store(r.int64(0, 0));
-                delivering.store(r.int64(0, 1));
+                writer->set_counts(r.int64(0, 0), r.int64(0, 1));
                 if (!reachable.exchange(true)) obs::log_info("database reachable again");
                 // An idle instance commits nothing that would clear a past write failure; a
                 // database that answers again is taken as writable until a write says otherwise.
-                write_ok.store(true);
+                writer->set_writable();
             } catch (const std::exception& e) {
                 conn.reset();
-                set_error(e.what());
+                set_monitor_error(e.what());
                 if (reachable.exchange(false)) {
                     obs::log_error("database unreachable").kv("error", e.what());
                 }
@@ -587,23 +511,23 @@ std::unique_ptr<PgStore> open_pg_store(const PgOptions& options, obs::Metrics* m
     }
     auto impl = std::make_unique<PgStore::Impl>();
     impl->options = options;
-    if (impl->options.max_batch == 0) impl->options.max_batch = 1;
     impl->metrics = metrics;
+    int64_t queued = 0;
+    int64_t delivering = 0;
     try {
         impl->writer_conn = std::make_unique<PgConnection>(options.database_url);
         const auto r = impl->writer_conn->exec(
             "SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 2)"
             " FROM requests WHERE state IN (0, 2)");
-        impl->queued = r.int64(0, 0);
-        impl->delivering = r.int64(0, 1);
+        queued = r.int64(0, 0);
+        delivering = r.int64(0, 1);
     } catch (const PgError& e) {
         throw StoreError(e.what());
     }
+    impl->writer = std::make_unique<GroupCommitWriter>(
+        *impl, GroupCommitOptions{options.max_batch, 0, "cg-pg-writer"}, metrics);
+    impl->writer->set_counts(queued, delivering);
     auto* raw = impl.get();
-    impl->writer = std::thread([raw] {
-        name_this_thread("cg-pg-writer");
-        raw->run();
-    });
     impl->monitor = std::thread([raw] { raw->watch(); });
     return std::make_unique<PgStore>(std::move(impl));
 }
@@ -700,13 +624,11 @@ void PgStore::expire_idempotency_keys(int64_t older_than_ms) {
 }
 
 StoreCounters PgStore::counters() const {
-    StoreCounters c;
-    c.queued = impl_->queued.load();
-    c.delivering = impl_->delivering.load();
-    c.writable = impl_->write_ok.load() && impl_->reachable.load();
-    if (!c.writable) {
+    StoreCounters c = impl_->writer->counters();
+    if (c.writable && !impl_->reachable.load()) {
+        c.writable = false;
         std::lock_guard lock(impl_->error_mu);
-        c.last_error = impl_->last_error;
+        c.last_error = impl_->monitor_error;
     }
     return c;
 }
@@ -714,12 +636,10 @@ StoreCounters PgStore::counters() const {
 void PgStore::close() {
     {
         std::lock_guard lock(impl_->mu);
-        if (impl_->closing && !impl_->writer.joinable()) return;
         impl_->closing = true;
     }
-    impl_->cv.notify_all();
     impl_->stop_cv.notify_all();
-    if (impl_->writer.joinable()) impl_->writer.join();
+    impl_->writer->close();  // later writes complete at once with `false`
     if (impl_->monitor.joinable()) impl_->monitor.join();
     impl_->writer_conn.reset();
     std::lock_guard lock(impl_->ledger_mu);
