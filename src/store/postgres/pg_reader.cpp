@@ -1,6 +1,7 @@
 #include "store/postgres/pg_reader.hpp"
 
 #include "store/sqlite/sqlite_reader.hpp"  // stations_from_json: one JSON form in both stores
+#include "store/state_sql.hpp"
 
 namespace cg::store::postgres {
 
@@ -59,13 +60,15 @@ PgConnection& PgReader::conn() {
 std::optional<RequestView> PgReader::find_request(std::string_view request_id) {
     auto& c = conn();
     // A queued request under a live lease is being authorized.
-    const auto r = c.exec(
-        "SELECT seq, id, station_id, driver_token, callback_url,"
-        " CASE WHEN state = 0 AND lease_until >= cg_now_ms() THEN 1 ELSE state END,"
-        " created_at, decision_status, decision_reason, decided_at, attempts,"
-        " last_status_code, last_error, CASE WHEN state = 2 THEN next_attempt_at END,"
-        " delivered_at, client_id, traceparent FROM requests WHERE id = $1",
-        {std::string(request_id)});
+    const auto r =
+        c.exec(state_sql("SELECT seq, id, station_id, driver_token, callback_url,"
+                         " CASE WHEN state = {queued} AND lease_until >= cg_now_ms() THEN "
+                         "{authorizing} ELSE state END,"
+                         " created_at, decision_status, decision_reason, decided_at, attempts,"
+                         " last_status_code, last_error, CASE WHEN state = {delivering} THEN "
+                         "next_attempt_at END,"
+                         " delivered_at, client_id, traceparent FROM requests WHERE id = $1"),
+               {std::string(request_id)});
     if (r.rows() == 0) return std::nullopt;
     RequestView v = request_view_at(r, 0);
     const auto a = c.exec(
@@ -87,8 +90,9 @@ std::optional<RequestView> PgReader::find_request(std::string_view request_id) {
 
 std::vector<QueuedRequest> PgReader::load_queued(int64_t after_seq, size_t limit) {
     const auto r = conn().exec(
-        "SELECT seq, id, station_id, driver_token, callback_url, traceparent, created_at,"
-        " client_id FROM requests WHERE state = 0 AND seq > $1 ORDER BY seq LIMIT $2",
+        state_sql(
+            "SELECT seq, id, station_id, driver_token, callback_url, traceparent, created_at,"
+            " client_id FROM requests WHERE state = {queued} AND seq > $1 ORDER BY seq LIMIT $2"),
         {std::to_string(after_seq), std::to_string(limit)});
     std::vector<QueuedRequest> out;
     for (int i = 0; i < r.rows(); ++i) {
@@ -103,12 +107,14 @@ std::vector<DeliveryJob> PgReader::load_due(int64_t, size_t limit) {
     // Due by the database's clock; leased to this process for the attempt (next_attempt_at
     // moves to the lease's end, so a worker that dies mid-attempt hands it on).
     const auto r = conn().exec(
-        "UPDATE requests r SET next_attempt_at = cg_now_ms() + $1, lease_owner = $2"
-        " FROM (SELECT seq FROM requests WHERE state = 2 AND next_attempt_at <= cg_now_ms()"
-        " ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) d WHERE r.seq = d.seq"
-        " RETURNING r.seq, r.id, r.station_id, r.driver_token, r.callback_url, r.traceparent,"
-        " r.decision_status, r.decision_reason, r.decided_at, r.attempts, r.round_attempts,"
-        " r.client_id, r.created_at",
+        state_sql(
+            "UPDATE requests r SET next_attempt_at = cg_now_ms() + $1, lease_owner = $2"
+            " FROM (SELECT seq FROM requests WHERE state = {delivering} AND next_attempt_at <= "
+            "cg_now_ms()"
+            " ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) d WHERE r.seq = d.seq"
+            " RETURNING r.seq, r.id, r.station_id, r.driver_token, r.callback_url, r.traceparent,"
+            " r.decision_status, r.decision_reason, r.decided_at, r.attempts, r.round_attempts,"
+            " r.client_id, r.created_at"),
         {std::to_string(lease_ms_), owner_, std::to_string(limit)});
     for (int i = 0; i < r.rows(); ++i) {
         DeliveryJob j;
@@ -156,8 +162,8 @@ int64_t PgReader::authorization_generation() {
 }
 
 std::optional<int64_t> PgReader::oldest_queued_at() {
-    const auto r =
-        conn().exec("SELECT created_at FROM requests WHERE state = 0 ORDER BY seq LIMIT 1");
+    const auto r = conn().exec(
+        state_sql("SELECT created_at FROM requests WHERE state = {queued} ORDER BY seq LIMIT 1"));
     if (r.rows() == 0) return std::nullopt;
     return r.int64(0, 0);
 }
@@ -165,19 +171,22 @@ std::optional<int64_t> PgReader::oldest_queued_at() {
 DeadLetterPage PgReader::dead_letters(std::optional<int64_t> before_seq, size_t limit) {
     auto& c = conn();
     const auto r = c.exec(
-        "SELECT seq, id, station_id, driver_token, callback_url, state, created_at,"
-        " decision_status, decision_reason, decided_at, attempts, last_status_code, last_error,"
-        " NULL, delivered_at, client_id, traceparent FROM requests"
-        " WHERE state = 4 AND seq < $1 ORDER BY seq DESC LIMIT $2",
+        state_sql(
+            "SELECT seq, id, station_id, driver_token, callback_url, state, created_at,"
+            " decision_status, decision_reason, decided_at, attempts, last_status_code, last_error,"
+            " NULL, delivered_at, client_id, traceparent FROM requests"
+            " WHERE state = {failed} AND seq < $1 ORDER BY seq DESC LIMIT $2"),
         {std::to_string(before_seq.value_or(INT64_MAX)), std::to_string(limit)});
     DeadLetterPage page;
     for (int i = 0; i < r.rows(); ++i) page.items.push_back(request_view_at(r, i));
-    page.total = c.exec("SELECT count(*) FROM requests WHERE state = 4").int64(0, 0);
+    page.total =
+        c.exec(state_sql("SELECT count(*) FROM requests WHERE state = {failed}")).int64(0, 0);
     return page;
 }
 
 std::optional<int64_t> PgReader::next_due_at() {
-    const auto r = conn().exec("SELECT min(next_attempt_at) FROM requests WHERE state = 2");
+    const auto r = conn().exec(
+        state_sql("SELECT min(next_attempt_at) FROM requests WHERE state = {delivering}"));
     return r.opt_int64(0, 0);
 }
 

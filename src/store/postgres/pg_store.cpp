@@ -16,6 +16,7 @@
 #include "store/postgres/pg_migrations.hpp"
 #include "store/postgres/pg_reader.hpp"
 #include "store/sqlite/sqlite_reader.hpp"  // stations_to_json: one JSON form in both stores
+#include "store/state_sql.hpp"
 
 namespace cg::store::postgres {
 
@@ -168,11 +169,13 @@ class BatchWriter {
         }
         if (ids.empty()) return;
         const auto res = c_.exec(
-            "INSERT INTO requests (id, station_id, driver_token, callback_url, traceparent, state,"
-            " created_at, published_at, client_id)"
-            " SELECT u.id, u.st, u.tok, u.cb, u.tp, 0, u.ca, u.ca, NULLIF(u.cl, '')"
-            " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
-            " $6::bigint[], $7::text[]) AS u(id, st, tok, cb, tp, ca, cl) RETURNING seq, id",
+            state_sql(
+                "INSERT INTO requests (id, station_id, driver_token, callback_url, traceparent, "
+                "state,"
+                " created_at, published_at, client_id)"
+                " SELECT u.id, u.st, u.tok, u.cb, u.tp, {queued}, u.ca, u.ca, NULLIF(u.cl, '')"
+                " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+                " $6::bigint[], $7::text[]) AS u(id, st, tok, cb, tp, ca, cl) RETURNING seq, id"),
             {text_array(ids), text_array(stations), text_array(tokens), text_array(callbacks),
              text_array(traces), int_array(created), text_array(clients)});
         for (int i = 0; i < res.rows(); ++i) {
@@ -229,12 +232,14 @@ class BatchWriter {
         // end, so if this process dies before the first attempt is recorded, another worker
         // sends it once the lease ran out.
         const auto res = c_.exec(
-            "UPDATE requests r SET state = 2, decision_status = d.st, decision_reason = d.reason,"
-            " decided_at = d.at, round_attempts = 0, next_attempt_at = cg_now_ms() + $5,"
-            " lease_owner = $6, lease_until = NULL"
-            " FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::bigint[])"
-            " AS d(seq, st, reason, at)"
-            " WHERE r.seq = d.seq AND r.state = 0 AND r.lease_owner = $6 RETURNING r.seq",
+            state_sql("UPDATE requests r SET state = {delivering}, decision_status = d.st, "
+                      "decision_reason = d.reason,"
+                      " decided_at = d.at, round_attempts = 0, next_attempt_at = cg_now_ms() + $5,"
+                      " lease_owner = $6, lease_until = NULL"
+                      " FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::bigint[])"
+                      " AS d(seq, st, reason, at)"
+                      " WHERE r.seq = d.seq AND r.state = {queued} AND r.lease_owner = $6 "
+                      "RETURNING r.seq"),
             {int_array(seqs), int_array(statuses), text_array(reasons), int_array(at),
              num(o_.lease_ms), o_.owner});
         std::unordered_set<int64_t> applied;
@@ -260,10 +265,11 @@ class BatchWriter {
                 durations.push_back(a.duration_ms);
                 codes.push_back(a.http_status > 0 ? Param(num(a.http_status)) : std::nullopt);
                 errors.push_back(a.error.empty() ? std::nullopt : Param(a.error));
-                int64_t state = 2;
-                if (a.outcome == AttemptOutcome::kDelivered) state = 3;
-                if (a.outcome == AttemptOutcome::kFailed) state = 4;
-                if (state != 2) op->d_delivering -= 1;
+                int64_t state = stored(RequestState::kDelivering);
+                if (a.outcome == AttemptOutcome::kDelivered)
+                    state = stored(RequestState::kDelivered);
+                if (a.outcome == AttemptOutcome::kFailed) state = stored(RequestState::kFailed);
+                if (state != stored(RequestState::kDelivering)) op->d_delivering -= 1;
                 states.push_back(state);
                 next.push_back(a.outcome == AttemptOutcome::kRetry
                                    ? Param(num(a.next_attempt_at_ms))
@@ -281,16 +287,16 @@ class BatchWriter {
             " $3::bigint[], $4::bigint[], $5::int[], $6::text[]) AS u ON CONFLICT DO NOTHING",
             {int_array(seqs), int_array(nos), int_array(started), int_array(durations),
              text_array(codes), text_array(errors), o_.owner});
-        c_.exec(
-            "UPDATE requests r SET attempts = greatest(r.attempts, a.no),"
-            " round_attempts = r.round_attempts + 1, last_status_code = a.code,"
-            " last_error = a.err, state = a.state, next_attempt_at = a.next,"
-            " delivered_at = coalesce(a.delivered, r.delivered_at), lease_owner = NULL"
-            " FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::smallint[],"
-            " $6::bigint[], $7::bigint[]) AS a(seq, no, code, err, state, next, delivered)"
-            " WHERE r.seq = a.seq AND r.state = 2",
-            {int_array(seqs), int_array(nos), text_array(codes), text_array(errors),
-             int_array(states), text_array(next), text_array(delivered)});
+        c_.exec(state_sql(
+                    "UPDATE requests r SET attempts = greatest(r.attempts, a.no),"
+                    " round_attempts = r.round_attempts + 1, last_status_code = a.code,"
+                    " last_error = a.err, state = a.state, next_attempt_at = a.next,"
+                    " delivered_at = coalesce(a.delivered, r.delivered_at), lease_owner = NULL"
+                    " FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::smallint[],"
+                    " $6::bigint[], $7::bigint[]) AS a(seq, no, code, err, state, next, delivered)"
+                    " WHERE r.seq = a.seq AND r.state = {delivering}"),
+                {int_array(seqs), int_array(nos), text_array(codes), text_array(errors),
+                 int_array(states), text_array(next), text_array(delivered)});
     }
 
     void defer(const std::vector<Op*>& ops) {
@@ -301,11 +307,10 @@ class BatchWriter {
                 at.push_back(d.next_attempt_at_ms);
             }
         }
-        c_.exec(
-            "UPDATE requests r SET next_attempt_at = d.at, lease_owner = NULL"
-            " FROM unnest($1::bigint[], $2::bigint[]) AS d(seq, at)"
-            " WHERE r.seq = d.seq AND r.state = 2",
-            {int_array(seqs), int_array(at)});
+        c_.exec(state_sql("UPDATE requests r SET next_attempt_at = d.at, lease_owner = NULL"
+                          " FROM unnest($1::bigint[], $2::bigint[]) AS d(seq, at)"
+                          " WHERE r.seq = d.seq AND r.state = {delivering}"),
+                {int_array(seqs), int_array(at)});
     }
 
     void single(Op& op) {
@@ -316,9 +321,10 @@ class BatchWriter {
         switch (op.kind) {
             case Op::Kind::kRedeliver: {
                 const auto r = c_.exec(
-                    "UPDATE requests SET state = 2, round_attempts = 0, next_attempt_at = $2,"
-                    " delivered_at = NULL, lease_owner = NULL"
-                    " WHERE id = $1 AND state IN (3, 4) RETURNING seq",
+                    state_sql("UPDATE requests SET state = {delivering}, round_attempts = 0, "
+                              "next_attempt_at = $2,"
+                              " delivered_at = NULL, lease_owner = NULL"
+                              " WHERE id = $1 AND state IN ({delivered}, {failed}) RETURNING seq"),
                     {op.key, num(op.at_ms)});
                 if (r.rows() == 1) {
                     op.d_delivering = 1;
@@ -477,9 +483,10 @@ struct PgStore::Impl final : BatchBackend {
             }
             try {
                 if (!conn) conn = std::make_unique<PgConnection>(options.database_url);
-                const auto r = conn->exec(
-                    "SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 2)"
-                    " FROM requests WHERE state IN (0, 2)");
+                const auto r =
+                    conn->exec(state_sql("SELECT count(*) FILTER (WHERE state = {queued}), "
+                                         "count(*) FILTER (WHERE state = {delivering})"
+                                         " FROM requests WHERE state IN ({queued}, {delivering})"));
                 writer->set_counts(r.int64(0, 0), r.int64(0, 1));
                 if (!reachable.exchange(true)) obs::log_info("database reachable again");
                 // An idle instance commits nothing that would clear a past write failure; a
@@ -517,8 +524,9 @@ std::unique_ptr<PgStore> open_pg_store(const PgOptions& options, obs::Metrics* m
     try {
         impl->writer_conn = std::make_unique<PgConnection>(options.database_url);
         const auto r = impl->writer_conn->exec(
-            "SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 2)"
-            " FROM requests WHERE state IN (0, 2)");
+            state_sql("SELECT count(*) FILTER (WHERE state = {queued}), count(*) FILTER (WHERE "
+                      "state = {delivering})"
+                      " FROM requests WHERE state IN ({queued}, {delivering})"));
         queued = r.int64(0, 0);
         delivering = r.int64(0, 1);
     } catch (const PgError& e) {
@@ -655,11 +663,12 @@ ClaimResult PgStore::claim(const std::vector<int64_t>& seqs, int64_t lease_ms) {
             impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
         }
         const auto r = impl_->ledger_conn->exec(
-            "UPDATE requests SET lease_owner = $2, lease_until = cg_now_ms() + $3"
-            " WHERE seq = ANY($1::bigint[]) AND state = 0"
-            " AND (lease_until IS NULL OR lease_until < cg_now_ms())"
-            " RETURNING seq, id, station_id, driver_token, callback_url, traceparent, created_at,"
-            " client_id",
+            state_sql("UPDATE requests SET lease_owner = $2, lease_until = cg_now_ms() + $3"
+                      " WHERE seq = ANY($1::bigint[]) AND state = {queued}"
+                      " AND (lease_until IS NULL OR lease_until < cg_now_ms())"
+                      " RETURNING seq, id, station_id, driver_token, callback_url, traceparent, "
+                      "created_at,"
+                      " client_id"),
             {int_array(seqs), impl_->options.owner, num(lease_ms)});
         std::unordered_set<int64_t> taken;
         for (int i = 0; i < r.rows(); ++i) {
@@ -685,11 +694,11 @@ std::vector<int64_t> PgStore::take_unpublished(int64_t older_than_ms, size_t lim
         impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
     }
     const auto r = impl_->ledger_conn->exec(
-        "UPDATE requests r SET published_at = cg_now_ms() FROM (SELECT seq FROM requests"
-        " WHERE state = 0 AND published_at < cg_now_ms() - $1"
-        " AND (lease_until IS NULL OR lease_until < cg_now_ms())"
-        " ORDER BY published_at LIMIT $2 FOR UPDATE SKIP LOCKED) s"
-        " WHERE r.seq = s.seq RETURNING r.seq",
+        state_sql("UPDATE requests r SET published_at = cg_now_ms() FROM (SELECT seq FROM requests"
+                  " WHERE state = {queued} AND published_at < cg_now_ms() - $1"
+                  " AND (lease_until IS NULL OR lease_until < cg_now_ms())"
+                  " ORDER BY published_at LIMIT $2 FOR UPDATE SKIP LOCKED) s"
+                  " WHERE r.seq = s.seq RETURNING r.seq"),
         {num(older_than_ms), num(static_cast<int64_t>(limit))});
     std::vector<int64_t> out;
     out.reserve(static_cast<size_t>(r.rows()));
@@ -705,8 +714,8 @@ void PgStore::release(const std::vector<int64_t>& seqs) {
         impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
     }
     impl_->ledger_conn->exec(
-        "UPDATE requests SET lease_owner = NULL, lease_until = NULL"
-        " WHERE seq = ANY($1::bigint[]) AND state = 0 AND lease_owner = $2",
+        state_sql("UPDATE requests SET lease_owner = NULL, lease_until = NULL"
+                  " WHERE seq = ANY($1::bigint[]) AND state = {queued} AND lease_owner = $2"),
         {int_array(seqs), impl_->options.owner});
 }
 

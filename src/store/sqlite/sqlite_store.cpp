@@ -14,6 +14,7 @@
 #include "store/sqlite/schema.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 #include "store/sqlite/sqlite_reader.hpp"
+#include "store/state_sql.hpp"
 
 namespace cg::store::sqlite {
 
@@ -28,26 +29,27 @@ struct WriteStatements {
                   "INSERT OR REPLACE INTO idempotency_keys (key, body_hash, request_id, "
                   "created_at) VALUES (?, ?, ?, ?)"),
           insert_request(
-              h,
-              "INSERT INTO requests (id, station_id, driver_token, callback_url, "
-              "traceparent, state, created_at, client_id) VALUES (?, ?, ?, ?, ?, 0, ?, ?)"),
-          decide(h,
-                 "UPDATE requests SET state = 2, decision_status = ?, decision_reason = ?, "
-                 "decided_at = ?, round_attempts = 0, next_attempt_at = NULL "
-                 "WHERE seq = ? AND state = 0"),
+              h, state_sql("INSERT INTO requests (id, station_id, driver_token, callback_url, "
+                           "traceparent, state, created_at, client_id) VALUES (?, ?, ?, ?, ?, "
+                           "{queued}, ?, ?)")),
+          decide(h, state_sql("UPDATE requests SET state = {delivering}, decision_status = ?, "
+                              "decision_reason = ?, "
+                              "decided_at = ?, round_attempts = 0, next_attempt_at = NULL "
+                              "WHERE seq = ? AND state = {queued}")),
           insert_attempt(h,
                          "INSERT OR REPLACE INTO delivery_attempts (request_seq, attempt_no, "
                          "started_at, duration_ms, http_status, error) VALUES (?, ?, ?, ?, ?, ?)"),
-          update_attempt(h,
-                         "UPDATE requests SET attempts = max(attempts, ?), "
-                         "round_attempts = round_attempts + 1, last_status_code = ?, "
-                         "last_error = ?, state = ?, next_attempt_at = ?, "
-                         "delivered_at = coalesce(?, delivered_at) WHERE seq = ? AND state = 2"),
-          defer(h, "UPDATE requests SET next_attempt_at = ? WHERE seq = ? AND state = 2"),
+          update_attempt(h, state_sql("UPDATE requests SET attempts = max(attempts, ?), "
+                                      "round_attempts = round_attempts + 1, last_status_code = ?, "
+                                      "last_error = ?, state = ?, next_attempt_at = ?, "
+                                      "delivered_at = coalesce(?, delivered_at) WHERE seq = ? AND "
+                                      "state = {delivering}")),
+          defer(h, state_sql("UPDATE requests SET next_attempt_at = ? WHERE seq = ? AND state = "
+                             "{delivering}")),
           find_state(h, "SELECT seq, state FROM requests WHERE id = ?"),
-          redeliver(h,
-                    "UPDATE requests SET state = 2, round_attempts = 0, next_attempt_at = ?, "
-                    "delivered_at = NULL WHERE seq = ?"),
+          redeliver(h, state_sql("UPDATE requests SET state = {delivering}, round_attempts = 0, "
+                                 "next_attempt_at = ?, "
+                                 "delivered_at = NULL WHERE seq = ?")),
           put_acl(h,
                   "INSERT OR REPLACE INTO acl (driver_token, status, stations, expires_at, "
                   "updated_at) VALUES (?, ?, ?, ?, ?)"),
@@ -55,9 +57,9 @@ struct WriteStatements {
           put_station(h,
                       "INSERT OR REPLACE INTO stations (station_id, active, updated_at) "
                       "VALUES (?, ?, ?)"),
-          recover(h,
-                  "UPDATE requests SET next_attempt_at = ? WHERE state = 2 AND "
-                  "next_attempt_at IS NULL"),
+          recover(
+              h, state_sql("UPDATE requests SET next_attempt_at = ? WHERE state = {delivering} AND "
+                           "next_attempt_at IS NULL")),
           expire(h,
                  "DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys "
                  "WHERE created_at < ? LIMIT 5000)") {}
@@ -201,9 +203,9 @@ class AttemptsOp final : public Op {
             }
             auto& u = ctx.st.update_attempt;
             Reset guard(u);
-            int64_t state = 2;
-            if (a.outcome == AttemptOutcome::kDelivered) state = 3;
-            if (a.outcome == AttemptOutcome::kFailed) state = 4;
+            int64_t state = stored(RequestState::kDelivering);
+            if (a.outcome == AttemptOutcome::kDelivered) state = stored(RequestState::kDelivered);
+            if (a.outcome == AttemptOutcome::kFailed) state = stored(RequestState::kFailed);
             u.bind(1, static_cast<int64_t>(a.attempt_no));
             if (a.http_status > 0) {
                 u.bind(2, static_cast<int64_t>(a.http_status));
@@ -228,7 +230,8 @@ class AttemptsOp final : public Op {
             }
             u.bind(7, a.seq);
             u.run();
-            if (ctx.db.changes() == 1 && state != 2) d_delivering -= 1;
+            if (ctx.db.changes() == 1 && state != stored(RequestState::kDelivering))
+                d_delivering -= 1;
         }
     }
     void complete(bool committed) override { done_(committed); }
@@ -275,7 +278,7 @@ class RedeliverOp final : public Op {
             seq = f.int64(0);
             state = f.int64(1);
         }
-        if (state != 3 && state != 4) {
+        if (state != stored(RequestState::kDelivered) && state != stored(RequestState::kFailed)) {
             status_ = RedeliverStatus::kNotFinished;
             return;
         }
@@ -483,7 +486,7 @@ struct SqliteStore::Impl final : BatchBackend {
     }
 };
 namespace {
-int64_t count(Database& db, const char* sql) {
+int64_t count(Database& db, std::string_view sql) {
     Statement s(db.handle(), sql);
     s.step();
     return s.int64(0);
@@ -508,8 +511,10 @@ std::unique_ptr<SqliteStore> open_sqlite_store(const SqliteOptions& options,
     int64_t delivering = 0;
     try {
         impl->statements = std::make_unique<WriteStatements>(impl->db->handle());
-        queued = count(*impl->db, "SELECT count(*) FROM requests WHERE state = 0");
-        delivering = count(*impl->db, "SELECT count(*) FROM requests WHERE state = 2");
+        queued =
+            count(*impl->db, state_sql("SELECT count(*) FROM requests WHERE state = {queued}"));
+        delivering =
+            count(*impl->db, state_sql("SELECT count(*) FROM requests WHERE state = {delivering}"));
         impl->max_seq = count(*impl->db, "SELECT coalesce(max(seq), 0) FROM requests");
     } catch (const SqliteError& e) {
         throw StoreError(impl->path + ": " + e.what());
