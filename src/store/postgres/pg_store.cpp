@@ -15,8 +15,8 @@
 #include "store/postgres/pg_conn.hpp"
 #include "store/postgres/pg_migrations.hpp"
 #include "store/postgres/pg_reader.hpp"
-#include "store/sqlite/sqlite_reader.hpp"  // stations_to_json: one JSON form in both stores
 #include "store/state_sql.hpp"
+#include "store/stations_json.hpp"
 
 namespace cg::store::postgres {
 
@@ -342,7 +342,7 @@ class BatchWriter {
                 for (const auto& e : op.acl) {
                     tokens.emplace_back(e.driver_token);
                     statuses.push_back(static_cast<int64_t>(e.status));
-                    lists.push_back(sqlite::stations_to_json(e.stations));
+                    lists.push_back(stations_to_json(e.stations));
                     expires.push_back(opt_num(e.expires_at_ms));
                     updated.push_back(e.updated_at_ms);
                 }
@@ -401,6 +401,8 @@ struct PgStore::Impl final : BatchBackend {
 
     std::mutex ledger_mu;  // the dispatch ledger's connection (queue threads)
     std::unique_ptr<PgConnection> ledger_conn;
+    std::mutex due_mu;  // take_due's connection (the delivery thread)
+    std::unique_ptr<PgConnection> due_conn;
 
     // The monitor's view: false while the database does not answer it. Its error is kept apart
     // from the writer's.
@@ -552,14 +554,7 @@ void PgStore::accept(NewRequest request, std::function<void(AcceptResult)> done)
 }
 
 void PgStore::record_decisions(std::vector<DecisionRecord> decisions,
-                               std::function<void(bool ok)> done) {
-    record_decisions_checked(std::move(decisions),
-                             [done = std::move(done)](bool ok, std::vector<int64_t>) { done(ok); });
-}
-
-void PgStore::record_decisions_checked(
-    std::vector<DecisionRecord> decisions,
-    std::function<void(bool ok, std::vector<int64_t> superseded)> done) {
+                               std::function<void(bool ok, std::vector<int64_t> superseded)> done) {
     auto op = std::make_unique<Op>(Op::Kind::kDecide);
     op->decisions = std::move(decisions);
     op->on_decide = std::move(done);
@@ -619,8 +614,37 @@ void PgStore::put_station(StationEntry entry, std::function<void(WriteStatus)> d
 }
 
 std::unique_ptr<StoreReader> PgStore::open_reader() {
-    return std::make_unique<PgReader>(impl_->options.database_url, impl_->options.owner,
-                                      impl_->options.lease_ms);
+    return std::make_unique<PgReader>(impl_->options.database_url);
+}
+
+std::vector<DeliveryJob> PgStore::take_due(int64_t, size_t limit, size_t) {
+    std::vector<DeliveryJob> out;
+    if (limit == 0) return out;
+    std::lock_guard lock(impl_->due_mu);
+    try {
+        if (!impl_->due_conn) {
+            impl_->due_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
+        }
+        // Due by the database's clock; leased to this process for the attempt (next_attempt_at
+        // moves to the lease's end, so a worker that dies mid-attempt hands it on).
+        const auto r = impl_->due_conn->exec(
+            state_sql(
+                "UPDATE requests r SET next_attempt_at = cg_now_ms() + $1, lease_owner = $2"
+                " FROM (SELECT seq FROM requests WHERE state = {delivering} AND next_attempt_at <= "
+                "cg_now_ms()"
+                " ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) d WHERE r.seq = d.seq"
+                " RETURNING r.seq, r.id, r.station_id, r.driver_token, r.callback_url, "
+                "r.traceparent,"
+                " r.decision_status, r.decision_reason, r.decided_at, r.attempts, r.round_attempts,"
+                " r.client_id, r.created_at"),
+            {num(impl_->options.lease_ms), impl_->options.owner, num(static_cast<int64_t>(limit))});
+        out.reserve(static_cast<size_t>(r.rows()));
+        for (int i = 0; i < r.rows(); ++i) out.push_back(delivery_job_at(r, i));
+    } catch (const PgError&) {
+        if (impl_->due_conn && !impl_->due_conn->ok()) impl_->due_conn.reset();
+        throw;
+    }
+    return out;
 }
 
 void PgStore::recover_in_flight(int64_t) {}
@@ -652,6 +676,8 @@ void PgStore::close() {
     impl_->writer_conn.reset();
     std::lock_guard lock(impl_->ledger_mu);
     impl_->ledger_conn.reset();
+    std::lock_guard due_lock(impl_->due_mu);
+    impl_->due_conn.reset();
 }
 
 ClaimResult PgStore::claim(const std::vector<int64_t>& seqs, int64_t lease_ms) {

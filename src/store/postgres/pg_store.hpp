@@ -49,9 +49,7 @@ class PgStore final : public Store, public DispatchLedger {
     PgStore& operator=(const PgStore&) = delete;
 
     void accept(NewRequest request, std::function<void(AcceptResult)> done) override;
-    void record_decisions(std::vector<DecisionRecord> decisions,
-                          std::function<void(bool ok)> done) override;
-    void record_decisions_checked(
+    void record_decisions(
         std::vector<DecisionRecord> decisions,
         std::function<void(bool ok, std::vector<int64_t> superseded)> done) override;
     void defer_deliveries(std::vector<DeferRecord> deferrals,
@@ -68,9 +66,11 @@ class PgStore final : public Store, public DispatchLedger {
     std::unique_ptr<StoreReader> open_reader() override;
     // Nothing to do: a dead process's leases simply run out.
     void recover_in_flight(int64_t now_ms) override;
+    // Leases what it returns (see Store::take_due); `now_ms` and `held` are not needed: the
+    // database's clock decides, and this process's leased deliveries are not due.
+    std::vector<DeliveryJob> take_due(int64_t now_ms, size_t limit, size_t held) override;
     void expire_idempotency_keys(int64_t older_than_ms) override;
     [[nodiscard]] StoreCounters counters() const override;
-    [[nodiscard]] bool due_reads_claim() const override { return true; }
     void close() override;
 
     ClaimResult claim(const std::vector<int64_t>& seqs, int64_t lease_ms) override;

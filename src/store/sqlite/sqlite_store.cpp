@@ -15,6 +15,7 @@
 #include "store/sqlite/sqlite_db.hpp"
 #include "store/sqlite/sqlite_reader.hpp"
 #include "store/state_sql.hpp"
+#include "store/stations_json.hpp"
 
 namespace cg::store::sqlite {
 
@@ -152,7 +153,8 @@ class AcceptOp final : public Op {
 
 class DecisionsOp final : public Op {
   public:
-    DecisionsOp(std::vector<DecisionRecord> d, std::function<void(bool)> done)
+    using Done = std::function<void(bool, std::vector<int64_t>)>;
+    DecisionsOp(std::vector<DecisionRecord> d, Done done)
         : decisions_(std::move(d)), done_(std::move(done)) {}
     void apply(WriteContext& ctx) override {
         auto& s = ctx.st.decide;
@@ -166,14 +168,20 @@ class DecisionsOp final : public Op {
             if (ctx.db.changes() == 1) {
                 d_queued -= 1;
                 d_delivering += 1;
+            } else {
+                superseded_.push_back(d.seq);  // no longer queued: decided already
             }
         }
     }
-    void complete(bool committed) override { done_(committed); }
+    void complete(bool committed) override {
+        if (!committed) superseded_.clear();
+        done_(committed, std::move(superseded_));
+    }
 
   private:
     std::vector<DecisionRecord> decisions_;
-    std::function<void(bool)> done_;
+    Done done_;
+    std::vector<int64_t> superseded_;
 };
 
 class AttemptsOp final : public Op {
@@ -412,6 +420,9 @@ struct SqliteStore::Impl final : BatchBackend {
     std::unique_ptr<GroupCommitWriter> writer;  // created last, closed first; never null after open
     std::atomic<int64_t> max_seq{0};
 
+    std::mutex due_mu;                         // take_due's reader
+    std::unique_ptr<SqliteReader> due_reader;  // guarded by due_mu
+
     // Start-up recovery the disk refused (recover_in_flight). While pending, every commit applies
     // it first, in the same transaction: no commit without it has happened since the start, so it
     // reaches exactly the deliveries resident in the previous process. With nothing else to write
@@ -546,8 +557,9 @@ void SqliteStore::accept(NewRequest request, std::function<void(AcceptResult)> d
     impl_->submit(std::make_unique<AcceptOp>(std::move(request), std::move(done)));
 }
 
-void SqliteStore::record_decisions(std::vector<DecisionRecord> decisions,
-                                   std::function<void(bool ok)> done) {
+void SqliteStore::record_decisions(
+    std::vector<DecisionRecord> decisions,
+    std::function<void(bool ok, std::vector<int64_t> superseded)> done) {
     impl_->submit(std::make_unique<DecisionsOp>(std::move(decisions), std::move(done)));
 }
 
@@ -583,6 +595,19 @@ void SqliteStore::delete_acl(std::string driver_token, std::function<void(WriteS
 
 void SqliteStore::put_station(StationEntry entry, std::function<void(WriteStatus)> done) {
     impl_->submit(std::make_unique<StationOp>(std::move(entry), std::move(done)));
+}
+
+// One process writes: nothing to lease. Due deliveries stay parked until their attempt is
+// recorded, so those this process holds come back: read `held` more.
+std::vector<DeliveryJob> SqliteStore::take_due(int64_t now_ms, size_t limit, size_t held) {
+    std::lock_guard lock(impl_->due_mu);
+    try {
+        if (!impl_->due_reader) impl_->due_reader = std::make_unique<SqliteReader>(impl_->path);
+        return impl_->due_reader->load_due(now_ms, limit + held);
+    } catch (...) {
+        impl_->due_reader.reset();
+        throw;
+    }
 }
 
 std::unique_ptr<StoreReader> SqliteStore::open_reader() {
@@ -635,6 +660,8 @@ void SqliteStore::close() {
     impl_->writer->close();  // later writes complete at once with `false`
     impl_->statements.reset();
     impl_->db.reset();
+    std::lock_guard lock(impl_->due_mu);
+    impl_->due_reader.reset();
 }
 
 }  // namespace cg::store::sqlite

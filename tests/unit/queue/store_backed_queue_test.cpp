@@ -172,7 +172,7 @@ TEST_F(QueueTest, AFreshQueueHandsOutTheBacklogOnDisk) {
             decided.push_back(seq);
         }
         std::promise<bool> ok;
-        s->record_decisions(std::move(d), [&](bool v) { ok.set_value(v); });
+        s->record_decisions(std::move(d), [&](bool v, std::vector<int64_t>) { ok.set_value(v); });
         ASSERT_TRUE(ok.get_future().get());
         s->close();
     }

@@ -24,8 +24,9 @@ inline constexpr std::chrono::seconds kCallbackTimeout{20};
 template <typename T>
 class Waiter {
   public:
-    std::function<void(T)> cb() {
-        return [p = promise_](T v) { p->set_value(std::move(v)); };
+    // Also takes (and ignores) a completion's further arguments (record_decisions' superseded).
+    auto cb() {
+        return [p = promise_](T v, auto&&...) { p->set_value(std::move(v)); };
     }
     T get() {
         if (future_.wait_for(kCallbackTimeout) != std::future_status::ready) {
