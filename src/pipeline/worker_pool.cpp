@@ -172,13 +172,7 @@ void WorkerPool::record(const std::shared_ptr<Batch>& batch) {
                 }
                 store::DeliveryJob job;
                 job.seq = item.seq;
-                job.id = std::move(item.id);
-                job.station_id = std::move(item.station_id);
-                job.driver_token = std::move(item.driver_token);
-                job.callback_url = std::move(item.callback_url);
-                job.traceparent = std::move(item.traceparent);
-                job.client_id = std::move(item.client_id);
-                job.created_at_ms = item.created_at_ms;
+                static_cast<store::RequestCore&>(job) = std::move(item);
                 job.decision = std::move(batch->decisions[i]);
                 jobs.push_back(std::move(job));
             }

@@ -34,14 +34,7 @@ store::NewRequest make_request(int i) {
 }
 
 store::QueuedRequest queued(const store::NewRequest& r, int64_t seq) {
-    return {seq,
-            r.id,
-            r.station_id,
-            r.driver_token,
-            r.callback_url,
-            r.traceparent,
-            r.created_at_ms,
-            r.client_id};
+    return {r, seq};
 }
 
 class QueueTest : public ::testing::Test {
