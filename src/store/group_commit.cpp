@@ -93,8 +93,7 @@ void GroupCommitWriter::commit(std::vector<std::unique_ptr<WriteOp>>& batch) {
     if (stored) {
         int64_t dq = 0;
         int64_t dd = 0;
-        for (const auto& op : batch) {
-            if (op->failed) continue;
+        for (const auto& op : batch) {  // a failed op counts what of it was applied
             dq += op->d_queued;
             dd += op->d_delivering;
         }

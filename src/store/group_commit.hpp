@@ -41,7 +41,9 @@ class WriteOp {
     // although the rest of its batch was stored.
     bool failed = false;
     // This operation's change to the queued / delivering counts, set by the backend while
-    // applying and added to the counters once the batch is stored (and the operation not failed).
+    // applying and added to the counters once the batch is stored. An operation failed alone
+    // counts what of it was applied (SQLite undoes only the failing statement; PostgreSQL, which
+    // retries it alone in its own transaction, sets them to 0).
     int64_t d_queued = 0;
     int64_t d_delivering = 0;
 };
