@@ -1,7 +1,8 @@
 #pragma once
 // The cluster store: PostgreSQL is the system of record shared by every chargegate process.
 //
-// Writes: like the embedded store, one writer thread per process group-commits everything queued
+// Writes: like the embedded store, the group-commit writer (store/group_commit.hpp), one per
+// process, commits everything queued
 // while the previous commit ran, as one transaction, and runs the completions after COMMIT
 // returned (synchronous_commit=on: the WAL is flushed). Operations of a kind are written with one
 // statement for the whole batch (unnest arrays), so a batch costs a handful of round trips

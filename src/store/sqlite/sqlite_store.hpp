@@ -1,8 +1,8 @@
 #pragma once
 // The embedded store: one SQLite file in WAL mode (DATA_DIR/chargegate.db).
 //
-// Writes: one writer thread owns the write connection and group-commits: it takes every
-// operation queued while the previous commit was syncing, applies them in one transaction,
+// Writes: the group-commit writer (store/group_commit.hpp) owns the write connection: it takes
+// every operation queued while the previous commit was syncing, applies them in one transaction,
 // commits with synchronous=FULL (the WAL is fsync'd), and only then runs their completion
 // callbacks, in order. A failed commit fails every operation of its batch and nothing of it is
 // applied; the next successful commit clears the failure (the store recovers by itself once the
