@@ -2,13 +2,13 @@
 // The cluster store: PostgreSQL is the system of record shared by every chargegate process.
 //
 // Writes: like the embedded store, the group-commit writer (store/group_commit.hpp), one per
-// process, commits everything queued
-// while the previous commit ran, as one transaction, and runs the completions after COMMIT
-// returned (synchronous_commit=on: the WAL is flushed). Operations of a kind are written with one
-// statement for the whole batch (unnest arrays), so a batch costs a handful of round trips
-// whatever its size. If a batch fails for a reason other than the connection (a deadlock between
-// instances, a constraint), each operation is tried again alone, so one bad operation fails
-// alone. A lost connection fails the batch (callers answer 503 / retry) and is re-opened.
+// process, commits everything queued while the previous commit ran, as one transaction, and
+// runs the completions after COMMIT returned (synchronous_commit=on: the WAL is flushed).
+// Operations of a kind are written with one statement for the whole batch (unnest arrays), so a
+// batch costs a handful of round trips whatever its size. If a batch fails for a reason other
+// than the connection (a deadlock between instances, a constraint), each operation is tried again
+// alone, so one bad operation fails alone. A lost connection fails the batch (callers answer
+// 503 / retry) and is re-opened.
 //
 // Sharing work: a queued request is leased to one worker (lease_owner, lease_until) while it is
 // authorized; a decided request's delivery is leased the same way (next_attempt_at is pushed to
