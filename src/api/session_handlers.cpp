@@ -133,14 +133,7 @@ void create_charging_session(HandlerContext& ctx, const Request& req, std::strin
     nr.driver_token = std::move(v.driver_token);
     nr.callback_url = std::move(v.callback_url);
     nr.client_id = std::move(client_id);
-    store::QueuedRequest queued{0,
-                                nr.id,
-                                nr.station_id,
-                                nr.driver_token,
-                                nr.callback_url,
-                                nr.traceparent,
-                                nr.created_at_ms,
-                                nr.client_id};
+    store::QueuedRequest queued{nr, 0};
     svc.store.accept(std::move(nr), [&ctx, key, started, queued = std::move(queued),
                                      reply = std::move(reply)](store::AcceptResult r) mutable {
         auto& s = ctx.services;

@@ -415,7 +415,6 @@ struct DeliveryEngine::Impl {
     }
 
     void run() {
-        std::unique_ptr<store::StoreReader> reader;
         auto next_poll = SteadyClock::now();
         auto next_rewrite = SteadyClock::now();
         int64_t next_resume_ms = 0;
@@ -471,7 +470,7 @@ struct DeliveryEngine::Impl {
             jobs.clear();
             if (poll) {
                 next_poll = SteadyClock::now() + options.poll_interval;
-                poll_due(reader, now, to_park);
+                poll_due(now, to_park);
             }
             next_resume_ms = resume_paused(now);
             if (stop) {
@@ -492,8 +491,7 @@ struct DeliveryEngine::Impl {
     }
 
     // Takes parked deliveries whose time has come, skipping those already held here.
-    void poll_due(std::unique_ptr<store::StoreReader>& reader, int64_t now,
-                  std::vector<store::DeliveryJob>& to_park) {
+    void poll_due(int64_t now, std::vector<store::DeliveryJob>& to_park) {
         size_t free = 0;
         size_t skip = 0;
         {
@@ -503,14 +501,11 @@ struct DeliveryEngine::Impl {
         }
         if (free == 0) return;
         std::vector<store::DeliveryJob> due;
-        const size_t asked = store.due_reads_claim() ? free : free + skip;
         try {
-            if (!reader) reader = store.open_reader();
-            // A shared store leases what it returns: ask only for what can be held now.
-            due = reader->load_due(now, asked);
+            // Takes (a shared store: leases) at most what can be held now.
+            due = store.take_due(now, free, skip);
         } catch (const std::exception& e) {
             obs::log_error("reading due deliveries failed").kv("error", e.what());
-            reader.reset();
             return;
         }
         std::vector<store::DeliveryJob> taken;
@@ -523,7 +518,7 @@ struct DeliveryEngine::Impl {
                 taken.push_back(std::move(j));
             }
             // A full page: more may be due; look again on the next turn.
-            if (due.size() >= asked && !taken.empty()) wake_requested = true;
+            if (due.size() >= free && !taken.empty()) wake_requested = true;
         }
         held.fetch_add(taken.size());
         for (auto& j : taken) enqueue(std::move(j), now, to_park);

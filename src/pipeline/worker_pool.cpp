@@ -134,7 +134,7 @@ void WorkerPool::record(const std::shared_ptr<Batch>& batch) {
     for (size_t i = 0; i < batch->items.size(); ++i) {
         records.push_back({batch->items[i].seq, batch->decisions[i]});
     }
-    store_.record_decisions_checked(
+    store_.record_decisions(
         std::move(records), [this, batch](bool ok, std::vector<int64_t> superseded) {
             if (!ok && stopping_.load()) {
                 // Shutting down: the requests are still queued in the store and are decided again
@@ -157,9 +157,9 @@ void WorkerPool::record(const std::shared_ptr<Batch>& batch) {
             for (const auto& item : batch->items) seqs.push_back(item.seq);
             queue_.acknowledge(seqs);
             if (!superseded.empty()) {
-                // Another worker took these over (this one held them past its lease) and decided
-                // them first; that worker delivers them.
-                obs::log_warn("decisions superseded by another worker; not delivered from here")
+                // Decided already: another worker took these over (this one held them past its
+                // lease) and decided them first; whoever decided them delivers them.
+                obs::log_warn("decisions superseded (decided already); not delivered from here")
                     .kv("count", static_cast<int64_t>(superseded.size()));
             }
             std::vector<store::DeliveryJob> jobs;
@@ -172,13 +172,7 @@ void WorkerPool::record(const std::shared_ptr<Batch>& batch) {
                 }
                 store::DeliveryJob job;
                 job.seq = item.seq;
-                job.id = std::move(item.id);
-                job.station_id = std::move(item.station_id);
-                job.driver_token = std::move(item.driver_token);
-                job.callback_url = std::move(item.callback_url);
-                job.traceparent = std::move(item.traceparent);
-                job.client_id = std::move(item.client_id);
-                job.created_at_ms = item.created_at_ms;
+                static_cast<store::RequestCore&>(job) = std::move(item);
                 job.decision = std::move(batch->decisions[i]);
                 jobs.push_back(std::move(job));
             }

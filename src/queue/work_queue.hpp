@@ -25,8 +25,10 @@ class WorkQueue {
     // handed out once per process lifetime.
     virtual std::vector<store::QueuedRequest> pop(size_t max, std::chrono::milliseconds wait) = 0;
 
-    // Highest seq handed out by pop(): stored requests that are still queued at or below it are
-    // being authorized.
+    // A seq at or below which every stored request still queued is being authorized (the API
+    // shows it as `authorizing`). Both queues honour it: the embedded queue answers the highest
+    // seq pop() handed out; a distributed queue answers 0 (it claims nothing this way), because
+    // there the store itself reports `authorizing` from its leases (StoreReader::find_request).
     [[nodiscard]] virtual int64_t dispatched_up_to() const = 0;
 
     // Tells the queue that these popped requests are decided and durably recorded: a

@@ -17,16 +17,21 @@ struct IdempotencyClaim {
     BodyHash body_hash{};
 };
 
-// A validated request about to be stored.
-struct NewRequest {
+// The fields a request is accepted with, shared by every record of it below (a base struct, so
+// `job.id` reads the same everywhere and a copy between records is one assignment).
+struct RequestCore {
     std::string id;  // request_id (UUID text, lower case)
     std::string station_id;
-    std::string driver_token;
+    std::string driver_token;  // full; the API masks it
     std::string callback_url;
     std::string traceparent;  // stored trace context (obs/trace.hpp); may be empty
     int64_t created_at_ms = 0;
-    std::optional<IdempotencyClaim> idempotency;
     std::string client_id;  // the authenticated client; empty while API authentication is off
+};
+
+// A validated request about to be stored.
+struct NewRequest : RequestCore {
+    std::optional<IdempotencyClaim> idempotency;
 };
 
 enum class AcceptStatus {
@@ -44,15 +49,8 @@ struct AcceptResult {
 };
 
 // A stored request waiting for authorization.
-struct QueuedRequest {
+struct QueuedRequest : RequestCore {
     int64_t seq = 0;
-    std::string id;
-    std::string station_id;
-    std::string driver_token;
-    std::string callback_url;
-    std::string traceparent;
-    int64_t created_at_ms = 0;
-    std::string client_id;  // empty: none (API authentication was off)
 };
 
 struct DecisionRecord {
@@ -61,18 +59,11 @@ struct DecisionRecord {
 };
 
 // Everything delivery needs to send (or re-send) one callback.
-struct DeliveryJob {
+struct DeliveryJob : RequestCore {
     int64_t seq = 0;
-    std::string id;
-    std::string station_id;
-    std::string driver_token;
-    std::string callback_url;
-    std::string traceparent;
     Decision decision;
-    int attempts = 0;           // attempts made so far, over the request's whole life
-    int round_attempts = 0;     // attempts made in this delivery round (redeliver starts a new one)
-    std::string client_id;      // empty: none; else its own signing secrets may apply
-    int64_t created_at_ms = 0;  // when the request was accepted (end-to-end latency)
+    int attempts = 0;        // attempts made so far, over the request's whole life
+    int round_attempts = 0;  // attempts made in this delivery round (redeliver starts a new one)
 };
 
 enum class AttemptOutcome {
@@ -107,14 +98,9 @@ struct AttemptView {
 };
 
 // Full status of one request (docs/api.md §3).
-struct RequestView {
+struct RequestView : RequestCore {
     int64_t seq = 0;
-    std::string id;
-    std::string station_id;
-    std::string driver_token;  // full; the API masks it
-    std::string callback_url;
     RequestState state = RequestState::kQueued;
-    int64_t created_at_ms = 0;
     std::optional<Decision> decision;
     int attempts = 0;
     std::optional<int> last_status_code;
@@ -122,8 +108,6 @@ struct RequestView {
     std::optional<int64_t> next_attempt_at_ms;
     std::optional<int64_t> delivered_at_ms;
     std::vector<AttemptView> attempt_log;  // oldest first, at most the last 100
-    std::string client_id;                 // empty: sent while API authentication was off
-    std::string traceparent;               // W3C trace context the request was accepted with
 };
 
 // One page of the dead-letter list: requests whose callback ended failed, newest first.

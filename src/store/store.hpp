@@ -24,7 +24,7 @@ class StoreReader {
     // Requests still waiting for a decision with seq > after_seq, in arrival order.
     virtual std::vector<QueuedRequest> load_queued(int64_t after_seq, size_t limit) = 0;
     // Deliveries parked for a later attempt whose time has come (next attempt <= now_ms),
-    // earliest first.
+    // earliest first. A plain read: nothing is leased (Store::take_due takes them for delivery).
     virtual std::vector<DeliveryJob> load_due(int64_t now_ms, size_t limit) = 0;
     virtual std::optional<AclEntry> find_acl(std::string_view driver_token) = 0;
     virtual std::optional<StationEntry> find_station(std::string_view station_id) = 0;
@@ -38,8 +38,9 @@ class StoreReader {
         return {std::move(entry), std::move(station)};
     }
     // A number that changes with every acknowledged ACL or station change made by any process
-    // sharing the store (0 where only this process writes: it learns of its own changes
-    // directly). Lets a process drop cached decisions that another process's change made stale.
+    // sharing the store. Only a shared store (PostgreSQL) keeps one; the embedded store answers 0
+    // for ever, which is correct there: only this process writes, and it drops its cached
+    // decisions on its own changes directly. Callers compare successive values only.
     virtual int64_t authorization_generation() { return 0; }
     // The earliest parked delivery time, if any (lets delivery sleep until then).
     virtual std::optional<int64_t> next_due_at() = 0;
@@ -52,8 +53,11 @@ class StoreReader {
 struct StoreCounters {
     int64_t queued = 0;      // accepted, not yet decided
     int64_t delivering = 0;  // decided, not yet delivered or failed
-    int64_t max_seq = 0;     // highest stored seq
-    bool writable = true;    // false after the last write failed
+    // Highest seq this store has stored (the embedded store: the whole store's, since only this
+    // process writes; a shared store: 0, it does not track it). Only the embedded queue
+    // (queue/store_backed_queue) reads it, to start its dispatch cursor.
+    int64_t max_seq = 0;
+    bool writable = true;  // false after the last write failed
     std::string last_error;
 };
 
@@ -67,18 +71,14 @@ class Store {
 
     // Stores a new request in state `queued`, applying the idempotency claim atomically.
     virtual void accept(NewRequest request, std::function<void(AcceptResult)> done) = 0;
-    // Moves decided requests to `delivering`; each becomes resident in the caller's delivery
-    // engine (no parked time) so that no poller picks it up twice.
-    virtual void record_decisions(std::vector<DecisionRecord> decisions,
-                                  std::function<void(bool ok)> done) = 0;
-    // Like record_decisions, and tells which requests were not moved because they were no
-    // longer queued under this process's lease (another worker took them over and decided them
-    // first); the caller must not deliver those. Only a shared store can report any.
-    virtual void record_decisions_checked(
+    // Moves decided requests from `queued` to `delivering`; each becomes resident in the caller's
+    // delivery engine (no parked time) so that no poller picks it up twice. `superseded` lists
+    // the requests that were not moved because they were no longer queued (under this process's
+    // lease, in a shared store): another worker decided them first, or they were decided
+    // already; the caller must not deliver those. Empty when !ok.
+    virtual void record_decisions(
         std::vector<DecisionRecord> decisions,
-        std::function<void(bool ok, std::vector<int64_t> superseded)> done) {
-        record_decisions(std::move(decisions), [done = std::move(done)](bool ok) { done(ok, {}); });
-    }
+        std::function<void(bool ok, std::vector<int64_t> superseded)> done) = 0;
     // Appends attempts to the audit log and moves each request to delivered, parked-for-retry or
     // failed.
     virtual void record_attempts(std::vector<AttemptRecord> attempts,
@@ -103,15 +103,23 @@ class Store {
     // Crash recovery, run once at start before workers: deliveries that were resident in a
     // previous process (in flight when it died) are parked as due at `now_ms`. When the write
     // fails (a full disk) it does not throw: the store reports itself not writable and applies
-    // the recovery with its first write that succeeds (SQLite: probed every second).
+    // the recovery with its first write that succeeds (probed every second). Meaningful for the
+    // embedded store only; a shared store does nothing here, because a dead process's deliveries
+    // are leased, and its leases simply run out (take_due then hands them to a live process).
     virtual void recover_in_flight(int64_t now_ms) = 0;
+
+    // Takes deliveries whose time has come for this process to start, earliest first, at most
+    // `limit` of them that this process does not hold yet. A shared store leases each one it
+    // returns to this process (a write: its next attempt moves to the lease's end), so no other
+    // process starts it and a process that dies mid-attempt hands it on; ask only for what will
+    // be started at once. A store that does not lease (the embedded one: one process) may return
+    // again the due deliveries this process already holds: `held` is their count, and such a
+    // store reads that many more. Blocks on storage (call it from a thread that may block, never
+    // an event loop); thread-safe. Throws on a storage failure.
+    virtual std::vector<DeliveryJob> take_due(int64_t now_ms, size_t limit, size_t held) = 0;
 
     // Deletes idempotency keys older than `older_than_ms`. Asynchronous like the writes.
     virtual void expire_idempotency_keys(int64_t older_than_ms) = 0;
-
-    // True when StoreReader::load_due leases what it returns to this process (a shared store):
-    // the caller must then ask for no more than it will start at once.
-    [[nodiscard]] virtual bool due_reads_claim() const { return false; }
 
     // Cheap snapshot, safe from any thread (atomics).
     virtual StoreCounters counters() const = 0;

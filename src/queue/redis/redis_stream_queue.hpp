@@ -52,7 +52,7 @@ class RedisStreamQueue final : public WorkQueue {
     void start();
     void on_committed(store::QueuedRequest request) override;
     std::vector<store::QueuedRequest> pop(size_t max, std::chrono::milliseconds wait) override;
-    // Status comes from the ledger's leases in cluster mode (see PgReader::find_request).
+    // 0: status comes from the ledger's leases in cluster mode (see WorkQueue::dispatched_up_to).
     [[nodiscard]] int64_t dispatched_up_to() const override { return 0; }
     void acknowledge(const std::vector<int64_t>& seqs) override;
     void dead_lettered(const std::string& request_id, const std::string& error) override;

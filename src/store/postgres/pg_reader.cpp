@@ -1,8 +1,27 @@
 #include "store/postgres/pg_reader.hpp"
 
-#include "store/sqlite/sqlite_reader.hpp"  // stations_from_json: one JSON form in both stores
+#include "store/state_sql.hpp"
+#include "store/stations_json.hpp"
 
 namespace cg::store::postgres {
+
+DeliveryJob delivery_job_at(const PgResult& r, int i) {
+    DeliveryJob j;
+    j.seq = r.int64(i, 0);
+    j.id = r.text(i, 1);
+    j.station_id = r.text(i, 2);
+    j.driver_token = r.text(i, 3);
+    j.callback_url = r.text(i, 4);
+    j.traceparent = r.text(i, 5);
+    j.decision.status = static_cast<DecisionStatus>(r.opt_int64(i, 6).value_or(2));
+    j.decision.reason = r.opt_text(i, 7).value_or("authorizer_error");
+    j.decision.decided_at_ms = r.opt_int64(i, 8).value_or(0);
+    j.attempts = static_cast<int>(r.int64(i, 9));
+    j.round_attempts = static_cast<int>(r.int64(i, 10));
+    j.client_id = r.opt_text(i, 11).value_or("");
+    j.created_at_ms = r.int64(i, 12);
+    return j;
+}
 
 QueuedRequest queued_request_at(const PgResult& r, int row, int first) {
     QueuedRequest q;
@@ -46,8 +65,7 @@ RequestView request_view_at(const PgResult& r, int row) {
 }
 }  // namespace
 
-PgReader::PgReader(std::string database_url, std::string owner, int64_t lease_ms)
-    : url_(std::move(database_url)), owner_(std::move(owner)), lease_ms_(lease_ms) {}
+PgReader::PgReader(std::string database_url) : url_(std::move(database_url)) {}
 
 PgConnection& PgReader::conn() {
     // Reads, and the leases of due deliveries: a lease lost in a database crash only means the
@@ -59,13 +77,15 @@ PgConnection& PgReader::conn() {
 std::optional<RequestView> PgReader::find_request(std::string_view request_id) {
     auto& c = conn();
     // A queued request under a live lease is being authorized.
-    const auto r = c.exec(
-        "SELECT seq, id, station_id, driver_token, callback_url,"
-        " CASE WHEN state = 0 AND lease_until >= cg_now_ms() THEN 1 ELSE state END,"
-        " created_at, decision_status, decision_reason, decided_at, attempts,"
-        " last_status_code, last_error, CASE WHEN state = 2 THEN next_attempt_at END,"
-        " delivered_at, client_id, traceparent FROM requests WHERE id = $1",
-        {std::string(request_id)});
+    const auto r =
+        c.exec(state_sql("SELECT seq, id, station_id, driver_token, callback_url,"
+                         " CASE WHEN state = {queued} AND lease_until >= cg_now_ms() THEN "
+                         "{authorizing} ELSE state END,"
+                         " created_at, decision_status, decision_reason, decided_at, attempts,"
+                         " last_status_code, last_error, CASE WHEN state = {delivering} THEN "
+                         "next_attempt_at END,"
+                         " delivered_at, client_id, traceparent FROM requests WHERE id = $1"),
+               {std::string(request_id)});
     if (r.rows() == 0) return std::nullopt;
     RequestView v = request_view_at(r, 0);
     const auto a = c.exec(
@@ -87,8 +107,9 @@ std::optional<RequestView> PgReader::find_request(std::string_view request_id) {
 
 std::vector<QueuedRequest> PgReader::load_queued(int64_t after_seq, size_t limit) {
     const auto r = conn().exec(
-        "SELECT seq, id, station_id, driver_token, callback_url, traceparent, created_at,"
-        " client_id FROM requests WHERE state = 0 AND seq > $1 ORDER BY seq LIMIT $2",
+        state_sql(
+            "SELECT seq, id, station_id, driver_token, callback_url, traceparent, created_at,"
+            " client_id FROM requests WHERE state = {queued} AND seq > $1 ORDER BY seq LIMIT $2"),
         {std::to_string(after_seq), std::to_string(limit)});
     std::vector<QueuedRequest> out;
     for (int i = 0; i < r.rows(); ++i) {
@@ -97,40 +118,18 @@ std::vector<QueuedRequest> PgReader::load_queued(int64_t after_seq, size_t limit
     return out;
 }
 
-std::vector<DeliveryJob> PgReader::load_due(int64_t, size_t limit) {
+std::vector<DeliveryJob> PgReader::load_due(int64_t now_ms, size_t limit) {
     std::vector<DeliveryJob> out;
     if (limit == 0) return out;
-    // Due by the database's clock; leased to this process for the attempt (next_attempt_at
-    // moves to the lease's end, so a worker that dies mid-attempt hands it on).
-    // `(SELECT cg_now_ms())` is evaluated once, so it bounds the scan of requests_due; the bare
-    // (volatile) cg_now_ms() was a filter evaluated on every entry of the index, leases of
-    // deliveries in flight included: 5.7k entries read per call in the cluster benchmark.
     const auto r = conn().exec(
-        "UPDATE requests r SET next_attempt_at = cg_now_ms() + $1, lease_owner = $2"
-        " FROM (SELECT seq FROM requests WHERE state = 2"
-        " AND next_attempt_at <= (SELECT cg_now_ms())"
-        " ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) d WHERE r.seq = d.seq"
-        " RETURNING r.seq, r.id, r.station_id, r.driver_token, r.callback_url, r.traceparent,"
-        " r.decision_status, r.decision_reason, r.decided_at, r.attempts, r.round_attempts,"
-        " r.client_id, r.created_at",
-        {std::to_string(lease_ms_), owner_, std::to_string(limit)});
-    for (int i = 0; i < r.rows(); ++i) {
-        DeliveryJob j;
-        j.seq = r.int64(i, 0);
-        j.id = r.text(i, 1);
-        j.station_id = r.text(i, 2);
-        j.driver_token = r.text(i, 3);
-        j.callback_url = r.text(i, 4);
-        j.traceparent = r.text(i, 5);
-        j.decision.status = static_cast<DecisionStatus>(r.opt_int64(i, 6).value_or(2));
-        j.decision.reason = r.opt_text(i, 7).value_or("authorizer_error");
-        j.decision.decided_at_ms = r.opt_int64(i, 8).value_or(0);
-        j.attempts = static_cast<int>(r.int64(i, 9));
-        j.round_attempts = static_cast<int>(r.int64(i, 10));
-        j.client_id = r.opt_text(i, 11).value_or("");
-        j.created_at_ms = r.int64(i, 12);
-        out.push_back(std::move(j));
-    }
+        state_sql("SELECT seq, id, station_id, driver_token, callback_url, traceparent,"
+                  " decision_status, decision_reason, decided_at, attempts, round_attempts,"
+                  " client_id, created_at FROM requests"
+                  " WHERE state = {delivering} AND next_attempt_at <= $1"
+                  " ORDER BY next_attempt_at, seq LIMIT $2"),
+        {std::to_string(now_ms), std::to_string(limit)});
+    out.reserve(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(delivery_job_at(r, i));
     return out;
 }
 
@@ -142,7 +141,7 @@ std::optional<AclEntry> PgReader::find_acl(std::string_view driver_token) {
     AclEntry e;
     e.driver_token = std::string(driver_token);
     e.status = r.int64(0, 0) == 0 ? AclStatus::kAllowed : AclStatus::kBlocked;
-    e.stations = sqlite::stations_from_json(r.opt_text(0, 1));
+    e.stations = stations_from_json(r.opt_text(0, 1));
     e.expires_at_ms = r.opt_int64(0, 2);
     e.updated_at_ms = r.int64(0, 3);
     return e;
@@ -160,8 +159,8 @@ int64_t PgReader::authorization_generation() {
 }
 
 std::optional<int64_t> PgReader::oldest_queued_at() {
-    const auto r =
-        conn().exec("SELECT created_at FROM requests WHERE state = 0 ORDER BY seq LIMIT 1");
+    const auto r = conn().exec(
+        state_sql("SELECT created_at FROM requests WHERE state = {queued} ORDER BY seq LIMIT 1"));
     if (r.rows() == 0) return std::nullopt;
     return r.int64(0, 0);
 }
@@ -169,19 +168,22 @@ std::optional<int64_t> PgReader::oldest_queued_at() {
 DeadLetterPage PgReader::dead_letters(std::optional<int64_t> before_seq, size_t limit) {
     auto& c = conn();
     const auto r = c.exec(
-        "SELECT seq, id, station_id, driver_token, callback_url, state, created_at,"
-        " decision_status, decision_reason, decided_at, attempts, last_status_code, last_error,"
-        " NULL, delivered_at, client_id, traceparent FROM requests"
-        " WHERE state = 4 AND seq < $1 ORDER BY seq DESC LIMIT $2",
+        state_sql(
+            "SELECT seq, id, station_id, driver_token, callback_url, state, created_at,"
+            " decision_status, decision_reason, decided_at, attempts, last_status_code, last_error,"
+            " NULL, delivered_at, client_id, traceparent FROM requests"
+            " WHERE state = {failed} AND seq < $1 ORDER BY seq DESC LIMIT $2"),
         {std::to_string(before_seq.value_or(INT64_MAX)), std::to_string(limit)});
     DeadLetterPage page;
     for (int i = 0; i < r.rows(); ++i) page.items.push_back(request_view_at(r, i));
-    page.total = c.exec("SELECT count(*) FROM requests WHERE state = 4").int64(0, 0);
+    page.total =
+        c.exec(state_sql("SELECT count(*) FROM requests WHERE state = {failed}")).int64(0, 0);
     return page;
 }
 
 std::optional<int64_t> PgReader::next_due_at() {
-    const auto r = conn().exec("SELECT min(next_attempt_at) FROM requests WHERE state = 2");
+    const auto r = conn().exec(
+        state_sql("SELECT min(next_attempt_at) FROM requests WHERE state = {delivering}"));
     return r.opt_int64(0, 0);
 }
 
@@ -198,7 +200,7 @@ std::pair<std::optional<AclEntry>, std::optional<StationEntry>> PgReader::find_a
         AclEntry e;
         e.driver_token = std::string(driver_token);
         e.status = r.int64(0, 0) == 0 ? AclStatus::kAllowed : AclStatus::kBlocked;
-        e.stations = sqlite::stations_from_json(r.opt_text(0, 1));
+        e.stations = stations_from_json(r.opt_text(0, 1));
         e.expires_at_ms = r.opt_int64(0, 2);
         e.updated_at_ms = r.int64(0, 3);
         if (e.status == AclStatus::kAllowed && !r.is_null(0, 4)) {

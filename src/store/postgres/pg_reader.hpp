@@ -1,7 +1,6 @@
 #pragma once
-// Reads of the cluster store, one PostgreSQL connection per reader (per thread). load_due leases
-// what it returns to this process (Store::due_reads_claim), so two workers never start the same
-// due delivery.
+// Reads of the cluster store, one PostgreSQL connection per reader (per thread). Reads only:
+// leasing due deliveries is PgStore::take_due's write.
 #include <memory>
 #include <string>
 
@@ -13,10 +12,14 @@ namespace cg::store::postgres {
 // A queued request from a row whose columns are, from `first`: seq, id, station_id, driver_token,
 // callback_url, traceparent, created_at (the order every query of them selects).
 QueuedRequest queued_request_at(const PgResult& r, int row, int first = 0);
+// A delivery job from a row whose columns are: seq, id, station_id, driver_token, callback_url,
+// traceparent, decision_status, decision_reason, decided_at, attempts, round_attempts, client_id,
+// created_at.
+DeliveryJob delivery_job_at(const PgResult& r, int row);
 
 class PgReader final : public StoreReader {
   public:
-    PgReader(std::string database_url, std::string owner, int64_t lease_ms);
+    explicit PgReader(std::string database_url);
 
     std::optional<RequestView> find_request(std::string_view request_id) override;
     std::vector<QueuedRequest> load_queued(int64_t after_seq, size_t limit) override;
@@ -34,8 +37,6 @@ class PgReader final : public StoreReader {
     PgConnection& conn();  // connects lazily, so a reader can be made while the server is down
 
     std::string url_;
-    std::string owner_;
-    int64_t lease_ms_;
     std::unique_ptr<PgConnection> conn_;
 };
 

@@ -1,13 +1,14 @@
 #pragma once
 // The cluster store: PostgreSQL is the system of record shared by every chargegate process.
 //
-// Writes: like the embedded store, one writer thread per process group-commits everything queued
-// while the previous commit ran, as one transaction, and runs the completions after COMMIT
-// returned (synchronous_commit=on: the WAL is flushed). Operations of a kind are written with one
-// statement for the whole batch (unnest arrays), so a batch costs a handful of round trips
-// whatever its size. If a batch fails for a reason other than the connection (a deadlock between
-// instances, a constraint), each operation is tried again alone, so one bad operation fails
-// alone. A lost connection fails the batch (callers answer 503 / retry) and is re-opened.
+// Writes: like the embedded store, the group-commit writer (store/group_commit.hpp), one per
+// process, commits everything queued while the previous commit ran, as one transaction, and
+// runs the completions after COMMIT returned (synchronous_commit=on: the WAL is flushed).
+// Operations of a kind are written with one statement for the whole batch (unnest arrays), so a
+// batch costs a handful of round trips whatever its size. If a batch fails for a reason other
+// than the connection (a deadlock between instances, a constraint), each operation is tried again
+// alone, so one bad operation fails alone. A lost connection fails the batch (callers answer
+// 503 / retry) and is re-opened.
 //
 // Sharing work: a queued request is leased to one worker (lease_owner, lease_until) while it is
 // authorized; a decided request's delivery is leased the same way (next_attempt_at is pushed to
@@ -49,9 +50,7 @@ class PgStore final : public Store, public DispatchLedger {
     PgStore& operator=(const PgStore&) = delete;
 
     void accept(NewRequest request, std::function<void(AcceptResult)> done) override;
-    void record_decisions(std::vector<DecisionRecord> decisions,
-                          std::function<void(bool ok)> done) override;
-    void record_decisions_checked(
+    void record_decisions(
         std::vector<DecisionRecord> decisions,
         std::function<void(bool ok, std::vector<int64_t> superseded)> done) override;
     void defer_deliveries(std::vector<DeferRecord> deferrals,
@@ -68,9 +67,11 @@ class PgStore final : public Store, public DispatchLedger {
     std::unique_ptr<StoreReader> open_reader() override;
     // Nothing to do: a dead process's leases simply run out.
     void recover_in_flight(int64_t now_ms) override;
+    // Leases what it returns (see Store::take_due); `now_ms` and `held` are not needed: the
+    // database's clock decides, and this process's leased deliveries are not due.
+    std::vector<DeliveryJob> take_due(int64_t now_ms, size_t limit, size_t held) override;
     void expire_idempotency_keys(int64_t older_than_ms) override;
     [[nodiscard]] StoreCounters counters() const override;
-    [[nodiscard]] bool due_reads_claim() const override { return true; }
     void close() override;
 
     ClaimResult claim(const std::vector<int64_t>& seqs, int64_t lease_ms) override;

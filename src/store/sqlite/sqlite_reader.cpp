@@ -4,27 +4,10 @@
 #include <boost/json.hpp>
 
 #include "store/sqlite/schema.hpp"
+#include "store/state_sql.hpp"
+#include "store/stations_json.hpp"
 
 namespace cg::store::sqlite {
-
-std::optional<std::vector<std::string>> stations_from_json(const std::optional<std::string>& text) {
-    if (!text) return std::nullopt;
-    std::vector<std::string> out;
-    boost::system::error_code ec;
-    const auto v = boost::json::parse(*text, ec);
-    if (ec || !v.is_array()) return out;  // unreadable list: permit no station (fail closed)
-    for (const auto& s : v.as_array()) {
-        if (s.is_string()) out.emplace_back(s.as_string());
-    }
-    return out;
-}
-
-std::optional<std::string> stations_to_json(const std::optional<std::vector<std::string>>& list) {
-    if (!list) return std::nullopt;
-    boost::json::array a;
-    for (const auto& s : *list) a.emplace_back(s);
-    return boost::json::serialize(a);
-}
 
 SqliteReader::SqliteReader(const std::string& path) : db_(path) {
     configure_connection(db_, path, false);
@@ -39,10 +22,10 @@ SqliteReader::SqliteReader(const std::string& path) : db_(path) {
                           "SELECT attempt_no, started_at, duration_ms, http_status, error"
                           " FROM delivery_attempts WHERE request_seq = ?"
                           " ORDER BY attempt_no DESC LIMIT 100");
-    queued_ = Statement(h,
-                        "SELECT seq, id, station_id, driver_token, callback_url, traceparent,"
-                        " created_at, client_id FROM requests WHERE state = 0 AND seq > ?"
-                        " ORDER BY seq LIMIT ?");
+    queued_ = Statement(
+        h, state_sql("SELECT seq, id, station_id, driver_token, callback_url, traceparent,"
+                     " created_at, client_id FROM requests WHERE state = {queued} AND seq > ?"
+                     " ORDER BY seq LIMIT ?"));
     due_ = Statement(h,
                      "SELECT seq, id, station_id, driver_token, callback_url, traceparent,"
                      " decision_status, decision_reason, decided_at, attempts, round_attempts,"
@@ -56,15 +39,16 @@ SqliteReader::SqliteReader(const std::string& path) : db_(path) {
     next_due_ = Statement(h,
                           "SELECT min(next_attempt_at) FROM requests"
                           " WHERE next_attempt_at IS NOT NULL");
-    oldest_queued_ =
-        Statement(h, "SELECT created_at FROM requests WHERE state = 0 ORDER BY seq LIMIT 1");
-    dead_letters_ = Statement(
+    oldest_queued_ = Statement(
         h,
-        "SELECT seq, id, station_id, driver_token, callback_url, state, created_at,"
-        " decision_status, decision_reason, decided_at, attempts,"
-        " last_status_code, last_error, next_attempt_at, delivered_at, client_id,"
-        " traceparent FROM requests WHERE state = 4 AND seq < ? ORDER BY seq DESC LIMIT ?");
-    failed_count_ = Statement(h, "SELECT count(*) FROM requests WHERE state = 4");
+        state_sql("SELECT created_at FROM requests WHERE state = {queued} ORDER BY seq LIMIT 1"));
+    dead_letters_ = Statement(
+        h, state_sql("SELECT seq, id, station_id, driver_token, callback_url, state, created_at,"
+                     " decision_status, decision_reason, decided_at, attempts,"
+                     " last_status_code, last_error, next_attempt_at, delivered_at, client_id,"
+                     " traceparent FROM requests WHERE state = {failed} AND seq < ? ORDER BY seq "
+                     "DESC LIMIT ?"));
+    failed_count_ = Statement(h, state_sql("SELECT count(*) FROM requests WHERE state = {failed}"));
 }
 
 namespace {

@@ -34,8 +34,4 @@ class SqliteReader final : public StoreReader {
     Statement failed_count_;
 };
 
-// JSON text <-> station list, shared by reader and writer.
-std::optional<std::vector<std::string>> stations_from_json(const std::optional<std::string>& text);
-std::optional<std::string> stations_to_json(const std::optional<std::vector<std::string>>& list);
-
 }  // namespace cg::store::sqlite

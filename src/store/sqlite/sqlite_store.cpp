@@ -9,11 +9,13 @@
 #include <thread>
 #include <vector>
 
-#include "common/thread_name.hpp"
 #include "obs/log.hpp"
+#include "store/group_commit.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 #include "store/sqlite/sqlite_reader.hpp"
+#include "store/state_sql.hpp"
+#include "store/stations_json.hpp"
 
 namespace cg::store::sqlite {
 
@@ -28,26 +30,27 @@ struct WriteStatements {
                   "INSERT OR REPLACE INTO idempotency_keys (key, body_hash, request_id, "
                   "created_at) VALUES (?, ?, ?, ?)"),
           insert_request(
-              h,
-              "INSERT INTO requests (id, station_id, driver_token, callback_url, "
-              "traceparent, state, created_at, client_id) VALUES (?, ?, ?, ?, ?, 0, ?, ?)"),
-          decide(h,
-                 "UPDATE requests SET state = 2, decision_status = ?, decision_reason = ?, "
-                 "decided_at = ?, round_attempts = 0, next_attempt_at = NULL "
-                 "WHERE seq = ? AND state = 0"),
+              h, state_sql("INSERT INTO requests (id, station_id, driver_token, callback_url, "
+                           "traceparent, state, created_at, client_id) VALUES (?, ?, ?, ?, ?, "
+                           "{queued}, ?, ?)")),
+          decide(h, state_sql("UPDATE requests SET state = {delivering}, decision_status = ?, "
+                              "decision_reason = ?, "
+                              "decided_at = ?, round_attempts = 0, next_attempt_at = NULL "
+                              "WHERE seq = ? AND state = {queued}")),
           insert_attempt(h,
                          "INSERT OR REPLACE INTO delivery_attempts (request_seq, attempt_no, "
                          "started_at, duration_ms, http_status, error) VALUES (?, ?, ?, ?, ?, ?)"),
-          update_attempt(h,
-                         "UPDATE requests SET attempts = max(attempts, ?), "
-                         "round_attempts = round_attempts + 1, last_status_code = ?, "
-                         "last_error = ?, state = ?, next_attempt_at = ?, "
-                         "delivered_at = coalesce(?, delivered_at) WHERE seq = ? AND state = 2"),
-          defer(h, "UPDATE requests SET next_attempt_at = ? WHERE seq = ? AND state = 2"),
+          update_attempt(h, state_sql("UPDATE requests SET attempts = max(attempts, ?), "
+                                      "round_attempts = round_attempts + 1, last_status_code = ?, "
+                                      "last_error = ?, state = ?, next_attempt_at = ?, "
+                                      "delivered_at = coalesce(?, delivered_at) WHERE seq = ? AND "
+                                      "state = {delivering}")),
+          defer(h, state_sql("UPDATE requests SET next_attempt_at = ? WHERE seq = ? AND state = "
+                             "{delivering}")),
           find_state(h, "SELECT seq, state FROM requests WHERE id = ?"),
-          redeliver(h,
-                    "UPDATE requests SET state = 2, round_attempts = 0, next_attempt_at = ?, "
-                    "delivered_at = NULL WHERE seq = ?"),
+          redeliver(h, state_sql("UPDATE requests SET state = {delivering}, round_attempts = 0, "
+                                 "next_attempt_at = ?, "
+                                 "delivered_at = NULL WHERE seq = ?")),
           put_acl(h,
                   "INSERT OR REPLACE INTO acl (driver_token, status, stations, expires_at, "
                   "updated_at) VALUES (?, ?, ?, ?, ?)"),
@@ -55,9 +58,9 @@ struct WriteStatements {
           put_station(h,
                       "INSERT OR REPLACE INTO stations (station_id, active, updated_at) "
                       "VALUES (?, ?, ?)"),
-          recover(h,
-                  "UPDATE requests SET next_attempt_at = ? WHERE state = 2 AND "
-                  "next_attempt_at IS NULL"),
+          recover(
+              h, state_sql("UPDATE requests SET next_attempt_at = ? WHERE state = {delivering} AND "
+                           "next_attempt_at IS NULL")),
           expire(h,
                  "DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys "
                  "WHERE created_at < ? LIMIT 5000)") {}
@@ -66,29 +69,20 @@ struct WriteStatements {
         find_state, redeliver, put_acl, delete_acl, put_station, recover, expire;
 };
 
-// Counter changes made by a batch; applied only once it committed.
-struct Deltas {
-    int64_t queued = 0;
-    int64_t delivering = 0;
-    int64_t max_seq = 0;
-};
-
 struct WriteContext {
     Database& db;
     WriteStatements& st;
-    Deltas& deltas;
+    int64_t max_seq;  // highest seq stored by the batch; published once it committed
     int64_t idempotency_ttl_ms;
 };
 
 // One queued write. apply() runs inside the batch transaction and may throw SqliteError: an
 // environment failure aborts the whole batch, any other error fails this operation alone (its
-// statement was rolled back by SQLite, the others stand). complete() runs after the commit.
-class Op {
+// statement was rolled back by SQLite, the others stand). complete() runs after the commit
+// (GroupCommitWriter), with `false` for a failed batch or an operation failed alone.
+class Op : public WriteOp {
   public:
-    virtual ~Op() = default;
     virtual void apply(WriteContext& ctx) = 0;
-    virtual void complete(bool committed) = 0;
-    bool failed = false;
 };
 
 class AcceptOp final : public Op {
@@ -140,12 +134,12 @@ class AcceptOp final : public Op {
                 .bind(4, req_.created_at_ms);
             put.run();
         }
-        ctx.deltas.queued += 1;
-        ctx.deltas.max_seq = std::max(ctx.deltas.max_seq, result_.seq);
+        d_queued += 1;
+        ctx.max_seq = std::max(ctx.max_seq, result_.seq);
     }
 
     void complete(bool committed) override {
-        if (!committed || failed) {
+        if (!committed) {
             result_ = AcceptResult{AcceptStatus::kUnavailable, {}, 0, "storage unavailable"};
         }
         done_(std::move(result_));
@@ -159,7 +153,8 @@ class AcceptOp final : public Op {
 
 class DecisionsOp final : public Op {
   public:
-    DecisionsOp(std::vector<DecisionRecord> d, std::function<void(bool)> done)
+    using Done = std::function<void(bool, std::vector<int64_t>)>;
+    DecisionsOp(std::vector<DecisionRecord> d, Done done)
         : decisions_(std::move(d)), done_(std::move(done)) {}
     void apply(WriteContext& ctx) override {
         auto& s = ctx.st.decide;
@@ -171,16 +166,22 @@ class DecisionsOp final : public Op {
                 .bind(4, d.seq);
             s.run();
             if (ctx.db.changes() == 1) {
-                ctx.deltas.queued -= 1;
-                ctx.deltas.delivering += 1;
+                d_queued -= 1;
+                d_delivering += 1;
+            } else {
+                superseded_.push_back(d.seq);  // no longer queued: decided already
             }
         }
     }
-    void complete(bool committed) override { done_(committed && !failed); }
+    void complete(bool committed) override {
+        if (!committed) superseded_.clear();
+        done_(committed, std::move(superseded_));
+    }
 
   private:
     std::vector<DecisionRecord> decisions_;
-    std::function<void(bool)> done_;
+    Done done_;
+    std::vector<int64_t> superseded_;
 };
 
 class AttemptsOp final : public Op {
@@ -210,9 +211,9 @@ class AttemptsOp final : public Op {
             }
             auto& u = ctx.st.update_attempt;
             Reset guard(u);
-            int64_t state = 2;
-            if (a.outcome == AttemptOutcome::kDelivered) state = 3;
-            if (a.outcome == AttemptOutcome::kFailed) state = 4;
+            int64_t state = stored(RequestState::kDelivering);
+            if (a.outcome == AttemptOutcome::kDelivered) state = stored(RequestState::kDelivered);
+            if (a.outcome == AttemptOutcome::kFailed) state = stored(RequestState::kFailed);
             u.bind(1, static_cast<int64_t>(a.attempt_no));
             if (a.http_status > 0) {
                 u.bind(2, static_cast<int64_t>(a.http_status));
@@ -237,10 +238,11 @@ class AttemptsOp final : public Op {
             }
             u.bind(7, a.seq);
             u.run();
-            if (ctx.db.changes() == 1 && state != 2) ctx.deltas.delivering -= 1;
+            if (ctx.db.changes() == 1 && state != stored(RequestState::kDelivering))
+                d_delivering -= 1;
         }
     }
-    void complete(bool committed) override { done_(committed && !failed); }
+    void complete(bool committed) override { done_(committed); }
 
   private:
     std::vector<AttemptRecord> attempts_;
@@ -259,7 +261,7 @@ class DeferOp final : public Op {
             s.run();
         }
     }
-    void complete(bool committed) override { done_(committed && !failed); }
+    void complete(bool committed) override { done_(committed); }
 
   private:
     std::vector<DeferRecord> deferrals_;
@@ -284,7 +286,7 @@ class RedeliverOp final : public Op {
             seq = f.int64(0);
             state = f.int64(1);
         }
-        if (state != 3 && state != 4) {
+        if (state != stored(RequestState::kDelivered) && state != stored(RequestState::kFailed)) {
             status_ = RedeliverStatus::kNotFinished;
             return;
         }
@@ -292,11 +294,11 @@ class RedeliverOp final : public Op {
         Reset guard(r);
         r.bind(1, now_).bind(2, seq);
         r.run();
-        ctx.deltas.delivering += 1;
+        d_delivering += 1;
         status_ = RedeliverStatus::kScheduled;
     }
     void complete(bool committed) override {
-        done_(committed && !failed ? status_ : RedeliverStatus::kUnavailable);
+        done_(committed ? status_ : RedeliverStatus::kUnavailable);
     }
 
   private:
@@ -328,7 +330,7 @@ class AclOp final : public Op {
         }
     }
     void complete(bool committed) override {
-        done_(committed && !failed ? WriteStatus::kOk : WriteStatus::kUnavailable);
+        done_(committed ? WriteStatus::kOk : WriteStatus::kUnavailable);
     }
 
   private:
@@ -348,7 +350,7 @@ class DeleteAclOp final : public Op {
         found_ = ctx.db.changes() > 0;
     }
     void complete(bool committed) override {
-        if (!committed || failed) {
+        if (!committed) {
             done_(WriteStatus::kUnavailable);
         } else {
             done_(found_ ? WriteStatus::kOk : WriteStatus::kNotFound);
@@ -374,7 +376,7 @@ class StationOp final : public Op {
         s.run();
     }
     void complete(bool committed) override {
-        done_(committed && !failed ? WriteStatus::kOk : WriteStatus::kUnavailable);
+        done_(committed ? WriteStatus::kOk : WriteStatus::kUnavailable);
     }
 
   private:
@@ -395,7 +397,7 @@ class SweepOp final : public Op {
         changed_ = ctx.db.changes();
     }
     void complete(bool committed) override {
-        if (done_) done_(committed && !failed, changed_);
+        if (done_) done_(committed, changed_);
     }
 
   private:
@@ -407,95 +409,36 @@ class SweepOp final : public Op {
 
 }  // namespace
 
-struct SqliteStore::Impl {
+// The SQLite step of the group-commit writer: one transaction per batch on the write connection,
+// committed with synchronous=FULL.
+struct SqliteStore::Impl final : BatchBackend {
     SqliteOptions options;
     std::string path;
     obs::Metrics* metrics = nullptr;
     std::unique_ptr<Database> db;
     std::unique_ptr<WriteStatements> statements;
-
-    std::mutex mu;  // guards pending and closing only; held for a push or a swap
-    std::condition_variable cv;
-    std::vector<std::unique_ptr<Op>> pending;
-    bool closing = false;
-    std::thread writer;
-
-    std::atomic<int64_t> queued{0};
-    std::atomic<int64_t> delivering{0};
+    std::unique_ptr<GroupCommitWriter> writer;  // created last, closed first; never null after open
     std::atomic<int64_t> max_seq{0};
-    std::atomic<bool> writable{true};
-    mutable std::mutex error_mu;
-    std::string last_error;
+
+    std::mutex due_mu;                         // take_due's reader
+    std::unique_ptr<SqliteReader> due_reader;  // guarded by due_mu
 
     // Start-up recovery the disk refused (recover_in_flight). While pending, every commit applies
     // it first, in the same transaction: no commit without it has happened since the start, so it
     // reaches exactly the deliveries resident in the previous process. With nothing else to write
-    // the writer probes with it alone every kRecoveryRetry, so the store comes back by itself.
-    // Set by recover_in_flight (under mu, before any other write is submitted); cleared by the
-    // writer once a commit with it succeeded.
-    static constexpr std::chrono::seconds kRecoveryRetry{1};
-    static constexpr std::chrono::seconds kRecoveryLogInterval{30};
+    // the writer probes with it alone every second, so the store comes back by itself.
+    // Set by recover_in_flight (before any other write is submitted); cleared by the writer once a
+    // commit with it succeeded.
     std::atomic<bool> recovery_pending{false};
-    int64_t recovery_now_ms = 0;                                // guarded by mu when written
-    int64_t recovery_failures = 0;                              // writer thread only
-    int64_t recovery_failures_unlogged = 0;                     // writer thread only
-    std::chrono::steady_clock::time_point recovery_log_next{};  // writer thread only
+    int64_t recovery_now_ms = 0;    // written before recovery_pending is set
+    int64_t recovery_failures = 0;  // writer thread only
 
-    void submit(std::unique_ptr<Op> op) {
-        {
-            std::lock_guard lock(mu);
-            if (!closing) {
-                const bool was_empty = pending.empty();
-                pending.push_back(std::move(op));
-                if (was_empty) cv.notify_one();
-                return;
-            }
-        }
-        op->complete(false);  // closed: nothing is written
-    }
+    [[nodiscard]] bool probe_pending() const override { return recovery_pending.load(); }
 
-    void run() {
-        std::vector<std::unique_ptr<Op>> batch;
-        for (;;) {
-            {
-                std::unique_lock lock(mu);
-                const auto has_work = [&] { return closing || !pending.empty(); };
-                if (recovery_pending.load()) {
-                    // A timeout leaves the batch empty: a probe with the recovery alone.
-                    cv.wait_for(lock, kRecoveryRetry, has_work);
-                } else {
-                    cv.wait(lock, [&] { return has_work() || recovery_pending.load(); });
-                    if (!has_work()) continue;  // recovery became pending: wait with a timeout
-                }
-                if (pending.empty() && closing) return;
-                if (options.commit_interval_us > 0 && !closing && !pending.empty()) {
-                    // Let more operations join this commit.
-                    cv.wait_for(lock, std::chrono::microseconds(options.commit_interval_us),
-                                [&] { return closing || pending.size() >= options.max_batch; });
-                }
-                if (pending.size() <= options.max_batch) {
-                    batch.swap(pending);
-                } else {
-                    auto split = pending.begin() + static_cast<std::ptrdiff_t>(options.max_batch);
-                    batch.assign(std::make_move_iterator(pending.begin()),
-                                 std::make_move_iterator(split));
-                    pending.erase(pending.begin(), split);
-                }
-            }
-            commit(batch);
-            batch.clear();
-        }
-    }
-
-    void commit(std::vector<std::unique_ptr<Op>>& batch) {
-        const auto started = std::chrono::steady_clock::now();
+    std::string apply_batch(WriteBatch batch) override {
         const bool recovering = recovery_pending.load();
-        if (batch.empty() && !recovering) return;
-        Deltas deltas;
-        WriteContext ctx{*db, *statements, deltas, options.idempotency_ttl_ms};
-        bool committed = false;
+        WriteContext ctx{*db, *statements, 0, options.idempotency_ttl_ms};
         int64_t recovered = 0;
-        std::string error;
         try {
             db->exec("BEGIN IMMEDIATE");
             try {
@@ -506,17 +449,17 @@ struct SqliteStore::Impl {
                     s.run();
                     recovered = db->changes();
                 }
-                for (auto& op : batch) {
+                for (const auto& w : batch) {
+                    auto& op = static_cast<Op&>(*w);
                     try {
-                        op->apply(ctx);
+                        op.apply(ctx);
                     } catch (const SqliteError& e) {
                         if (is_environment_failure(e.code())) throw;
-                        op->failed = true;  // this operation alone; SQLite undid its statement
+                        op.failed = true;  // this operation alone; SQLite undid its statement
                         obs::log_error("store operation failed").kv("error", e.what());
                     }
                 }
                 db->exec("COMMIT");
-                committed = true;
             } catch (...) {
                 try {
                     db->exec("ROLLBACK");
@@ -525,55 +468,22 @@ struct SqliteStore::Impl {
                 throw;
             }
         } catch (const std::exception& e) {
-            error = e.what();
-        }
-        if (committed) {
-            queued.fetch_add(deltas.queued);
-            delivering.fetch_add(deltas.delivering);
-            if (deltas.max_seq > max_seq.load()) max_seq.store(deltas.max_seq);
-            if (!writable.exchange(true)) obs::log_info("store writable again");
-            if (recovering) {
-                recovery_pending.store(false);
-                obs::log_info(
-                    "start-up recovery written now that the store takes writes: resuming "
-                    "deliveries that were in flight at the last stop")
-                    .kv("count", recovered)
-                    .kv("failed_tries", recovery_failures);
-            }
-        } else {
-            {
-                std::lock_guard lock(error_mu);
-                last_error = error;
-            }
-            writable.store(false);
-            if (metrics) metrics->store_errors.inc();
             if (recovering) ++recovery_failures;
-            if (!batch.empty()) {
-                obs::log_error("store commit failed; the batch was not stored")
-                    .kv("error", error)
-                    .kv("operations", static_cast<int64_t>(batch.size()));
-            } else {
-                // A probe (one a second while DOWN): one line per interval with the count.
-                ++recovery_failures_unlogged;
-                if (started >= recovery_log_next) {
-                    obs::log_warn(
-                        "store still refuses writes; start-up recovery retried every second")
-                        .kv("error", error)
-                        .kv("failed_tries", recovery_failures_unlogged)
-                        .kv("interval_s", static_cast<int64_t>(kRecoveryLogInterval.count()));
-                    recovery_failures_unlogged = 0;
-                    recovery_log_next = started + kRecoveryLogInterval;
-                }
-            }
+            return e.what();
         }
-        if (batch.empty()) return;  // a probe: no batch for the commit histograms
-        if (metrics) {
-            metrics->commit_batch_size.observe(static_cast<double>(batch.size()));
-            metrics->commit_duration.observe(
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        if (ctx.max_seq > max_seq.load()) max_seq.store(ctx.max_seq);
+        if (recovering) {
+            recovery_pending.store(false);
+            obs::log_info(
+                "start-up recovery written now that the store takes writes: resuming "
+                "deliveries that were in flight at the last stop")
+                .kv("count", recovered)
+                .kv("failed_tries", recovery_failures);
         }
-        for (auto& op : batch) op->complete(committed);
+        return {};
     }
+
+    void submit(std::unique_ptr<Op> op) { writer->submit(std::move(op)); }
 
     // Runs one sweep synchronously (used before the service starts taking work): whether it
     // was written, and the rows it changed.
@@ -586,9 +496,8 @@ struct SqliteStore::Impl {
         return f.get();
     }
 };
-
 namespace {
-int64_t count(Database& db, const char* sql) {
+int64_t count(Database& db, std::string_view sql) {
     Statement s(db.handle(), sql);
     s.step();
     return s.int64(0);
@@ -600,7 +509,6 @@ std::unique_ptr<SqliteStore> open_sqlite_store(const SqliteOptions& options,
     prepare_data_dir(options.data_dir);
     auto impl = std::make_unique<SqliteStore::Impl>();
     impl->options = options;
-    if (impl->options.max_batch == 0) impl->options.max_batch = 1;
     impl->path = database_path(options.data_dir);
     impl->metrics = metrics;
     try {
@@ -610,19 +518,22 @@ std::unique_ptr<SqliteStore> open_sqlite_store(const SqliteOptions& options,
     }
     configure_connection(*impl->db, impl->path, true);
     apply_migrations(*impl->db, impl->path);
+    int64_t queued = 0;
+    int64_t delivering = 0;
     try {
         impl->statements = std::make_unique<WriteStatements>(impl->db->handle());
-        impl->queued = count(*impl->db, "SELECT count(*) FROM requests WHERE state = 0");
-        impl->delivering = count(*impl->db, "SELECT count(*) FROM requests WHERE state = 2");
+        queued =
+            count(*impl->db, state_sql("SELECT count(*) FROM requests WHERE state = {queued}"));
+        delivering =
+            count(*impl->db, state_sql("SELECT count(*) FROM requests WHERE state = {delivering}"));
         impl->max_seq = count(*impl->db, "SELECT coalesce(max(seq), 0) FROM requests");
     } catch (const SqliteError& e) {
         throw StoreError(impl->path + ": " + e.what());
     }
-    auto* raw = impl.get();
-    impl->writer = std::thread([raw] {
-        name_this_thread("cg-sqlite-write");
-        raw->run();
-    });
+    impl->writer = std::make_unique<GroupCommitWriter>(
+        *impl, GroupCommitOptions{options.max_batch, options.commit_interval_us, "cg-sqlite-write"},
+        metrics);
+    impl->writer->set_counts(queued, delivering);
     return std::make_unique<SqliteStore>(std::move(impl));
 }
 
@@ -646,8 +557,9 @@ void SqliteStore::accept(NewRequest request, std::function<void(AcceptResult)> d
     impl_->submit(std::make_unique<AcceptOp>(std::move(request), std::move(done)));
 }
 
-void SqliteStore::record_decisions(std::vector<DecisionRecord> decisions,
-                                   std::function<void(bool ok)> done) {
+void SqliteStore::record_decisions(
+    std::vector<DecisionRecord> decisions,
+    std::function<void(bool ok, std::vector<int64_t> superseded)> done) {
     impl_->submit(std::make_unique<DecisionsOp>(std::move(decisions), std::move(done)));
 }
 
@@ -685,6 +597,19 @@ void SqliteStore::put_station(StationEntry entry, std::function<void(WriteStatus
     impl_->submit(std::make_unique<StationOp>(std::move(entry), std::move(done)));
 }
 
+// One process writes: nothing to lease. Due deliveries stay parked until their attempt is
+// recorded, so those this process holds come back: read `held` more.
+std::vector<DeliveryJob> SqliteStore::take_due(int64_t now_ms, size_t limit, size_t held) {
+    std::lock_guard lock(impl_->due_mu);
+    try {
+        if (!impl_->due_reader) impl_->due_reader = std::make_unique<SqliteReader>(impl_->path);
+        return impl_->due_reader->load_due(now_ms, limit + held);
+    } catch (...) {
+        impl_->due_reader.reset();
+        throw;
+    }
+}
+
 std::unique_ptr<StoreReader> SqliteStore::open_reader() {
     return std::make_unique<SqliteReader>(impl_->path);
 }
@@ -694,12 +619,9 @@ void SqliteStore::recover_in_flight(int64_t now_ms) {
     if (!ok) {
         // The disk refuses writes (full, say, after a crash): start anyway with the store DOWN
         // (accepting answers 503, reads are served) and let the writer retry the recovery.
-        {
-            std::lock_guard lock(impl_->mu);
-            impl_->recovery_now_ms = now_ms;
-            impl_->recovery_pending.store(true);
-        }
-        impl_->cv.notify_one();
+        impl_->recovery_now_ms = now_ms;
+        impl_->recovery_pending.store(true);
+        impl_->writer->wake();
         obs::log_warn(
             "start-up recovery could not be written; starting with the store DOWN, the writer "
             "retries it every second")
@@ -729,28 +651,17 @@ void SqliteStore::expire_idempotency_keys(int64_t older_than_ms) {
 }
 
 StoreCounters SqliteStore::counters() const {
-    StoreCounters c;
-    c.queued = impl_->queued.load();
-    c.delivering = impl_->delivering.load();
+    StoreCounters c = impl_->writer->counters();
     c.max_seq = impl_->max_seq.load();
-    c.writable = impl_->writable.load();
-    if (!c.writable) {
-        std::lock_guard lock(impl_->error_mu);
-        c.last_error = impl_->last_error;
-    }
     return c;
 }
 
 void SqliteStore::close() {
-    {
-        std::lock_guard lock(impl_->mu);
-        if (impl_->closing && !impl_->writer.joinable()) return;
-        impl_->closing = true;
-    }
-    impl_->cv.notify_all();
-    if (impl_->writer.joinable()) impl_->writer.join();
+    impl_->writer->close();  // later writes complete at once with `false`
     impl_->statements.reset();
     impl_->db.reset();
+    std::lock_guard lock(impl_->due_mu);
+    impl_->due_reader.reset();
 }
 
 }  // namespace cg::store::sqlite

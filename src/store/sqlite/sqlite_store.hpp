@@ -1,8 +1,8 @@
 #pragma once
 // The embedded store: one SQLite file in WAL mode (DATA_DIR/chargegate.db).
 //
-// Writes: one writer thread owns the write connection and group-commits: it takes every
-// operation queued while the previous commit was syncing, applies them in one transaction,
+// Writes: the group-commit writer (store/group_commit.hpp) owns the write connection: it takes
+// every operation queued while the previous commit was syncing, applies them in one transaction,
 // commits with synchronous=FULL (the WAL is fsync'd), and only then runs their completion
 // callbacks, in order. A failed commit fails every operation of its batch and nothing of it is
 // applied; the next successful commit clears the failure (the store recovers by itself once the
@@ -45,8 +45,9 @@ class SqliteStore final : public Store {
     SqliteStore& operator=(const SqliteStore&) = delete;
 
     void accept(NewRequest request, std::function<void(AcceptResult)> done) override;
-    void record_decisions(std::vector<DecisionRecord> decisions,
-                          std::function<void(bool ok)> done) override;
+    void record_decisions(
+        std::vector<DecisionRecord> decisions,
+        std::function<void(bool ok, std::vector<int64_t> superseded)> done) override;
     void defer_deliveries(std::vector<DeferRecord> deferrals,
                           std::function<void(bool ok)> done) override;
     void record_attempts(std::vector<AttemptRecord> attempts,
@@ -60,6 +61,7 @@ class SqliteStore final : public Store {
     void put_station(StationEntry entry, std::function<void(WriteStatus)> done) override;
     std::unique_ptr<StoreReader> open_reader() override;
     void recover_in_flight(int64_t now_ms) override;
+    std::vector<DeliveryJob> take_due(int64_t now_ms, size_t limit, size_t held) override;
     void expire_idempotency_keys(int64_t older_than_ms) override;
     [[nodiscard]] StoreCounters counters() const override;
     void close() override;

@@ -116,7 +116,8 @@ class FakeHttp final : public net::HttpClient {
 class FakeStore final : public store::Store {
   public:
     void accept(store::NewRequest, std::function<void(store::AcceptResult)>) override { unused(); }
-    void record_decisions(std::vector<store::DecisionRecord>, std::function<void(bool)>) override {
+    void record_decisions(std::vector<store::DecisionRecord>,
+                          std::function<void(bool, std::vector<int64_t>)>) override {
         unused();
     }
     void record_attempts(std::vector<store::AttemptRecord> batch,
@@ -151,6 +152,7 @@ class FakeStore final : public store::Store {
         return std::make_unique<Reader>();
     }
     void recover_in_flight(int64_t) override {}
+    std::vector<store::DeliveryJob> take_due(int64_t, size_t, size_t) override { return {}; }
     void expire_idempotency_keys(int64_t) override {}
     store::StoreCounters counters() const override { return {}; }
     void close() override {}

@@ -82,7 +82,7 @@ class DecisionStore final : public store::Store {
         done({});
     }
     void record_decisions(std::vector<store::DecisionRecord> d,
-                          std::function<void(bool)> done) override {
+                          std::function<void(bool, std::vector<int64_t>)> done) override {
         bool ok = true;
         {
             std::lock_guard lock(mu_);
@@ -93,7 +93,7 @@ class DecisionStore final : public store::Store {
                 for (auto& r : d) decided_[r.seq] = r.decision;
             }
         }
-        std::thread([ok, done = std::move(done)] { done(ok); }).detach();
+        std::thread([ok, done = std::move(done)] { done(ok, {}); }).detach();
     }
     void record_attempts(std::vector<store::AttemptRecord>, std::function<void(bool)> d) override {
         d(true);
@@ -119,6 +119,7 @@ class DecisionStore final : public store::Store {
     }
     std::unique_ptr<store::StoreReader> open_reader() override { return nullptr; }
     void recover_in_flight(int64_t) override {}
+    std::vector<store::DeliveryJob> take_due(int64_t, size_t, size_t) override { return {}; }
     void expire_idempotency_keys(int64_t) override {}
     [[nodiscard]] store::StoreCounters counters() const override { return {}; }
     void close() override {}

@@ -34,14 +34,7 @@ store::NewRequest make_request(int i) {
 }
 
 store::QueuedRequest queued(const store::NewRequest& r, int64_t seq) {
-    return {seq,
-            r.id,
-            r.station_id,
-            r.driver_token,
-            r.callback_url,
-            r.traceparent,
-            r.created_at_ms,
-            r.client_id};
+    return {r, seq};
 }
 
 class QueueTest : public ::testing::Test {
@@ -172,7 +165,7 @@ TEST_F(QueueTest, AFreshQueueHandsOutTheBacklogOnDisk) {
             decided.push_back(seq);
         }
         std::promise<bool> ok;
-        s->record_decisions(std::move(d), [&](bool v) { ok.set_value(v); });
+        s->record_decisions(std::move(d), [&](bool v, std::vector<int64_t>) { ok.set_value(v); });
         ASSERT_TRUE(ok.get_future().get());
         s->close();
     }

@@ -30,7 +30,7 @@ TYPED_TEST(DeliveryContract, DecisionMovesTheRequestToDelivering) {
     EXPECT_EQ(s->counters().queued, 0);
     EXPECT_EQ(s->counters().delivering, 1);
     // Resident in the deciding process's delivery engine: no due read returns it.
-    EXPECT_TRUE(take_due(*reader).empty());
+    EXPECT_TRUE(take_due(*s).empty());
     if constexpr (TestFixture::kShared) {
         // Resident under a lease: due once the lease ran out (should this process die).
         const auto due_at = reader->next_due_at();
@@ -88,7 +88,7 @@ TYPED_TEST(DeliveryContract, RetryParksTheDeliveryUntilItsTime) {
     EXPECT_EQ(v->next_attempt_at_ms, t + kHourMs);
     EXPECT_FALSE(v->delivered_at_ms);
     EXPECT_EQ(s->counters().delivering, 1);
-    EXPECT_TRUE(take_due(*reader).empty());
+    EXPECT_TRUE(take_due(*s).empty());
     EXPECT_EQ(reader->next_due_at(), t + kHourMs);
 }
 
@@ -104,7 +104,7 @@ TYPED_TEST(DeliveryContract, ADeliveryWhoseTimeCameIsDueWithEverythingToSendIt) 
     ASSERT_TRUE(attempt(*s, retry(seq, 1, t - 5000, t - 1000)));
     auto reader = s->open_reader();
     EXPECT_EQ(reader->next_due_at(), t - 1000);
-    const auto due = take_due(*reader);
+    const auto due = take_due(*s);
     ASSERT_EQ(due.size(), 1u);
     EXPECT_EQ(due[0].seq, seq);
     EXPECT_EQ(due[0].id, "id-1");
@@ -135,10 +135,10 @@ TYPED_TEST(DeliveryContract, DueDeliveriesComeEarliestFirstUpToTheLimit) {
     ASSERT_TRUE(attempt(*s, retry(later, 1, t - 9000, t + kHourMs)));
     auto reader = s->open_reader();
     EXPECT_EQ(reader->next_due_at(), t - 3000);
-    EXPECT_TRUE(take_due(*reader, 0).empty());
-    EXPECT_EQ(seqs_of(take_due(*reader, 2)), (std::vector<int64_t>{b, c}));
-    const auto rest = seqs_of(take_due(*reader, 10));
-    if (s->due_reads_claim()) {
+    EXPECT_TRUE(take_due(*s, 0).empty());
+    EXPECT_EQ(seqs_of(take_due(*s, 2)), (std::vector<int64_t>{b, c}));
+    const auto rest = seqs_of(take_due(*s, 10));
+    if constexpr (TestFixture::kShared) {
         // What a due read returned is leased to this process: not returned again.
         EXPECT_EQ(rest, (std::vector<int64_t>{a}));
     } else {
@@ -163,7 +163,7 @@ TYPED_TEST(DeliveryContract, DeferParksAResidentDeliveryWithoutAnAttempt) {
     EXPECT_EQ(va->attempts, 0);
     EXPECT_TRUE(va->attempt_log.empty());
     EXPECT_EQ(reader->next_due_at(), t - 500);
-    const auto due = take_due(*reader);
+    const auto due = take_due(*s);
     ASSERT_EQ(seqs_of(due), std::vector<int64_t>{b});
     EXPECT_EQ(due[0].attempts, 0);
     EXPECT_EQ(due[0].round_attempts, 0);
@@ -189,7 +189,7 @@ TYPED_TEST(DeliveryContract, DeliveredIsFinal) {
     EXPECT_EQ(v->last_status_code, 200);
     EXPECT_FALSE(v->last_error);
     EXPECT_FALSE(v->next_attempt_at_ms);
-    EXPECT_TRUE(take_due(*reader).empty());
+    EXPECT_TRUE(take_due(*s).empty());
     EXPECT_FALSE(reader->next_due_at());
     EXPECT_EQ(s->counters().delivering, 0);
     EXPECT_EQ(reader->dead_letters(std::nullopt, 10).total, 0);
@@ -209,7 +209,7 @@ TYPED_TEST(DeliveryContract, FailedIsFinalAndADeadLetter) {
     EXPECT_EQ(v->last_error, "connection refused");
     EXPECT_FALSE(v->next_attempt_at_ms);
     EXPECT_FALSE(v->delivered_at_ms);
-    EXPECT_TRUE(take_due(*reader).empty());
+    EXPECT_TRUE(take_due(*s).empty());
     EXPECT_FALSE(reader->next_due_at());
     EXPECT_EQ(s->counters().delivering, 0);
     const auto page = reader->dead_letters(std::nullopt, 10);
@@ -332,7 +332,7 @@ TYPED_TEST(DeliveryContract, RedeliverAFailedRequestParksItAsDueNow) {
     EXPECT_EQ(v->next_attempt_at_ms, t);
     EXPECT_EQ(v->attempts, 2);  // the life-long count is kept
     EXPECT_EQ(s->counters().delivering, 1);
-    const auto due = take_due(*reader);
+    const auto due = take_due(*s);
     ASSERT_EQ(due.size(), 1u);
     EXPECT_EQ(due[0].seq, seq);
     EXPECT_EQ(due[0].attempts, 2);
@@ -353,7 +353,7 @@ TYPED_TEST(DeliveryContract, RedeliverADeliveredRequest) {
     auto reader = s->open_reader();
     // A new round has not delivered yet: the status shows no delivery time until it does.
     EXPECT_FALSE(reader->find_request("id-1")->delivered_at_ms);
-    EXPECT_EQ(seqs_of(take_due(*reader)), std::vector<int64_t>{seq});
+    EXPECT_EQ(seqs_of(take_due(*s)), std::vector<int64_t>{seq});
     // Now delivering again: not finished.
     EXPECT_EQ(redeliver(*s, "id-1", now_ms()), RedeliverStatus::kNotFinished);
 }
@@ -366,7 +366,7 @@ TYPED_TEST(DeliveryContract, RedeliverAtALaterTimeIsNotDueBefore) {
     const int64_t later = now_ms() + kHourMs;
     EXPECT_EQ(redeliver(*s, "id-1", later), RedeliverStatus::kScheduled);
     auto reader = s->open_reader();
-    EXPECT_TRUE(take_due(*reader).empty());
+    EXPECT_TRUE(take_due(*s).empty());
     EXPECT_EQ(reader->next_due_at(), later);
 }
 
@@ -380,7 +380,7 @@ TYPED_TEST(DeliveryContract, RedeliverRefusesUnfinishedAndUnknownRequests) {
     EXPECT_EQ(redeliver(*s, "nope", now_ms()), RedeliverStatus::kNotFound);
     EXPECT_EQ(s->counters().queued, 1);
     EXPECT_EQ(s->counters().delivering, 1);
-    EXPECT_TRUE(take_due(*s->open_reader()).empty());
+    EXPECT_TRUE(take_due(*s).empty());
 }
 
 // A process dies with deliveries in flight: one resident since its decision, one taken by a due
@@ -400,14 +400,14 @@ TYPED_TEST(DeliveryContract, DeliveriesInFlightAtACrashAreDueAgainAfterRestart) 
     ASSERT_TRUE(attempt(*s, retry(parked, 1, t - 9000, t + kHourMs)));
     {
         auto reader = s->open_reader();
-        ASSERT_EQ(seqs_of(take_due(*reader)), std::vector<int64_t>{sending});
+        ASSERT_EQ(seqs_of(take_due(*s)), std::vector<int64_t>{sending});
     }
 
     s = this->restart(std::move(s), short_lease);  // the process "dies" and starts again
     auto reader = s->open_reader();
     std::vector<int64_t> due;
     ASSERT_TRUE(wait_until([&] {
-        for (const auto seq : seqs_of(take_due(*reader))) due.push_back(seq);
+        for (const auto seq : seqs_of(take_due(*s))) due.push_back(seq);
         return due.size() >= 2;
     })) << "due again: "
         << due.size();

@@ -13,11 +13,11 @@ TEST_F(StoreTest, DueReadsCompareWithTheCallersTime) {
     ASSERT_TRUE(decide(*s, seq));
     ASSERT_TRUE(attempt(*s, retry(seq, 1, 3000, 5000)));
     auto reader = s->open_reader();
-    EXPECT_TRUE(take_due_at(*reader, 4999).empty());
+    EXPECT_TRUE(take_due_at(*s, 4999).empty());
     EXPECT_EQ(reader->next_due_at(), 5000);
-    EXPECT_EQ(seqs_of(take_due_at(*reader, 5000)), std::vector<int64_t>{seq});
+    EXPECT_EQ(seqs_of(take_due_at(*s, 5000)), std::vector<int64_t>{seq});
     // A due read leases nothing here: the one delivery engine keeps what it started.
-    EXPECT_EQ(seqs_of(take_due_at(*reader, 5000)), std::vector<int64_t>{seq});
+    EXPECT_EQ(seqs_of(take_due_at(*s, 5000)), std::vector<int64_t>{seq});
 }
 
 TEST_F(StoreTest, RecoveryParksResidentDeliveriesAtTheGivenTimeOnce) {
@@ -34,8 +34,8 @@ TEST_F(StoreTest, RecoveryParksResidentDeliveriesAtTheGivenTimeOnce) {
     auto s = open();
     recover(*s, 7000);
     auto reader = s->open_reader();
-    EXPECT_TRUE(take_due_at(*reader, 6999).empty());
-    EXPECT_EQ(seqs_of(take_due_at(*reader, 7000)), std::vector<int64_t>{resident});
+    EXPECT_TRUE(take_due_at(*s, 6999).empty());
+    EXPECT_EQ(seqs_of(take_due_at(*s, 7000)), std::vector<int64_t>{resident});
     EXPECT_EQ(reader->find_request("id-resident")->next_attempt_at_ms, 7000);
     EXPECT_EQ(reader->find_request("id-parked")->next_attempt_at_ms, 50'000);
     // Nothing is resident any more: a second recovery changes nothing.

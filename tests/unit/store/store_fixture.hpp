@@ -51,8 +51,9 @@ inline constexpr std::chrono::seconds kConditionTimeout{10};
 template <typename T>
 class Waiter {
   public:
-    std::function<void(T)> cb() {
-        return [p = promise_](T v) { p->set_value(std::move(v)); };
+    // Also takes (and ignores) a completion's further arguments (record_decisions' superseded).
+    auto cb() {
+        return [p = promise_](T v, auto&&...) { p->set_value(std::move(v)); };
     }
     T get() {
         if (future_.wait_for(kCallbackTimeout) != std::future_status::ready) {
@@ -178,10 +179,10 @@ inline DecideResult decide_checked(Store& s, std::vector<DecisionRecord> decisio
         take_for_decision(s, seqs);
     }
     Waiter<DecideResult> w;
-    s.record_decisions_checked(std::move(decisions),
-                               [cb = w.cb()](bool ok, std::vector<int64_t> superseded) {
-                                   cb(DecideResult{ok, std::move(superseded)});
-                               });
+    s.record_decisions(std::move(decisions),
+                       [cb = w.cb()](bool ok, std::vector<int64_t> superseded) {
+                           cb(DecideResult{ok, std::move(superseded)});
+                       });
     return w.get();
 }
 
@@ -197,8 +198,9 @@ inline bool decide(Store& s, int64_t seq, DecisionStatus st = DecisionStatus::kA
 // A decision submitted without waiting (tests of a failing disk). No lease is taken: only for
 // the embedded store.
 inline void submit_decision(Store& s, int64_t seq, std::function<void(bool)> done) {
-    s.record_decisions({{seq, Decision{DecisionStatus::kAllowed, "acl_allowed", 2000}}},
-                       std::move(done));
+    s.record_decisions(
+        {{seq, Decision{DecisionStatus::kAllowed, "acl_allowed", 2000}}},
+        [done = std::move(done)](bool ok, const std::vector<int64_t>&) { done(ok); });
 }
 
 inline bool attempts(Store& s, std::vector<AttemptRecord> records) {
@@ -254,22 +256,22 @@ inline void expire_keys(Store& s, int64_t older_than_ms) {
 // What a process does at start: deliveries resident in a previous process are due again.
 inline void recover(Store& s, int64_t now) { s.recover_in_flight(now); }
 
-// The deliveries due now, earliest first, at most `limit`, taken for delivery by the caller: a
-// store whose due reads claim (Store::due_reads_claim) leases them to the reader's process,
-// so a later read does not return them again while the lease lasts.
-inline std::vector<DeliveryJob> take_due(StoreReader& r, size_t limit = 100) {
-    return r.load_due(now_ms(), limit);
+// The deliveries due now, earliest first, at most `limit`, taken for delivery by the caller
+// (Store::take_due): a shared store leases them to the caller's process, so a later call does not
+// return them again while the lease lasts.
+inline std::vector<DeliveryJob> take_due(Store& s, size_t limit = 100) {
+    return s.take_due(now_ms(), limit, 0);
 }
-// SQLite only: the due read at a given time (PostgreSQL compares with its own clock).
-inline std::vector<DeliveryJob> take_due_at(StoreReader& r, int64_t now, size_t limit = 100) {
-    return r.load_due(now, limit);
+// SQLite only: taken at a given time (PostgreSQL compares with its own clock).
+inline std::vector<DeliveryJob> take_due_at(Store& s, int64_t now, size_t limit = 100) {
+    return s.take_due(now, limit, 0);
 }
 
 // Polls take_due until it returns something (a lease running out) or the bound passes.
-inline std::vector<DeliveryJob> wait_due(StoreReader& r, size_t limit = 100) {
+inline std::vector<DeliveryJob> wait_due(Store& s, size_t limit = 100) {
     std::vector<DeliveryJob> due;
     wait_until([&] {
-        due = take_due(r, limit);
+        due = take_due(s, limit);
         return !due.empty();
     });
     return due;

@@ -136,7 +136,7 @@ std::string refused_recovery_scenario(const std::string& data_dir) {
     }
     std::ostringstream err;
     auto reader = s->open_reader();
-    if (!take_due_at(*reader, 1'000'000, 10).empty()) err << "a refused recovery was applied; ";
+    if (!take_due_at(*s, 1'000'000, 10).empty()) err << "a refused recovery was applied; ";
     if (::setrlimit(RLIMIT_FSIZE, &saved) != 0) return "cannot restore RLIMIT_FSIZE";
 
     // Writes work again. A delivery that becomes resident now must not be touched by the
@@ -145,10 +145,10 @@ std::string refused_recovery_scenario(const std::string& data_dir) {
     submit_decision(*s, later, d.cb());
     if (!d.get()) err << "the first write after the disk came back failed; ";
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (take_due_at(*reader, 1'000'000, 10).empty() && std::chrono::steady_clock::now() < end) {
+    while (take_due_at(*s, 1'000'000, 10).empty() && std::chrono::steady_clock::now() < end) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    const auto due = take_due_at(*reader, 1'000'000, 10);
+    const auto due = take_due_at(*s, 1'000'000, 10);
     if (due.size() != 1 || due[0].seq != resident) {
         err << due.size() << " deliveries due after recovery, want id-resident alone; ";
     }
