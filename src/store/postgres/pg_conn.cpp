@@ -123,33 +123,125 @@ void PgConnection::exec_script(std::string_view sql) {
     check(PQexec(conn_.get(), text.c_str()));
 }
 
+const std::string* PgConnection::prepared_name(std::string_view sql, int params) {
+    std::string text(sql);
+    auto it = prepared_.find(text);
+    if (it != prepared_.end()) return &it->second;
+    if (prepared_.size() >= kMaxPrepared) return nullptr;  // not expected with constant SQL
+    std::string name = "cg";
+    name += std::to_string(prepared_.size() + 1);
+    // Parameter types are left to the server (as with PQexecParams); a failure to prepare
+    // throws like a failed statement and leaves nothing cached.
+    check(PQprepare(conn_.get(), name.c_str(), text.c_str(), params, nullptr));
+    return &prepared_.emplace(std::move(text), std::move(name)).first->second;
+}
+
 PgResult PgConnection::exec(std::string_view sql, const std::vector<Param>& params) {
     if (!ok()) connect();
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-    std::string text(sql);
-    auto it = prepared_.find(text);
-    if (it == prepared_.end()) {
-        if (prepared_.size() >= kMaxPrepared) {  // not expected with constant SQL: stay correct
-            return check(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(values.size()),
-                                      nullptr, values.data(), nullptr, nullptr, 0));
-        }
-        std::string name = "cg";
-        name += std::to_string(prepared_.size() + 1);
-        // Parameter types are left to the server (as with PQexecParams); a failure to prepare
-        // throws like a failed statement and leaves nothing cached.
-        check(PQprepare(conn_.get(), name.c_str(), text.c_str(), static_cast<int>(values.size()),
-                        nullptr));
-        it = prepared_.emplace(std::move(text), std::move(name)).first;
+    const int n = static_cast<int>(values.size());
+    if (const std::string* name = prepared_name(sql, n)) {
+        return check(
+            PQexecPrepared(conn_.get(), name->c_str(), n, values.data(), nullptr, nullptr, 0));
     }
-    return check(PQexecPrepared(conn_.get(), it->second.c_str(), static_cast<int>(values.size()),
-                                values.data(), nullptr, nullptr, 0));
+    const std::string text(sql);
+    return check(
+        PQexecParams(conn_.get(), text.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0));
+}
+
+std::vector<PgResult> PgConnection::exec_transaction(const std::vector<PgStatement>& statements,
+                                                     bool durable) {
+    if (!ok()) connect();
+    std::vector<const std::string*> names;
+    names.reserve(statements.size());
+    for (const auto& s : statements) {
+        names.push_back(prepared_name(s.sql, static_cast<int>(s.params.size())));
+    }
+    PGconn* c = conn_.get();
+    if (PQenterPipelineMode(c) != 1) fail_broken("cannot enter pipeline mode");
+    bool sent = true;
+    int commands = 0;
+    auto send_plain = [&](const char* sql) {
+        sent = sent && PQsendQueryParams(c, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+        ++commands;
+    };
+    send_plain("BEGIN");
+    if (!durable) send_plain("SET LOCAL synchronous_commit = off");
+    const int first = commands;
+    std::vector<const char*> values;
+    for (size_t i = 0; i < statements.size() && sent; ++i) {
+        values.clear();
+        for (const auto& p : statements[i].params) values.push_back(p ? p->c_str() : nullptr);
+        const int n = static_cast<int>(values.size());
+        if (names[i]) {
+            sent = PQsendQueryPrepared(c, names[i]->c_str(), n, values.data(), nullptr, nullptr,
+                                       0) == 1;
+        } else {
+            const std::string text(statements[i].sql);
+            sent = PQsendQueryParams(c, text.c_str(), n, nullptr, values.data(), nullptr,
+                                     nullptr, 0) == 1;
+        }
+        ++commands;
+    }
+    send_plain("COMMIT");
+    if (!sent || PQpipelineSync(c) != 1) fail_broken(PQerrorMessage(c));
+
+    // Each command's result is followed by a null; the sync's result ends the pipeline. A
+    // failed command makes the ones after it PGRES_PIPELINE_ABORTED up to the sync.
+    std::vector<PgResult> results;
+    results.reserve(static_cast<size_t>(commands));
+    int nulls = 0;
+    for (;;) {
+        PGresult* r = PQgetResult(c);
+        if (!r) {
+            // Two nulls in a row only come from a connection that stopped answering.
+            if (++nulls > 1 || PQstatus(c) != CONNECTION_OK) fail_broken(PQerrorMessage(c));
+            continue;
+        }
+        nulls = 0;
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        results.emplace_back(r);
+    }
+    if (PQexitPipelineMode(c) != 1) fail_broken(PQerrorMessage(c));
+    if (results.size() != static_cast<size_t>(commands)) {
+        fail_broken("unexpected number of results in a pipeline");
+    }
+    for (auto& r : results) {
+        const auto status = r.status();
+        if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) continue;
+        if (status == PGRES_PIPELINE_ABORTED) continue;  // after the failed one
+        fail(r.release());
+    }
+    std::vector<PgResult> out;
+    out.reserve(statements.size());
+    for (size_t i = 0; i < statements.size(); ++i) {
+        out.push_back(std::move(results[static_cast<size_t>(first) + i]));
+    }
+    return out;
 }
 
 PgResult PgConnection::check(PGresult* raw) {
     const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return PgResult(raw);
+    fail(raw);
+}
+
+namespace {
+std::string one_line(std::string msg) {
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    for (auto& c : msg) {
+        if (c == '\n') c = ' ';
+    }
+    return msg;
+}
+}  // namespace
+
+void PgConnection::fail(PGresult* raw) {
     std::string state;
     std::string msg;
     if (raw) {
@@ -157,14 +249,16 @@ PgResult PgConnection::check(PGresult* raw) {
         if (const char* m = PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY)) msg = m;
         PQclear(raw);
     }
-    if (msg.empty()) msg = PQerrorMessage(conn_.get());
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    for (auto& c : msg) {
-        if (c == '\n') c = ' ';
-    }
+    if (msg.empty() && conn_) msg = PQerrorMessage(conn_.get());
     // A connection that broke is dropped here, so the next exec() opens a new one.
-    if (PQstatus(conn_.get()) != CONNECTION_OK) conn_.reset();
-    throw PgError("PostgreSQL: " + msg, state);
+    if (conn_ && PQstatus(conn_.get()) != CONNECTION_OK) conn_.reset();
+    throw PgError("PostgreSQL: " + one_line(std::move(msg)), state);
+}
+
+void PgConnection::fail_broken(const std::string& what) {
+    const std::string msg = one_line(what);
+    conn_.reset();  // the server rolls back whatever the session had open
+    throw PgError("PostgreSQL: " + (msg.empty() ? std::string("connection lost") : msg), "08006");
 }
 
 namespace {

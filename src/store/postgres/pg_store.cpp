@@ -123,10 +123,42 @@ struct Op final : WriteOp {
     }
 };
 
-// Writes one batch inside an open transaction. Throws PgError.
+// Whether a batch can go in one round trip (PgConnection::exec_transaction): its statements
+// are then all known before the first is sent. Keyed accepts read the key's holder before they
+// insert, and the rare operations (redeliver, ACL, stations, expiry) read or branch; a batch
+// with any of them runs its statements one by one in an open transaction.
+bool pipelinable(WriteBatch batch) {
+    return std::all_of(batch.begin(), batch.end(), [](const auto& w) {
+        const auto& op = static_cast<const Op&>(*w);
+        switch (op.kind) {
+            case Op::Kind::kAccept:
+                return !op.request.idempotency;
+            case Op::Kind::kDecide:
+            case Op::Kind::kAttempts:
+            case Op::Kind::kDefer:
+                return true;
+            default:
+                return false;
+        }
+    });
+}
+
+// Writes one batch. Each kind's statement goes through run(): executed at once inside the
+// transaction the caller opened, or, when `collect`, kept in statements() with its result's
+// handler, for the caller to send together and then hand each result to handle(). Throws
+// PgError.
 class BatchWriter {
   public:
-    BatchWriter(PgConnection& c, const PgOptions& o) : c_(c), o_(o) {}
+    using OnResult = std::function<void(const PgResult&)>;
+    BatchWriter(PgConnection& c, const PgOptions& o, bool collect)
+        : c_(c), o_(o), collect_(collect) {}
+
+    [[nodiscard]] const std::vector<PgStatement>& statements() const { return statements_; }
+    void handle(const std::vector<PgResult>& results) {
+        for (size_t i = 0; i < results.size() && i < handlers_.size(); ++i) {
+            if (handlers_[i]) handlers_[i](results[i]);
+        }
+    }
 
     void write(WriteBatch batch) {
         std::vector<Op*> accepts;
@@ -164,6 +196,16 @@ class BatchWriter {
     }
 
   private:
+    void run(std::string_view sql, std::vector<Param> params, OnResult on_result = {}) {
+        if (!collect_) {
+            const auto r = c_.exec(sql, params);
+            if (on_result) on_result(r);
+            return;
+        }
+        statements_.push_back(PgStatement{std::string(sql), std::move(params)});
+        handlers_.push_back(std::move(on_result));
+    }
+
     void accept(const std::vector<Op*>& ops) {
         for (Op* op : ops) {
             op->insert_request = true;
@@ -185,8 +227,7 @@ class BatchWriter {
             by_id[r.id] = op;
         }
         if (ids.empty()) return;
-        const auto res = c_.exec(
-            state_sql(
+        run(state_sql(
                 "INSERT INTO requests (id, station_id, driver_token, callback_url, traceparent, "
                 "state,"
                 " created_at, published_at, client_id)"
@@ -194,16 +235,18 @@ class BatchWriter {
                 " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
                 " $6::bigint[], $7::text[]) AS u(id, st, tok, cb, tp, ca, cl) RETURNING seq, id"),
             {text_array(ids), text_array(stations), text_array(tokens), text_array(callbacks),
-             text_array(traces), int_array(created), text_array(clients)});
-        for (int i = 0; i < res.rows(); ++i) {
-            auto it = by_id.find(res.text(i, 1));
-            if (it == by_id.end()) continue;
-            auto& out = it->second->accept_result;
-            it->second->d_queued = 1;
-            out.status = AcceptStatus::kStored;
-            out.request_id = it->first;
-            out.seq = res.int64(i, 0);
-        }
+             text_array(traces), int_array(created), text_array(clients)},
+            [by_id = std::move(by_id)](const PgResult& res) {
+                for (int i = 0; i < res.rows(); ++i) {
+                    auto it = by_id.find(res.text(i, 1));
+                    if (it == by_id.end()) continue;
+                    auto& out = it->second->accept_result;
+                    it->second->d_queued = 1;
+                    out.status = AcceptStatus::kStored;
+                    out.request_id = it->first;
+                    out.seq = res.int64(i, 0);
+                }
+            });
     }
 
     // Takes the idempotency key for this request, or answers from the request that holds it.
@@ -248,8 +291,7 @@ class BatchWriter {
         // The delivery is leased to this process from here on: next_attempt_at is the lease's
         // end, so if this process dies before the first attempt is recorded, another worker
         // sends it once the lease ran out.
-        const auto res = c_.exec(
-            state_sql("UPDATE requests r SET state = {delivering}, decision_status = d.st,"
+        run(state_sql("UPDATE requests r SET state = {delivering}, decision_status = d.st,"
                       " decision_reason = d.reason, decided_at = d.at, round_attempts = 0,"
                       " next_attempt_at = cg_now_ms() + $5, lease_owner = $6, lease_until = NULL"
                       " FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::bigint[])"
@@ -257,17 +299,20 @@ class BatchWriter {
                       " WHERE r.seq = d.seq AND r.state + 0 = {queued} AND r.lease_owner = $6"
                       " RETURNING r.seq"),
             {int_array(seqs), int_array(statuses), text_array(reasons), int_array(at),
-             num(o_.lease_ms), o_.owner});
-        std::unordered_set<int64_t> applied;
-        for (int i = 0; i < res.rows(); ++i) applied.insert(res.int64(i, 0));
-        for (Op* op : ops) {
-            for (const auto& d : op->decisions) {
-                if (!applied.contains(d.seq)) op->superseded.push_back(d.seq);
-            }
-            const auto moved = static_cast<int64_t>(op->decisions.size() - op->superseded.size());
-            op->d_queued = -moved;
-            op->d_delivering = moved;
-        }
+             num(o_.lease_ms), o_.owner},
+            [ops](const PgResult& res) {
+                std::unordered_set<int64_t> applied;
+                for (int i = 0; i < res.rows(); ++i) applied.insert(res.int64(i, 0));
+                for (Op* op : ops) {
+                    for (const auto& d : op->decisions) {
+                        if (!applied.contains(d.seq)) op->superseded.push_back(d.seq);
+                    }
+                    const auto moved =
+                        static_cast<int64_t>(op->decisions.size() - op->superseded.size());
+                    op->d_queued = -moved;
+                    op->d_delivering = moved;
+                }
+            });
     }
 
     void record_attempts(const std::vector<Op*>& ops) {
@@ -301,8 +346,7 @@ class BatchWriter {
         // benchmark machine (a prepared one-row SELECT cost 75 µs per call).
         // Two workers may both have sent an attempt numbered alike (a lease ran out while the
         // first was still sending): the audit trail keeps the first record of that number.
-        c_.exec(
-            state_sql(
+        run(state_sql(
                 "WITH a AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], "
                 "$4::bigint[],"
                 " $5::int[], $6::text[], $7::smallint[], $8::bigint[], $9::bigint[])"
@@ -333,10 +377,10 @@ class BatchWriter {
                 at.push_back(d.next_attempt_at_ms);
             }
         }
-        c_.exec(state_sql("UPDATE requests r SET next_attempt_at = d.at, lease_owner = NULL"
-                          " FROM unnest($1::bigint[], $2::bigint[]) AS d(seq, at)"
-                          " WHERE r.seq = d.seq AND r.state + 0 = {delivering}"),
-                {int_array(seqs), int_array(at)});
+        run(state_sql("UPDATE requests r SET next_attempt_at = d.at, lease_owner = NULL"
+                      " FROM unnest($1::bigint[], $2::bigint[]) AS d(seq, at)"
+                      " WHERE r.seq = d.seq AND r.state + 0 = {delivering}"),
+            {int_array(seqs), int_array(at)});
     }
 
     void single(Op& op) {
@@ -408,6 +452,9 @@ class BatchWriter {
 
     PgConnection& c_;
     const PgOptions& o_;
+    const bool collect_;
+    std::vector<PgStatement> statements_;
+    std::vector<OnResult> handlers_;
 };
 
 }  // namespace
@@ -451,17 +498,22 @@ struct PgStore::Impl final : BatchBackend {
             if (!writer_conn) writer_conn = std::make_unique<PgConnection>(options.database_url);
             // Decisions, attempts and deferrals lost in a database crash only mean that work is
             // done again (the request is still queued or due): such batches need not wait for
-            // the WAL flush. Batches with anything a client was told is stored do. Both
-            // statements go in one simple query: a round trip less per batch.
+            // the WAL flush. Batches with anything a client was told is stored do.
             const bool redoable = std::all_of(ops.begin(), ops.end(), [](const auto& w) {
                 const auto kind = static_cast<const Op&>(*w).kind;
                 return kind == Op::Kind::kDecide || kind == Op::Kind::kAttempts ||
                        kind == Op::Kind::kDefer;
             });
             try {
+                if (pipelinable(ops)) {  // the hot path: one round trip for the batch
+                    BatchWriter w(*writer_conn, options, true);
+                    w.write(ops);
+                    w.handle(writer_conn->exec_transaction(w.statements(), !redoable));
+                    return {};
+                }
                 writer_conn->exec_script(redoable ? "BEGIN; SET LOCAL synchronous_commit = off"
                                                   : "BEGIN");
-                BatchWriter(*writer_conn, options).write(ops);
+                BatchWriter(*writer_conn, options, false).write(ops);
                 writer_conn->exec("COMMIT");
                 return {};
             } catch (...) {
