@@ -180,8 +180,8 @@ std::vector<PgResult> PgConnection::exec_transaction(const std::vector<PgStateme
                                        0) == 1;
         } else {
             const std::string text(statements[i].sql);
-            sent = PQsendQueryParams(c, text.c_str(), n, nullptr, values.data(), nullptr,
-                                     nullptr, 0) == 1;
+            sent = PQsendQueryParams(c, text.c_str(), n, nullptr, values.data(), nullptr, nullptr,
+                                     0) == 1;
         }
         ++commands;
     }

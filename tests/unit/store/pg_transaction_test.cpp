@@ -18,9 +18,7 @@ constexpr const char* kInsertStation =
     "INSERT INTO stations (station_id, active, updated_at) VALUES ($1, true, $2)"
     " RETURNING station_id";
 
-int64_t stations(PgConnection& c) {
-    return c.exec("SELECT count(*) FROM stations").int64(0, 0);
-}
+int64_t stations(PgConnection& c) { return c.exec("SELECT count(*) FROM stations").int64(0, 0); }
 
 TEST(PgTransactionTest, StatementsCommitTogetherWithResultsInOrder) {
     const auto url = PgTestServer::get().clean_database();
