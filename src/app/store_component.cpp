@@ -6,6 +6,11 @@ StoreComponent::StoreComponent(const config::Config& cfg, const Clock& clock, ob
     : cfg_(cfg), clock_(clock), backends_(open_store(cfg, &metrics)) {}
 
 int64_t StoreComponent::authorization_generation() {
+    // A worker's requests were all claimed before they reach it, and each claim reads the
+    // generation: the latest claim's answer is at least as new as this batch's claim.
+    if (backends_.ledger) {
+        if (const auto g = backends_.ledger->claimed_authorization_generation()) return *g;
+    }
     // StoreReader is single-threaded by contract: one per calling thread (the workers).
     thread_local std::unique_ptr<store::StoreReader> reader;
     try {

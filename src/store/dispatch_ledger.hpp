@@ -4,6 +4,7 @@
 // carries hints — request seqs — and may lose or repeat them; this ledger decides.
 // Implemented by the PostgreSQL store.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct ClaimResult {
     // of its own). Their hints can be acknowledged: should that worker die, its own hint is
     // taken over, and the relay publishes again whatever is left queued without a lease.
     std::vector<int64_t> settled;
+    // The authorization generation (StoreReader::authorization_generation) as the claim saw
+    // it, read in the same statement; none when nothing was claimed.
+    std::optional<int64_t> authorization_generation;
 };
 
 class DispatchLedger {
@@ -34,6 +38,11 @@ class DispatchLedger {
     // Gives up this process's leases on still-queued requests (a worker stopping with claimed
     // requests it never started), so others may take them at once. Throws on a database failure.
     virtual void release(const std::vector<int64_t>& seqs) = 0;
+    // The highest authorization generation any claim of this process has seen; none before the
+    // first claim that leased something. Every request is claimed before it is authorized, so
+    // a worker that reads this after its batch was claimed sees every ACL or station change
+    // acknowledged before that claim, without a database round trip of its own. Thread-safe.
+    [[nodiscard]] virtual std::optional<int64_t> claimed_authorization_generation() const = 0;
 };
 
 }  // namespace cg::store

@@ -75,6 +75,7 @@ class PgStore final : public Store, public DispatchLedger {
     void close() override;
 
     ClaimResult claim(const std::vector<int64_t>& seqs, int64_t lease_ms) override;
+    [[nodiscard]] std::optional<int64_t> claimed_authorization_generation() const override;
     std::vector<int64_t> take_unpublished(int64_t older_than_ms, size_t limit) override;
     void release(const std::vector<int64_t>& seqs) override;
 

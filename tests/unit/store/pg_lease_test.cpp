@@ -163,6 +163,33 @@ TEST_F(PgLeaseTest, AnotherProcessSeesTheAuthorizationGenerationMove) {
     EXPECT_TRUE(rb->find_acl(kToken));
 }
 
+TEST_F(PgLeaseTest, AClaimReportsTheAuthorizationGenerationAChangeBeforeItMade) {
+    auto a = open({"worker-a"});
+    auto b = open({"worker-b"});
+    EXPECT_FALSE(b->claimed_authorization_generation());  // no claim yet
+    const auto s1 = stored(*a, "id-1");
+    const auto first = claim(*b, {s1}, 30'000);
+    ASSERT_TRUE(first.authorization_generation);
+    EXPECT_EQ(b->claimed_authorization_generation(), first.authorization_generation);
+
+    // A change acknowledged by another process before the next claim is in that claim's answer.
+    AclEntry e;
+    e.driver_token = kToken;
+    ASSERT_EQ(put_acl(*a, e), WriteStatus::kOk);
+    const auto s2 = stored(*a, "id-2");
+    const auto second = claim(*b, {s2}, 30'000);
+    ASSERT_TRUE(second.authorization_generation);
+    EXPECT_GT(*second.authorization_generation, *first.authorization_generation);
+    EXPECT_EQ(*second.authorization_generation, b->open_reader()->authorization_generation());
+    EXPECT_EQ(b->claimed_authorization_generation(), second.authorization_generation);
+
+    // A claim that leases nothing reports none and keeps the highest seen.
+    const auto none = claim(*b, {s2}, 30'000);
+    EXPECT_TRUE(none.claimed.empty());
+    EXPECT_FALSE(none.authorization_generation);
+    EXPECT_EQ(b->claimed_authorization_generation(), second.authorization_generation);
+}
+
 }  // namespace
 }  // namespace cg::store::test
 #endif
