@@ -26,6 +26,7 @@ Backends open_store(const config::Config& cfg, obs::Metrics* metrics) {
         o.lease_ms = cfg.cluster_takeover_ms;
         o.idempotency_ttl_ms = cfg.idempotency_ttl_ms;
         o.migrate = cfg.migrate_on_start;
+        o.commit_interval_us = cfg.commit_interval();
         auto pg = store::postgres::open_pg_store(o, metrics);
         b.ledger = pg.get();
         b.store = std::move(pg);
@@ -34,7 +35,7 @@ Backends open_store(const config::Config& cfg, obs::Metrics* metrics) {
     }
     store::sqlite::SqliteOptions o;
     o.data_dir = cfg.data_dir;
-    o.commit_interval_us = cfg.commit_interval_us;
+    o.commit_interval_us = cfg.commit_interval();
     o.idempotency_ttl_ms = cfg.idempotency_ttl_ms;
     b.store = store::sqlite::open_sqlite_store(o, metrics);
     b.store_type = "sqlite";

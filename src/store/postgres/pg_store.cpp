@@ -610,7 +610,8 @@ std::unique_ptr<PgStore> open_pg_store(const PgOptions& options, obs::Metrics* m
         throw StoreError(e.what());
     }
     impl->writer = std::make_unique<GroupCommitWriter>(
-        *impl, GroupCommitOptions{options.max_batch, 0, "cg-pg-writer"}, metrics);
+        *impl, GroupCommitOptions{options.max_batch, options.commit_interval_us, "cg-pg-writer"},
+        metrics);
     impl->writer->set_counts(queued, delivering);
     auto* raw = impl.get();
     impl->monitor = std::thread([raw] { raw->watch(); });

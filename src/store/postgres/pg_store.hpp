@@ -28,9 +28,10 @@ namespace cg::store::postgres {
 
 struct PgOptions {
     std::string database_url;
-    std::string owner;         // this process's name in leases (INSTANCE_ID)
-    int64_t lease_ms = 30000;  // CLUSTER_TAKEOVER_MS
-    size_t max_batch = 2048;   // operations per transaction at most
+    std::string owner;               // this process's name in leases (INSTANCE_ID)
+    int64_t lease_ms = 30000;        // CLUSTER_TAKEOVER_MS
+    size_t max_batch = 2048;         // operations per transaction at most
+    int64_t commit_interval_us = 0;  // COMMIT_INTERVAL_US (GroupCommitOptions)
     int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
     bool migrate = false;  // apply migrations first (MIGRATE_ON_START)
 };

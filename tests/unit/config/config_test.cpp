@@ -141,6 +141,21 @@ TEST(Config, JwtSettings) {
     EXPECT_NE(message_of({{"JWT_CLIENT_CLAIM", ""}}).find("JWT_CLIENT_CLAIM"), std::string::npos);
 }
 
+TEST(Config, OnlyAClusterWorkerProcessWaitsToGrowItsCommitsByDefault) {
+    const std::map<std::string, std::string> cluster{
+        {"DATABASE_URL", "postgresql://u@127.0.0.1:5432/cg"}, {"REDIS_URL", "redis://127.0.0.1"}};
+    auto with = [&](std::map<std::string, std::string> more) {
+        more.insert(cluster.begin(), cluster.end());
+        return load({}, more).commit_interval();
+    };
+    EXPECT_EQ(load({}, {}).commit_interval(), 0);  // embedded: the accept path waits on it
+    EXPECT_EQ(with({{"ROLE", "api"}}), 0);
+    EXPECT_EQ(with({{"ROLE", "all"}}), 0);
+    EXPECT_EQ(with({{"ROLE", "worker"}}), Config::kWorkerCommitIntervalUs);
+    EXPECT_EQ(with({{"ROLE", "worker"}, {"COMMIT_INTERVAL_US", "0"}}), 0);  // the user's word wins
+    EXPECT_EQ(load({}, {{"COMMIT_INTERVAL_US", "500"}}).commit_interval(), 500);
+}
+
 TEST(Config, ClusterModeNeedsBothUrlsAndAKnownRole) {
     EXPECT_FALSE(load({}, {}).cluster());
     const auto c = load({}, {{"DATABASE_URL", "postgresql://u@127.0.0.1:5432/cg"},
