@@ -553,10 +553,12 @@ struct PgStore::Impl final : BatchBackend {
         return {};  // the database took writes; single operations failed on their own
     }
 
-    // Refreshes the queue and delivery counts once a second (they bound MAX_QUEUE_DEPTH and feed
-    // /health); a failure marks the database unreachable until the next success.
+    // Checks the database once a second and refreshes the queue and delivery counts every
+    // counts_every_ms (they bound MAX_QUEUE_DEPTH and feed /health); a failure marks the
+    // database unreachable until the next success.
     void watch() {
         std::unique_ptr<PgConnection> conn;
+        auto next_count = std::chrono::steady_clock::now();
         for (;;) {
             {
                 std::unique_lock lock(mu);
@@ -566,8 +568,14 @@ struct PgStore::Impl final : BatchBackend {
             }
             try {
                 if (!conn) conn = std::make_unique<PgConnection>(options.database_url);
-                const auto r = conn->exec(kCountsSql);
-                writer->set_counts(r.int64(0, 0), r.int64(0, 1));
+                if (std::chrono::steady_clock::now() >= next_count) {
+                    const auto r = conn->exec(kCountsSql);
+                    writer->set_counts(r.int64(0, 0), r.int64(0, 1));
+                    next_count = std::chrono::steady_clock::now() +
+                                 std::chrono::milliseconds(options.counts_every_ms);
+                } else {
+                    conn->exec("SELECT 1");
+                }
                 if (!reachable.exchange(true)) obs::log_info("database reachable again");
                 // An idle instance commits nothing that would clear a past write failure; a
                 // database that answers again is taken as writable until a write says otherwise.

@@ -32,6 +32,9 @@ struct PgOptions {
     int64_t lease_ms = 30000;        // CLUSTER_TAKEOVER_MS
     size_t max_batch = 2048;         // operations per transaction at most
     int64_t commit_interval_us = 0;  // COMMIT_INTERVAL_US (GroupCommitOptions)
+    // How often the monitor recounts queued and delivering requests (the database is checked
+    // every second regardless). Each count reads two partial indexes with their dead entries.
+    int64_t counts_every_ms = 1000;
     int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
     bool migrate = false;  // apply migrations first (MIGRATE_ON_START)
 };
