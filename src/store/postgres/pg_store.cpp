@@ -492,6 +492,14 @@ struct PgStore::Impl final : BatchBackend {
 
     void submit(std::unique_ptr<Op> op) { writer->submit(std::move(op)); }
 
+    // The side connection in `slot` (ledger or due reads; commits need not wait for the WAL
+    // flush, see PgConnection), opened on first use: opening throws while the database is
+    // down, and exec() reopens a connection that broke. Callers hold the slot's mutex.
+    PgConnection& side_conn(std::unique_ptr<PgConnection>& slot) {
+        if (!slot) slot = std::make_unique<PgConnection>(options.database_url, false);
+        return *slot;
+    }
+
     // One transaction for the batch. Returns "" when committed, else the error; sets
     // `environmental` when the connection or server failed (trying again alone would not help).
     std::string transact(WriteBatch ops, bool& environmental) {
@@ -717,17 +725,15 @@ std::vector<DeliveryJob> PgStore::take_due(int64_t, size_t limit, size_t) {
     std::vector<DeliveryJob> out;
     if (limit == 0) return out;
     std::lock_guard lock(impl_->due_mu);
-    try {
-        if (!impl_->due_conn) {
-            impl_->due_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
-        }
-        // Due by the database's clock; leased to this process for the attempt (next_attempt_at
-        // moves to the lease's end, so a worker that dies mid-attempt hands it on).
-        // `(SELECT cg_now_ms())` is evaluated once, so it bounds the scan of requests_due; the bare
-        // (volatile) cg_now_ms() was a filter evaluated on every entry of the index, leases of
-        // deliveries in flight included: 5.7k entries read per call in the cluster benchmark.
-        const auto r = impl_->due_conn->exec(
-            state_sql("UPDATE requests r SET next_attempt_at = cg_now_ms() + $1, lease_owner = $2"
+    // Due by the database's clock; leased to this process for the attempt (next_attempt_at
+    // moves to the lease's end, so a worker that dies mid-attempt hands it on).
+    // `(SELECT cg_now_ms())` is evaluated once, so it bounds the scan of requests_due; the bare
+    // (volatile) cg_now_ms() was a filter evaluated on every entry of the index, leases of
+    // deliveries in flight included: 5.7k entries read per call in the cluster benchmark.
+    const auto r =
+        impl_->side_conn(impl_->due_conn)
+            .exec(state_sql(
+                      "UPDATE requests r SET next_attempt_at = cg_now_ms() + $1, lease_owner = $2"
                       " FROM (SELECT seq FROM requests WHERE state = {delivering}"
                       " AND next_attempt_at <= (SELECT cg_now_ms())"
                       " ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) d"
@@ -735,13 +741,10 @@ std::vector<DeliveryJob> PgStore::take_due(int64_t, size_t limit, size_t) {
                       " RETURNING r.seq, r.id, r.station_id, r.driver_token, r.callback_url,"
                       " r.traceparent, r.decision_status, r.decision_reason, r.decided_at,"
                       " r.attempts, r.round_attempts, r.client_id, r.created_at"),
-            {num(impl_->options.lease_ms), impl_->options.owner, num(static_cast<int64_t>(limit))});
-        out.reserve(static_cast<size_t>(r.rows()));
-        for (int i = 0; i < r.rows(); ++i) out.push_back(delivery_job_at(r, i));
-    } catch (const PgError&) {
-        if (impl_->due_conn && !impl_->due_conn->ok()) impl_->due_conn.reset();
-        throw;
-    }
+                  {num(impl_->options.lease_ms), impl_->options.owner,
+                   num(static_cast<int64_t>(limit))});
+    out.reserve(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(delivery_job_at(r, i));
     return out;
 }
 
@@ -782,42 +785,36 @@ ClaimResult PgStore::claim(const std::vector<int64_t>& seqs, int64_t lease_ms) {
     ClaimResult out;
     if (seqs.empty()) return out;
     std::lock_guard lock(impl_->ledger_mu);
-    try {
-        if (!impl_->ledger_conn) {
-            impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
-        }
-        const auto r = impl_->ledger_conn->exec(
-            state_sql("UPDATE requests SET lease_owner = $2, lease_until = cg_now_ms() + $3"
+    const auto r =
+        impl_->side_conn(impl_->ledger_conn)
+            .exec(state_sql(
+                      "UPDATE requests SET lease_owner = $2, lease_until = cg_now_ms() + $3"
                       " WHERE seq = ANY($1::bigint[]) AND state = {queued}"
                       " AND (lease_until IS NULL OR lease_until < cg_now_ms())"
                       " RETURNING seq, id, station_id, driver_token, callback_url, traceparent, "
                       "created_at,"
                       " client_id, (SELECT generation FROM authz_state WHERE id = 1)"),
-            {int_array(seqs), impl_->options.owner, num(lease_ms)});
-        std::unordered_set<int64_t> taken;
-        for (int i = 0; i < r.rows(); ++i) {
-            auto q = queued_request_at(r, i);
-            taken.insert(q.seq);
-            out.claimed.push_back(std::move(q));
+                  {int_array(seqs), impl_->options.owner, num(lease_ms)});
+    std::unordered_set<int64_t> taken;
+    for (int i = 0; i < r.rows(); ++i) {
+        auto q = queued_request_at(r, i);
+        taken.insert(q.seq);
+        out.claimed.push_back(std::move(q));
+    }
+    // Read in the claim's own statement: the worker's check for ACL changes before it
+    // authorizes (claimed_authorization_generation) needs no round trip of its own, which
+    // was one statement per batch of decisions (~90 µs of PostgreSQL CPU each).
+    if (r.rows() > 0) {
+        const int64_t g = r.int64(0, 8);
+        out.authorization_generation = g;
+        int64_t seen = impl_->claimed_generation.load();
+        while (seen < g && !impl_->claimed_generation.compare_exchange_weak(seen, g)) {
         }
-        // Read in the claim's own statement: the worker's check for ACL changes before it
-        // authorizes (claimed_authorization_generation) needs no round trip of its own, which
-        // was one statement per batch of decisions (~90 µs of PostgreSQL CPU each).
-        if (r.rows() > 0) {
-            const int64_t g = r.int64(0, 8);
-            out.authorization_generation = g;
-            int64_t seen = impl_->claimed_generation.load();
-            while (seen < g && !impl_->claimed_generation.compare_exchange_weak(seen, g)) {
-            }
-        }
-        std::sort(out.claimed.begin(), out.claimed.end(),
-                  [](const auto& a, const auto& b) { return a.seq < b.seq; });
-        for (const int64_t s : seqs) {
-            if (!taken.contains(s)) out.settled.push_back(s);
-        }
-    } catch (const PgError&) {
-        if (impl_->ledger_conn && !impl_->ledger_conn->ok()) impl_->ledger_conn.reset();
-        throw;
+    }
+    std::sort(out.claimed.begin(), out.claimed.end(),
+              [](const auto& a, const auto& b) { return a.seq < b.seq; });
+    for (const int64_t s : seqs) {
+        if (!taken.contains(s)) out.settled.push_back(s);
     }
     return out;
 }
@@ -830,19 +827,19 @@ std::optional<int64_t> PgStore::claimed_authorization_generation() const {
 
 std::vector<int64_t> PgStore::take_unpublished(int64_t older_than_ms, size_t limit) {
     std::lock_guard lock(impl_->ledger_mu);
-    if (!impl_->ledger_conn) {
-        impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
-    }
-    const auto r = impl_->ledger_conn->exec(
-        // Walks the queued requests in seq order (requests_queued_seq: migration 005 dropped the
-        // index on published_at, which every accept paid for and only this scan used). The
-        // oldest hints are the likeliest lost, so seq order takes them first.
-        state_sql("UPDATE requests r SET published_at = cg_now_ms() FROM (SELECT seq FROM requests"
-                  " WHERE state = {queued} AND published_at < cg_now_ms() - $1"
-                  " AND (lease_until IS NULL OR lease_until < cg_now_ms())"
-                  " ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED) s"
-                  " WHERE r.seq = s.seq RETURNING r.seq"),
-        {num(older_than_ms), num(static_cast<int64_t>(limit))});
+    const auto r =
+        impl_->side_conn(impl_->ledger_conn)
+            .exec(
+                // Walks the queued requests in seq order (requests_queued_seq: migration 005
+                // dropped the index on published_at, which every accept paid for and only this scan
+                // used). The oldest hints are the likeliest lost, so seq order takes them first.
+                state_sql("UPDATE requests r SET published_at = cg_now_ms() FROM (SELECT seq FROM "
+                          "requests"
+                          " WHERE state = {queued} AND published_at < cg_now_ms() - $1"
+                          " AND (lease_until IS NULL OR lease_until < cg_now_ms())"
+                          " ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED) s"
+                          " WHERE r.seq = s.seq RETURNING r.seq"),
+                {num(older_than_ms), num(static_cast<int64_t>(limit))});
     std::vector<int64_t> out;
     out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(r.int64(i, 0));
@@ -853,13 +850,10 @@ std::vector<int64_t> PgStore::take_unpublished(int64_t older_than_ms, size_t lim
 void PgStore::release(const std::vector<int64_t>& seqs) {
     if (seqs.empty()) return;
     std::lock_guard lock(impl_->ledger_mu);
-    if (!impl_->ledger_conn) {
-        impl_->ledger_conn = std::make_unique<PgConnection>(impl_->options.database_url, false);
-    }
-    impl_->ledger_conn->exec(
-        state_sql("UPDATE requests SET lease_owner = NULL, lease_until = NULL"
-                  " WHERE seq = ANY($1::bigint[]) AND state = {queued} AND lease_owner = $2"),
-        {int_array(seqs), impl_->options.owner});
+    impl_->side_conn(impl_->ledger_conn)
+        .exec(state_sql("UPDATE requests SET lease_owner = NULL, lease_until = NULL"
+                        " WHERE seq = ANY($1::bigint[]) AND state = {queued} AND lease_owner = $2"),
+              {int_array(seqs), impl_->options.owner});
 }
 
 }  // namespace cg::store::postgres
