@@ -23,9 +23,6 @@ class StoreReader {
     virtual std::optional<RequestView> find_request(std::string_view request_id) = 0;
     // Requests still waiting for a decision with seq > after_seq, in arrival order.
     virtual std::vector<QueuedRequest> load_queued(int64_t after_seq, size_t limit) = 0;
-    // Deliveries parked for a later attempt whose time has come (next attempt <= now_ms),
-    // earliest first. A plain read: nothing is leased (Store::take_due takes them for delivery).
-    virtual std::vector<DeliveryJob> load_due(int64_t now_ms, size_t limit) = 0;
     virtual std::optional<AclEntry> find_acl(std::string_view driver_token) = 0;
     virtual std::optional<StationEntry> find_station(std::string_view station_id) = 0;
     // What an ACL decision needs: the token's entry and, when the entry allows the token, the

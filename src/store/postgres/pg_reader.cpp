@@ -118,21 +118,6 @@ std::vector<QueuedRequest> PgReader::load_queued(int64_t after_seq, size_t limit
     return out;
 }
 
-std::vector<DeliveryJob> PgReader::load_due(int64_t now_ms, size_t limit) {
-    std::vector<DeliveryJob> out;
-    if (limit == 0) return out;
-    const auto r = conn().exec(
-        state_sql("SELECT seq, id, station_id, driver_token, callback_url, traceparent,"
-                  " decision_status, decision_reason, decided_at, attempts, round_attempts,"
-                  " client_id, created_at FROM requests"
-                  " WHERE state = {delivering} AND next_attempt_at <= $1"
-                  " ORDER BY next_attempt_at, seq LIMIT $2"),
-        {std::to_string(now_ms), std::to_string(limit)});
-    out.reserve(static_cast<size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) out.push_back(delivery_job_at(r, i));
-    return out;
-}
-
 std::optional<AclEntry> PgReader::find_acl(std::string_view driver_token) {
     const auto r = conn().exec(
         "SELECT status, stations, expires_at, updated_at FROM acl WHERE driver_token = $1",

@@ -13,7 +13,9 @@ class SqliteReader final : public StoreReader {
 
     std::optional<RequestView> find_request(std::string_view request_id) override;
     std::vector<QueuedRequest> load_queued(int64_t after_seq, size_t limit) override;
-    std::vector<DeliveryJob> load_due(int64_t now_ms, size_t limit) override;
+    // Deliveries parked for a later attempt whose time has come (next attempt <= now_ms),
+    // earliest first; a plain read, for SqliteStore::take_due (only this process delivers).
+    std::vector<DeliveryJob> load_due(int64_t now_ms, size_t limit);
     std::optional<AclEntry> find_acl(std::string_view driver_token) override;
     std::optional<StationEntry> find_station(std::string_view station_id) override;
     std::optional<int64_t> next_due_at() override;

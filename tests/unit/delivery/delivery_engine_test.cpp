@@ -174,7 +174,6 @@ class FakeStore final : public store::Store {
     struct Reader final : store::StoreReader {
         std::optional<store::RequestView> find_request(std::string_view) override { return {}; }
         std::vector<store::QueuedRequest> load_queued(int64_t, size_t) override { return {}; }
-        std::vector<store::DeliveryJob> load_due(int64_t, size_t) override { return {}; }
         std::optional<store::AclEntry> find_acl(std::string_view) override { return {}; }
         std::optional<store::StationEntry> find_station(std::string_view) override { return {}; }
         std::optional<int64_t> next_due_at() override { return {}; }
