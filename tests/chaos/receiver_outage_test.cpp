@@ -23,8 +23,15 @@ using chaos::CallbackReceiver;
 
 // Under a sanitizer the service's memory is mostly shadow memory and the allocator's
 // quarantine, so its RSS says nothing about the service's own growth: reported, not checked.
+// GCC defines __SANITIZE_ADDRESS__ / __SANITIZE_THREAD__; clang answers __has_feature instead.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kCheckMemory = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kCheckMemory = false;
+#else
+constexpr bool kCheckMemory = true;
+#endif
 #else
 constexpr bool kCheckMemory = true;
 #endif
