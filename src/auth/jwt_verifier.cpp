@@ -100,7 +100,7 @@ std::optional<int64_t> numeric_date(const json::value& v) {
     return std::nullopt;
 }
 
-bool valid_client_id(std::string_view id) {
+bool valid_token_client_id(std::string_view id) {
     if (id.empty() || id.size() > kMaxClientIdBytes) return false;
     for (const char c : id) {
         if (c < 0x21 || c > 0x7E) return false;
@@ -257,7 +257,7 @@ JwtResult JwtVerifier::verify(std::string_view token, int64_t now_unix_s) const 
         if (!found) return refuse(JwtError::kWrongAudience);
     }
     const auto* id = claims->if_contains(options_.client_claim);
-    if (!id || !id->is_string() || !valid_client_id(id->as_string())) {
+    if (!id || !id->is_string() || !valid_token_client_id(id->as_string())) {
         return refuse(JwtError::kBadClientId);
     }
     return JwtResult{JwtError::kNone, std::string(id->as_string())};

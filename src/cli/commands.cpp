@@ -29,7 +29,7 @@ config::Config load_config(const std::string& config_file, const std::string& da
     return config::load(file_values, env);
 }
 
-std::string read_file(const std::string& path) {
+std::string read_whole_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error(path + ": cannot be read");
     std::ostringstream ss;
@@ -55,7 +55,7 @@ int run_loadtest_command(loadtest::LoadOptions load, const std::string& url,
     }
     if (load.host == "localhost") load.host = "127.0.0.1";
     if (!tokens_file.empty()) {
-        std::istringstream in(read_file(tokens_file));
+        std::istringstream in(read_whole_file(tokens_file));
         std::string line;
         while (std::getline(in, line)) {
             if (!line.empty() && line.back() == '\r') line.pop_back();

@@ -22,7 +22,7 @@ namespace cg::net {
 
 namespace {
 
-constexpr size_t kMaxBody = 64 * 1024;
+constexpr size_t kMaxKeptBody = 64 * 1024;
 
 // libcurl needs one global initialisation per process.
 void global_init() {
@@ -56,7 +56,7 @@ std::string host_key(const std::string& url) {
 size_t on_body(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
     const size_t len = size * n;
-    const size_t room = kMaxBody - std::min(kMaxBody, t->response.body.size());
+    const size_t room = kMaxKeptBody - std::min(kMaxKeptBody, t->response.body.size());
     t->response.body.append(data, std::min(len, room));
     return len;
 }

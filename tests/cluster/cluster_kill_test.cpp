@@ -30,7 +30,7 @@ using chaos::CallbackReceiver;
 using chaos::env_int;
 
 const std::string kSecret = "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=";
-const std::string kStation = "123e4567-e89b-12d3-a456-426614174000";
+const std::string kKillStation = "123e4567-e89b-12d3-a456-426614174000";
 const std::string kAllowed = "CLUSTER-allowed-00000001";
 const std::string kUnknown = "CLUSTER-unknown-00000001";
 const std::vector<std::string> kApis = {"api-0", "api-1"};
@@ -86,7 +86,7 @@ class ClusterKillTest : public ::testing::Test {
             if (Clock::now() > next + 1s) next = Clock::now();  // no burst after an outage
             const size_t api = static_cast<size_t>(index + n) % kApis.size();
             const std::string& token = n % 4 == 3 ? kUnknown : kAllowed;
-            const std::string body = R"({"station_id":")" + kStation + R"(","driver_token":")" +
+            const std::string body = R"({"station_id":")" + kKillStation + R"(","driver_token":")" +
                                      token + R"(","callback_url":")" + receiver.url() + R"("})";
             const auto r =
                 conns[api].post_json(cluster.url(kApis[api], "/api/v1/charging-session"), body);

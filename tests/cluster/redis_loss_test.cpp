@@ -18,10 +18,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-const std::string kStation = "123e4567-e89b-12d3-a456-426614174000";
-const std::string kToken = "REDISLOSS-token-0000001";
+const std::string kLossStation = "123e4567-e89b-12d3-a456-426614174000";
+const std::string kLossToken = "REDISLOSS-token-0000001";
 
-RedisServer::Options without_persistence() {
+RedisServer::Options redis_losing_everything() {
     RedisServer::Options o;
     o.appendonly = false;
     return o;
@@ -30,7 +30,7 @@ RedisServer::Options without_persistence() {
 class RedisLossTest : public ::testing::Test {
   protected:
     TestHttpServer receiver;
-    Cluster cluster{{}, without_persistence()};
+    Cluster cluster{{}, redis_losing_everything()};
 
     void TearDown() override {
         for (const auto& report : cluster.sanitizer_reports()) ADD_FAILURE() << report;
@@ -38,9 +38,10 @@ class RedisLossTest : public ::testing::Test {
     }
 
     std::string post() {
-        const auto r = post_json(cluster.url("api", "/api/v1/charging-session"),
-                                 R"({"station_id":")" + kStation + R"(","driver_token":")" +
-                                     kToken + R"(","callback_url":")" + receiver.url() + R"("})");
+        const auto r =
+            post_json(cluster.url("api", "/api/v1/charging-session"),
+                      R"({"station_id":")" + kLossStation + R"(","driver_token":")" + kLossToken +
+                          R"(","callback_url":")" + receiver.url() + R"("})");
         EXPECT_EQ(r.status, 200) << r.body;
         boost::system::error_code ec;
         const auto v = boost::json::parse(r.body, ec);

@@ -20,8 +20,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-const std::string kStation = "123e4567-e89b-12d3-a456-426614174000";
-const std::string kToken = "SHARING-token-000000001";
+const std::string kSharingStation = "123e4567-e89b-12d3-a456-426614174000";
+const std::string kSharingToken = "SHARING-token-000000001";
 const std::vector<std::string> kWorkers = {"worker-0", "worker-1", "worker-2"};
 constexpr int64_t kTakeoverMs = 3000;
 
@@ -74,8 +74,8 @@ class WorkSharingTest : public ::testing::Test {
             clients.emplace_back([&] {
                 HttpConnection conn;
                 while (next.fetch_add(1) < n) {
-                    const std::string body = R"({"station_id":")" + kStation +
-                                             R"(","driver_token":")" + kToken +
+                    const std::string body = R"({"station_id":")" + kSharingStation +
+                                             R"(","driver_token":")" + kSharingToken +
                                              R"(","callback_url":")" + callback + R"("})";
                     const auto r =
                         conn.post_json(cluster.url("api", "/api/v1/charging-session"), body);
@@ -95,7 +95,7 @@ TEST_F(WorkSharingTest, EveryWorkerTakesAShareAndAKilledWorkersClaimsAreTakenOve
     cluster.add("api", "api");
     for (const auto& name : kWorkers) cluster.launch(name, "worker");
     ASSERT_TRUE(cluster.wait_all_ready());
-    const auto acl = http_request("PUT", cluster.url("api", "/api/v1/acl/" + kToken),
+    const auto acl = http_request("PUT", cluster.url("api", "/api/v1/acl/" + kSharingToken),
                                   {{"Content-Type", "application/json"}},
                                   R"({"status":"allowed","stations":null,"expires_at":null})");
     ASSERT_EQ(acl.status, 200) << acl.body;
@@ -104,7 +104,7 @@ TEST_F(WorkSharingTest, EveryWorkerTakesAShareAndAKilledWorkersClaimsAreTakenOve
     EXPECT_EQ(http_get(cluster.url("worker-0", "/health/live")).status, 200);
     EXPECT_EQ(http_get(cluster.url("worker-0", "/metrics")).status, 200);
     EXPECT_EQ(post_json(cluster.url("worker-0", "/api/v1/charging-session"), "{}").status, 404);
-    EXPECT_EQ(http_get(cluster.url("worker-0", "/api/v1/acl/" + kToken)).status, 404);
+    EXPECT_EQ(http_get(cluster.url("worker-0", "/api/v1/acl/" + kSharingToken)).status, 404);
 
     // Part 1: 600 requests, every worker takes a share.
     constexpr int kRequests = 600;

@@ -70,7 +70,7 @@ int wait_pid(pid_t pid, std::chrono::milliseconds timeout) {
     }
 }
 
-std::string slurp(const std::string& path) {
+std::string read_whole_file(const std::string& path) {
     std::ifstream in(path);
     std::stringstream ss;
     ss << in.rdbuf();
@@ -88,8 +88,8 @@ CommandResult run_command(const std::string& binary, const std::vector<std::stri
     CommandResult r;
     const pid_t pid = spawn(binary, args, env, out_t, err_t);
     r.exit_code = wait_pid(pid, timeout);
-    r.out = slurp(out_t);
-    r.err = slurp(err_t);
+    r.out = read_whole_file(out_t);
+    r.err = read_whole_file(err_t);
     ::unlink(out_t);
     ::unlink(err_t);
     return r;
@@ -156,6 +156,6 @@ int ServiceProcess::wait_exit(std::chrono::milliseconds timeout) {
     return code;
 }
 
-std::string ServiceProcess::log() const { return slurp(log_path_); }
+std::string ServiceProcess::log() const { return read_whole_file(log_path_); }
 
 }  // namespace cg::test

@@ -6,7 +6,7 @@ namespace cg::authz {
 namespace {
 
 constexpr int64_t kNow = 1'800'000'000'000;
-const std::string kStation = "123e4567-e89b-12d3-a456-426614174000";
+const std::string kRuleStation = "123e4567-e89b-12d3-a456-426614174000";
 const std::string kOther = "00000000-0000-4000-8000-000000000001";
 
 store::AclEntry allowed_entry() {
@@ -23,8 +23,8 @@ void expect(const Decision& d, DecisionStatus status, const std::string& reason)
 }
 
 TEST(AclRules, NoEntryIsTokenUnknown) {
-    expect(decide_by_acl(std::nullopt, std::nullopt, kStation, kNow), DecisionStatus::kNotAllowed,
-           "token_unknown");
+    expect(decide_by_acl(std::nullopt, std::nullopt, kRuleStation, kNow),
+           DecisionStatus::kNotAllowed, "token_unknown");
 }
 
 TEST(AclRules, BlockedWinsOverEverythingElse) {
@@ -32,29 +32,30 @@ TEST(AclRules, BlockedWinsOverEverythingElse) {
     e.status = store::AclStatus::kBlocked;
     e.expires_at_ms = kNow - 1;
     e.stations = std::vector<std::string>{kOther};
-    expect(decide_by_acl(e, store::StationEntry{kStation, false, 0}, kStation, kNow),
+    expect(decide_by_acl(e, store::StationEntry{kRuleStation, false, 0}, kRuleStation, kNow),
            DecisionStatus::kNotAllowed, "token_blocked");
 }
 
 TEST(AclRules, ExpiredAtOrBeforeNow) {
     auto e = allowed_entry();
     e.expires_at_ms = kNow;
-    expect(decide_by_acl(e, std::nullopt, kStation, kNow), DecisionStatus::kNotAllowed,
+    expect(decide_by_acl(e, std::nullopt, kRuleStation, kNow), DecisionStatus::kNotAllowed,
            "token_expired");
     e.expires_at_ms = kNow + 1;
-    expect(decide_by_acl(e, std::nullopt, kStation, kNow), DecisionStatus::kAllowed, "acl_allowed");
+    expect(decide_by_acl(e, std::nullopt, kRuleStation, kNow), DecisionStatus::kAllowed,
+           "acl_allowed");
 }
 
 TEST(AclRules, StationListRestrictsCaseInsensitively) {
     auto e = allowed_entry();
     e.stations = std::vector<std::string>{kOther};
-    expect(decide_by_acl(e, std::nullopt, kStation, kNow), DecisionStatus::kNotAllowed,
+    expect(decide_by_acl(e, std::nullopt, kRuleStation, kNow), DecisionStatus::kNotAllowed,
            "station_not_permitted");
-    e.stations = std::vector<std::string>{kOther, kStation};
+    e.stations = std::vector<std::string>{kOther, kRuleStation};
     expect(decide_by_acl(e, std::nullopt, "123E4567-E89B-12D3-A456-426614174000", kNow),
            DecisionStatus::kAllowed, "acl_allowed");
     e.stations = std::vector<std::string>{};
-    expect(decide_by_acl(e, std::nullopt, kStation, kNow), DecisionStatus::kNotAllowed,
+    expect(decide_by_acl(e, std::nullopt, kRuleStation, kNow), DecisionStatus::kNotAllowed,
            "station_not_permitted");
 }
 
@@ -62,25 +63,25 @@ TEST(AclRules, ExpiryBeforeStationChecks) {
     auto e = allowed_entry();
     e.expires_at_ms = kNow - 1000;
     e.stations = std::vector<std::string>{kOther};
-    expect(decide_by_acl(e, store::StationEntry{kStation, false, 0}, kStation, kNow),
+    expect(decide_by_acl(e, store::StationEntry{kRuleStation, false, 0}, kRuleStation, kNow),
            DecisionStatus::kNotAllowed, "token_expired");
 }
 
 TEST(AclRules, InactiveStationAfterPermission) {
     auto e = allowed_entry();
     e.stations = std::vector<std::string>{kOther};
-    expect(decide_by_acl(e, store::StationEntry{kStation, false, 0}, kStation, kNow),
+    expect(decide_by_acl(e, store::StationEntry{kRuleStation, false, 0}, kRuleStation, kNow),
            DecisionStatus::kNotAllowed, "station_not_permitted");
     e.stations.reset();
-    expect(decide_by_acl(e, store::StationEntry{kStation, false, 0}, kStation, kNow),
+    expect(decide_by_acl(e, store::StationEntry{kRuleStation, false, 0}, kRuleStation, kNow),
            DecisionStatus::kNotAllowed, "station_inactive");
-    expect(decide_by_acl(e, store::StationEntry{kStation, true, 0}, kStation, kNow),
+    expect(decide_by_acl(e, store::StationEntry{kRuleStation, true, 0}, kRuleStation, kNow),
            DecisionStatus::kAllowed, "acl_allowed");
 }
 
 TEST(AclRules, UnregisteredStationCountsAsActive) {
-    expect(decide_by_acl(allowed_entry(), std::nullopt, kStation, kNow), DecisionStatus::kAllowed,
-           "acl_allowed");
+    expect(decide_by_acl(allowed_entry(), std::nullopt, kRuleStation, kNow),
+           DecisionStatus::kAllowed, "acl_allowed");
 }
 
 }  // namespace

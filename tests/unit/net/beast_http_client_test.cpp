@@ -13,7 +13,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-net::HttpResponse post(net::HttpClient& client, const std::string& url, bool block) {
+net::HttpResponse post_blocking(net::HttpClient& client, const std::string& url, bool block) {
     net::HttpRequest req;
     req.url = url;
     req.body = "{}";
@@ -30,11 +30,11 @@ TEST(BeastHttpClient, IdleConnectionsOlderThanTheIdleTimeoutAreClosed) {
     net::BeastOptions options;
     options.idle_timeout = 50ms;
     net::BeastHttpClient client(options);
-    EXPECT_EQ(post(client, server.url(), false).status, 200);
-    EXPECT_EQ(post(client, server.url(), false).status, 200);
+    EXPECT_EQ(post_blocking(client, server.url(), false).status, 200);
+    EXPECT_EQ(post_blocking(client, server.url(), false).status, 200);
     EXPECT_EQ(server.connections(), 1);
     std::this_thread::sleep_for(150ms);  // idleness is the point here
-    EXPECT_EQ(post(client, server.url(), false).status, 200);
+    EXPECT_EQ(post_blocking(client, server.url(), false).status, 200);
     EXPECT_EQ(server.connections(), 2);
 }
 
@@ -43,12 +43,13 @@ TEST(BeastHttpClient, IdleConnectionsOlderThanTheIdleTimeoutAreClosed) {
 TEST(BeastHttpClient, AConnectionToABlockedAddressIsNotReusedWhenTheGuardIsOn) {
     test::TestHttpServer server;
     net::BeastHttpClient client({});
-    EXPECT_EQ(post(client, server.url(), false).status, 200);
-    const auto r = post(client, server.url(), true);
+    EXPECT_EQ(post_blocking(client, server.url(), false).status, 200);
+    const auto r = post_blocking(client, server.url(), true);
     EXPECT_EQ(r.error, net::HttpError::kBlockedAddress);
     EXPECT_EQ(r.error_message, "address not allowed");
     EXPECT_EQ(server.count(), 1u);
-    EXPECT_EQ(post(client, server.url(), false).status, 200);  // still there for the others
+    EXPECT_EQ(post_blocking(client, server.url(), false).status,
+              200);  // still there for the others
     EXPECT_EQ(server.connections(), 1);
 }
 
@@ -64,14 +65,15 @@ TEST(BeastHttpClient, TheTotalConnectionLimitSpansOrigins) {
     options.max_total_connections = 1;
     options.idle_timeout = 10s;
     net::BeastHttpClient client(options);
-    EXPECT_EQ(post(client, a.url(), false).status, 200);
-    EXPECT_EQ(post(client, b.url(), false).status, 200);  // a's idle connection makes room
+    EXPECT_EQ(post_blocking(client, a.url(), false).status, 200);
+    EXPECT_EQ(post_blocking(client, b.url(), false).status, 200);  // a's idle connection makes room
     EXPECT_EQ(a.connections(), 1);
     EXPECT_EQ(b.connections(), 1);
-    auto slow = std::async(std::launch::async, [&] { return post(client, a.url("/slow"), false); });
+    auto slow = std::async(std::launch::async,
+                           [&] { return post_blocking(client, a.url("/slow"), false); });
     ASSERT_TRUE(a.wait_for_count(2, 2000ms));
     const auto t0 = std::chrono::steady_clock::now();
-    const auto r = post(client, b.url(), false);  // waits for a's connection to close
+    const auto r = post_blocking(client, b.url(), false);  // waits for a's connection to close
     // a's connection is closed to make room as soon as it is idle, not when its idle timeout
     // ends (it once was: every such request waited 30 s).
     EXPECT_LT(std::chrono::steady_clock::now() - t0, options.idle_timeout);
@@ -84,7 +86,7 @@ TEST(BeastHttpClient, TheTotalConnectionLimitSpansOrigins) {
 TEST(BeastHttpClient, MalformedUrlsAreProtocolErrors) {
     net::BeastHttpClient client({});
     for (const char* url : {"not a url", "http://", "mailto:a@b.c", "http://127.0.0.1:99999/"}) {
-        const auto r = post(client, url, false);
+        const auto r = post_blocking(client, url, false);
         EXPECT_EQ(r.error, net::HttpError::kProtocol) << url << ": " << r.error_message;
     }
     EXPECT_EQ(client.in_flight(), 0u);
@@ -94,7 +96,7 @@ TEST(BeastHttpClient, PostAfterStopIsCancelledAtOnce) {
     net::BeastHttpClient client({});
     client.stop();
     client.stop();
-    const auto r = post(client, "http://127.0.0.1:1/", false);
+    const auto r = post_blocking(client, "http://127.0.0.1:1/", false);
     EXPECT_EQ(r.error, net::HttpError::kCancelled);
     EXPECT_EQ(client.in_flight(), 0u);
 }
