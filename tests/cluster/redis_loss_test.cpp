@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cluster/cluster_support.hpp"
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/test_http_server.hpp"
 
@@ -73,7 +74,18 @@ TEST_F(RedisLossTest, RequestsWhoseHintsRedisLostAreStillDelivered) {
     std::set<std::string> ids;
     for (int i = 0; i < 50; ++i) ids.insert(post());
     ASSERT_EQ(ids.size(), 50u);
-    std::this_thread::sleep_for(500ms);  // the API process has published them
+    // Until the API process has published their hints (XADD answered): only then can Redis
+    // lose them.
+    std::string metrics;
+    ASSERT_TRUE(eventually(
+        [&] {
+            metrics = http_get(cluster.url("api", "/metrics")).body;
+            return metrics.find("\nbroker_unpublished_hints ") != std::string::npos &&
+                   metric_sum(metrics, "broker_unpublished_hints") == 0;
+        },
+        15s))
+        << "the API process never published the hints:\n"
+        << metrics;
     cluster.redis().kill9();
     cluster.redis().restart();
     const auto restarted_at = Clock::now();

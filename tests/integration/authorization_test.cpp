@@ -7,6 +7,7 @@
 
 #include "service_fixture.hpp"
 #include "support/concurrency_meter.hpp"
+#include "support/eventually.hpp"
 
 namespace cg::test {
 namespace {
@@ -233,9 +234,18 @@ TEST_F(RemoteAuthorizerTest, CircuitBreakerOpensWhileTheAuthorizerHangsAndCloses
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(300));
     EXPECT_EQ(authorizer_.count(), calls_when_open);  // refused without a call
 
+    // Back: once AUTHORIZER_BREAKER_OPEN_MS has passed, the next decision is the probe that
+    // closes the circuit; until then each is still circuit_open, without a call.
     hanging = false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1600));
-    EXPECT_EQ(decide("BACK-token-00000000000"), Decision("allowed", "back_again"));
+    Decision back;
+    ASSERT_TRUE(eventually(
+        [&] {
+            back = decide("BACK-token-00000000000");
+            return back != Decision("unknown", "circuit_open");
+        },
+        std::chrono::seconds(15), std::chrono::milliseconds(100)))
+        << "the circuit never let a probe through";
+    EXPECT_EQ(back, Decision("allowed", "back_again"));
     health = http_get(url("/health"));
     EXPECT_EQ(health.status, 200) << health.body;
     EXPECT_EQ(circuit_state(health.body), "closed") << health.body;

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "service_fixture.hpp"
+#include "support/eventually.hpp"
 #include "support/webhook_verify.hpp"
 
 namespace cg::test {
@@ -28,16 +29,20 @@ class ClientAuthTest : public ServiceTest {
         std::string key = r.out;
         while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
         EXPECT_EQ(key.rfind("cgk_", 0), 0u) << key;
-        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        while (std::chrono::steady_clock::now() < end) {
-            if (http_get(url("/api/v1/charging-session/" + kStation), {{"X-API-Key", key}})
-                    .status != 401) {
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
+        EXPECT_TRUE(eventually(
+            [&] {
+                return http_get(url("/api/v1/charging-session/" + kStation), {{"X-API-Key", key}})
+                           .status != 401;
+            },
+            std::chrono::seconds(10), std::chrono::milliseconds(50)))
+            << "the service never accepted the new key of " << client;
         return key;
     }
+
+    // Waits until the service has read API keys and client secrets again since now: a key made
+    // now is accepted only after such a read, and each read takes the keys before the secrets.
+    // (One process: the same directory checks keys and signs callbacks, in both backends.)
+    void wait_for_credentials_read() { create_key("refresh-probe"); }
 
     static std::string key_id_of(const std::string& key) { return key.substr(4, 16); }
 
@@ -102,12 +107,13 @@ TEST_F(ClientAuthTest, ARevokedKeyIsRefusedAndListShowsNoSecret) {
     const auto revoked = cli({"api-key", "revoke", key_id_of(key)});
     ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
     int status = 0;
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < end) {
-        status = post_session(receiver_.url(), {{"X-API-Key", key}}).status;
-        if (status == 401) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    EXPECT_TRUE(eventually(
+        [&] {
+            status = post_session(receiver_.url(), {{"X-API-Key", key}}).status;
+            return status == 401;
+        },
+        std::chrono::seconds(10), std::chrono::milliseconds(50)))
+        << "the revoked key is still accepted: " << status;
     EXPECT_EQ(status, 401);
     expect_401(post_session(receiver_.url(), {{"X-API-Key", key}}));
     EXPECT_NE(cli({"api-key", "list"}).out.find("revoked"), std::string::npos);
@@ -158,8 +164,8 @@ TEST_F(ClientAuthTest, AClientsOwnSecretsSignItsCallbacksAndTheDefaultSignsOther
     const auto set = cli({"client-secrets", "set", "--client", "alpha", own_old, own_new});
     ASSERT_EQ(set.exit_code, 0) << set.err;
     EXPECT_NE(cli({"client-secrets", "list"}).out.find("alpha"), std::string::npos);
-    // The service reads the secrets within API_KEYS_REFRESH_MS (200 ms here).
-    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    // The service reads the secrets again every API_KEYS_REFRESH_MS (200 ms here).
+    wait_for_credentials_read();
     ASSERT_EQ(post_session(receiver_.url("/alpha"), {{"X-API-Key", alpha}}).status, 200);
     ASSERT_EQ(post_session(receiver_.url("/beta"), {{"X-API-Key", beta}}).status, 200);
     ASSERT_TRUE(receiver_.wait_for_count(2, std::chrono::seconds(10)));
@@ -179,7 +185,7 @@ TEST_F(ClientAuthTest, AClientsOwnSecretsSignItsCallbacksAndTheDefaultSignsOther
     }
     // Cleared: alpha's callbacks are signed with the default again.
     ASSERT_EQ(cli({"client-secrets", "clear", "--client", "alpha"}).exit_code, 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    wait_for_credentials_read();
     ASSERT_EQ(post_session(receiver_.url("/alpha-again"), {{"X-API-Key", alpha}}).status, 200);
     ASSERT_TRUE(receiver_.wait_for_count(3, std::chrono::seconds(10)));
     for (const auto& r : receiver_.requests()) {

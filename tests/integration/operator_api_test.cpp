@@ -5,12 +5,15 @@
 #include <thread>
 
 #include "service_fixture.hpp"
+#include "support/eventually.hpp"
 
 namespace cg::test {
 namespace {
 
 const std::string kTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
 const std::string kTraceparent = "00-" + kTrace + "-00f067aa0ba902b7-01";
+// The stats' receiver lists are refreshed at most once a second; a generous bound to see one.
+constexpr std::chrono::milliseconds kListRefresh{10000};
 
 class OperatorApiTest : public ServiceTest {
   protected:
@@ -150,10 +153,12 @@ TEST_F(OperatorApiTest, StatsCountWorkAndNameTheFailingReceiverUntilItRecovers) 
     ASSERT_TRUE(wait_state(accept_one(), "failed"));
     // The failing-receiver list is refreshed at most once a second.
     boost::json::array receivers;
-    for (int i = 0; i < 50 && receivers.empty(); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        receivers = get_json("/api/v1/admin/stats").at("receivers").as_array();
-    }
+    EXPECT_TRUE(eventually(
+        [&] {
+            receivers = get_json("/api/v1/admin/stats").at("receivers").as_array();
+            return !receivers.empty();
+        },
+        kListRefresh, std::chrono::milliseconds(100)));
     ASSERT_EQ(receivers.size(), 1u);
     const auto& r = receivers[0].as_object();
     EXPECT_EQ(str(r, "receiver"), receiver_.url(""));  // scheme://host:port
@@ -167,11 +172,13 @@ TEST_F(OperatorApiTest, StatsCountWorkAndNameTheFailingReceiverUntilItRecovers) 
 
     receiver_.set_handler([](const Recorded&) { return Reply{200, "ok"}; });
     ASSERT_TRUE(wait_state(accept_one(), "delivered"));
-    for (int i = 0; i < 50 && !receivers.empty(); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        receivers = get_json("/api/v1/admin/stats").at("receivers").as_array();
-    }
-    EXPECT_TRUE(receivers.empty());
+    EXPECT_TRUE(eventually(
+        [&] {
+            receivers = get_json("/api/v1/admin/stats").at("receivers").as_array();
+            return receivers.empty();
+        },
+        kListRefresh, std::chrono::milliseconds(100)))
+        << boost::json::serialize(receivers);
 }
 
 TEST_F(OperatorApiTest, StatsAndMetricsShowTheFlowToABusyReceiver) {
@@ -196,16 +203,19 @@ TEST_F(OperatorApiTest, StatsAndMetricsShowTheFlowToABusyReceiver) {
 
     // Refreshed at most once a second.
     boost::json::object stats;
-    const boost::json::object* flow = nullptr;
-    for (int i = 0; i < 50 && flow == nullptr; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        stats = get_json("/api/v1/admin/stats");
-        for (const auto& v : stats.at("receiver_flow").as_array()) {
-            const auto& f = v.as_object();
-            if (str(f, "receiver") == receiver && int_at(f, "in_flight") >= 1) flow = &f;
-        }
-    }
-    ASSERT_NE(flow, nullptr) << boost::json::serialize(stats);
+    const boost::json::object* flow = nullptr;  // points into `stats`
+    ASSERT_TRUE(eventually(
+        [&] {
+            stats = get_json("/api/v1/admin/stats");
+            flow = nullptr;
+            for (const auto& v : stats.at("receiver_flow").as_array()) {
+                const auto& f = v.as_object();
+                if (str(f, "receiver") == receiver && int_at(f, "in_flight") >= 1) flow = &f;
+            }
+            return flow != nullptr;
+        },
+        kListRefresh, std::chrono::milliseconds(100)))
+        << boost::json::serialize(stats);
     EXPECT_GE(int_at(*flow, "concurrency_limit"), 1);
     EXPECT_GE(int_at(*flow, "waiting"), 0);
     EXPECT_GE(int_at(*flow, "delivered"), 0);
@@ -229,12 +239,14 @@ TEST_F(OperatorApiTest, StatsAndMetricsShowTheFlowToABusyReceiver) {
     // Once all are delivered the receiver leaves the list and the metrics.
     slow = false;
     for (const auto& id : ids) ASSERT_TRUE(wait_state(id, "delivered"));
-    boost::json::array rest{nullptr};
-    for (int i = 0; i < 50 && !rest.empty(); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        rest = get_json("/api/v1/admin/stats").at("receiver_flow").as_array();
-    }
-    EXPECT_TRUE(rest.empty());
+    boost::json::array rest;
+    EXPECT_TRUE(eventually(
+        [&] {
+            rest = get_json("/api/v1/admin/stats").at("receiver_flow").as_array();
+            return rest.empty();
+        },
+        kListRefresh, std::chrono::milliseconds(100)))
+        << boost::json::serialize(rest);
     EXPECT_EQ(http_get(url("/metrics")).body.find("callback_concurrency_limit{"),
               std::string::npos);
 }
@@ -250,9 +262,15 @@ TEST_F(OperatorApiTest, MetricsShowTheOldestWaitingRequestAndTheProcess) {
     env["AUTHORIZATION_TIMEOUT_MS"] = "10000";
     start();
     accept_one({{"traceparent", kTraceparent}, {"tracestate", "vendor=opaque-1"}});
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    auto m = http_get(url("/metrics")).body;
-    EXPECT_GE(series(m, "authorization_queue_oldest_age_seconds"), 1.0) << m;
+    // Until the request has waited a second (its decision comes at 3 s).
+    std::string m;
+    EXPECT_TRUE(eventually(
+        [&] {
+            m = http_get(url("/metrics")).body;
+            return series(m, "authorization_queue_oldest_age_seconds") >= 1.0;
+        },
+        std::chrono::seconds(10), std::chrono::milliseconds(50)))
+        << m;
     EXPECT_EQ(series(m, "authorization_queue_size"), 1.0);
     EXPECT_EQ(series(m, "authorizer_circuit_state"), 0.0);
     EXPECT_GE(series(m, "authorizer_cache_misses_total"), 1.0);

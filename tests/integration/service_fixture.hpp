@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/postgres_server.hpp"
 #include "support/redis_server.hpp"
@@ -137,12 +138,7 @@ class ServiceTest : public ::testing::Test {
     // Waits until the request reaches `state` (bounded).
     bool wait_state(const std::string& id, const std::string& state,
                     std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
-        const auto end = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < end) {
-            if (str(status_of(id), "state") == state) return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return false;
+        return eventually([&] { return str(status_of(id), "state") == state; }, timeout);
     }
 
     TempDir dir_;

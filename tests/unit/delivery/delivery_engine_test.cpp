@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "support/eventually.hpp"
+
 namespace cg::delivery {
 namespace {
 
@@ -233,13 +235,8 @@ class DeliveryEngineTest : public ::testing::Test {
         }
         return peak;
     }
-    bool eventually(const std::function<bool()>& f, std::chrono::milliseconds wait = 3s) {
-        const auto until = std::chrono::steady_clock::now() + wait;
-        while (std::chrono::steady_clock::now() < until) {
-            if (f()) return true;
-            std::this_thread::sleep_for(2ms);
-        }
-        return f();
+    static bool eventually(const std::function<bool()>& f, std::chrono::milliseconds wait = 3s) {
+        return test::eventually(f, wait, 2ms);
     }
 
     const std::string a = "http://a.example:80";
@@ -481,7 +478,8 @@ TEST_F(DeliveryEngineTest, StopDrainsWhatIsInFlightAndLetsTheWaitingGo) {
     submit(a, 10, 1);
     ASSERT_EQ(http.settle(2), 2U);
     std::thread stopper([this] { engine->stop(5000); });
-    std::this_thread::sleep_for(50ms);
+    // Stopping has begun once the 8 waiting deliveries are let go.
+    EXPECT_TRUE(eventually([&] { return engine->held() == 2; })) << engine->held();
     EXPECT_EQ(http.settle(2, 100ms), 2U);  // no new attempt once stopping
     http.answer_all(200);
     stopper.join();

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "net/http_client_factory.hpp"
+#include "support/eventually.hpp"
 #include "support/test_ca.hpp"
 #include "support/test_env.hpp"
 #include "support/test_http_server.hpp"
@@ -239,7 +240,9 @@ TYPED_TEST(HttpClientContract, StopCancelsWhatIsPending) {
     req.url = server.url();
     req.block_private_addresses = false;
     client.post(std::move(req), [&p](net::HttpResponse r) { p.set_value(std::move(r)); });
-    std::this_thread::sleep_for(100ms);
+    // On the wire (the server holds its answer for 3 s). EXPECT, not ASSERT: stop() must still
+    // run before `p` goes out of scope.
+    EXPECT_TRUE(server.wait_for_count(1, 10s)) << "the request never reached the server";
     client.stop();
     EXPECT_EQ(p.get_future().get().error, net::HttpError::kCancelled);
 }
@@ -439,7 +442,7 @@ TYPED_TEST(HttpClientContract, PostIsThreadSafe) {
     }
     for (auto& t : threads) t.join();
     ASSERT_TRUE(server.wait_for_count(100, 10s));
-    for (int i = 0; i < 1000 && done.load() < 100; ++i) std::this_thread::sleep_for(5ms);
+    EXPECT_TRUE(test::eventually([&] { return done.load() >= 100; }, 10s)) << done.load();
     EXPECT_EQ(done.load(), 100);
     EXPECT_EQ(client.in_flight(), 0u);
 }
