@@ -25,7 +25,7 @@ constexpr size_t kRelayBatch = 1000;
 // BLOCK hands over the next hint the moment it arrives; only the hints behind it wait, at most
 // kGatherFor.
 constexpr size_t kGatherBelow = 32;
-constexpr auto kGatherFor = std::chrono::milliseconds(4);
+constexpr auto kGatherFor = std::chrono::milliseconds(10);
 
 struct Entry {
     std::string id;
