@@ -23,7 +23,8 @@ constexpr size_t kRelayBatch = 1000;
 // than kGatherBelow, the next read waits until kGatherFor after that one began, so claims come
 // in larger batches. Idle or light traffic is not delayed: after an empty read, XREADGROUP's
 // BLOCK hands over the next hint the moment it arrives; only the hints behind it wait, at most
-// kGatherFor.
+// kGatherFor. 10 ms: with 4 ms a claim leased ~9 requests at 2.3k/s per worker, and 1 API x 2
+// workers did 4,709 sessions/s; with 10 ms (and the worker's 5 ms commit wait) 6,221-6,485.
 constexpr size_t kGatherBelow = 32;
 constexpr auto kGatherFor = std::chrono::milliseconds(10);
 
