@@ -4,6 +4,9 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -54,6 +57,19 @@ int run_loadtest_command(loadtest::LoadOptions load, const std::string& url,
         load.port = 80;
     }
     if (load.host == "localhost") load.host = "127.0.0.1";
+    // A host name (e.g. a compose service) is resolved once here: the generator's connections
+    // all go to that one address (which the Host header then names).
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(load.host, ec);
+    if (ec) {
+        boost::asio::io_context ioc;
+        boost::asio::ip::tcp::resolver resolver(ioc);
+        const auto found = resolver.resolve(load.host, std::to_string(load.port), ec);
+        if (ec || found.empty()) {
+            throw std::runtime_error("--url: cannot resolve " + load.host + ": " + ec.message());
+        }
+        load.host = found.begin()->endpoint().address().to_string();
+    }
     if (!tokens_file.empty()) {
         std::istringstream in(read_whole_file(tokens_file));
         std::string line;

@@ -128,5 +128,15 @@ TEST_F(CliTest, LoadtestRejectsABadUrl) {
     EXPECT_NE(r.err.find("--url"), std::string::npos) << r.err;
 }
 
+// A host name is resolved before the run (compose service names, e.g. http://lb:8080); one that
+// does not resolve is a one-line error, not a run of connection errors. (.invalid never
+// resolves: RFC 6761.)
+TEST_F(CliTest, LoadtestNamesAHostThatDoesNotResolve) {
+    const auto r = run_command(
+        binary(), {"loadtest", "--url", "http://no-such-host.invalid:8080", "-d", "1"}, {});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("cannot resolve no-such-host.invalid"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace cg::test
