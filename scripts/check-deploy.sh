@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Checks the files in deploy/ as far as this machine can: it has no container engine and no
-# Kubernetes cluster, so nothing here builds the image, starts compose or applies the manifests
-# (deploy/README.md says what stays unexercised). One line per check; exit 1 if any failed.
+# Checks the files in deploy/ statically and against a live binary, without a container engine
+# (scripts/check-containers.sh builds the image, starts compose and plays the manifests with
+# podman; deploy/README.md says what stays unexercised). One line per check; exit 1 if any failed.
 #
 #   yaml        every *.yaml/*.yml under deploy/ parses (PyYAML safe_load_all), every *.json too
 #   manifests   Kubernetes and compose files hang together: selectors, probes, grace period above
@@ -189,13 +189,22 @@ compose_roles = []
 for name, s in services.items():
     for dep in (s.get("depends_on") or []):
         if dep not in services: err(f"compose service {name}: depends_on unknown service {dep}")
-    if str(s.get("image", "")).startswith("chargegate"):
+    # chargegate's own image (the other services' images are chargegate-<service>:local)
+    if str(s.get("image", "")).startswith("chargegate:"):
         env = s.get("environment") or {}
         setting_names(f"compose service {name}", env)
         compose_roles.append(env.get("ROLE"))
 for path in [v.split(":")[0] for s in services.values() for v in s.get("volumes", []) if v.startswith("./")]:
     if not os.path.exists(os.path.join("deploy", path)):
         err(f"compose: mounted file {path} does not exist")
+for name, s in services.items():
+    b = s.get("build")
+    if isinstance(b, dict):
+        ctx = os.path.join("deploy", b.get("context", "."))
+        if not os.path.exists(os.path.join(ctx, b.get("dockerfile", "Dockerfile"))):
+            err(f"compose service {name}: build file {b.get('dockerfile')} not found in {ctx}")
+        if "target" in b and f"AS {b['target']}" not in open(os.path.join(ctx, b.get("dockerfile", "Dockerfile"))).read():
+            err(f"compose service {name}: build target {b['target']} is not a stage of {b.get('dockerfile')}")
 if sorted(r for r in compose_roles if r) != ["api", "api", "worker", "worker"]:
     err(f"compose: want 2 ROLE=api and 2 ROLE=worker services, got {compose_roles}")
 

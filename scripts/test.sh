@@ -3,8 +3,11 @@
 # newcomer runs it (scripts/check-first-run.sh: fresh clone, Release build of the binary, start,
 # ready, SIGTERM, exit 0), then unit and integration tests in the Release build that users, the
 # benches and the image get (the benches' own build too), recording the service's answers, which
-# scripts/api-check.sh then checks against docs/openapi.yaml; the deployment-file checks and the
-# dashboard's browser test against that build, then the unit and integration tests again under
+# scripts/api-check.sh then checks against docs/openapi.yaml; the deployment-file checks, the
+# deployment files run for real with podman (scripts/check-containers.sh: the image built from
+# deploy/Dockerfile and run, the compose stack under load with a worker killed, the Kubernetes
+# manifests played; CG_CONTAINER_CHECKS=0 skips it) and the dashboard's browser test against that
+# build, then the unit and integration tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer and under ThreadSanitizer, then each libFuzzer
 # target for CG_FUZZ_SECONDS (default 60) seconds.
 # One clang build (build-asan: Debug, CG_FUZZ=ON, which instruments every library with
@@ -51,6 +54,11 @@ scripts/api-check.sh "$api_records"
 
 stage "deployment files (YAML, promtool on the alert rules and a live /metrics)"
 CHARGEGATE_BIN=build/chargegate scripts/check-deploy.sh
+
+if [ "${CG_CONTAINER_CHECKS:-1}" != "0" ]; then
+  stage "containers (podman: the image built and run, compose under load, Kubernetes manifests played)"
+  scripts/check-containers.sh
+fi
 
 stage "dashboard in a real browser (playwright-core driving Debian's chromium, headless)"
 CHARGEGATE_BIN=build/chargegate scripts/browser-test.sh
