@@ -112,12 +112,13 @@ check() {
   set -e
   local summary
   summary="$(grep -v '^[[:space:]]*$' "$tmp/$name.out" | tail -n 1 || true)"
+  [ -n "$summary" ] || summary="(no output; exit status $rc)"
   if [ "$rc" = 0 ]; then
     printf 'PASS  %-9s %s (%ds)\n' "$name" "$summary" $((SECONDS - t0))
-    grep -v '^[[:space:]]*$' "$tmp/$name.out" | sed '$d' | sed 's/^/      | /' | tail -n 30
+    grep -v '^[[:space:]]*$' "$tmp/$name.out" | sed '$d' | sed 's/^/      | /' | tail -n 30 || true
   else
     printf 'FAIL  %-9s %s (%ds)\n' "$name" "$summary" $((SECONDS - t0))
-    sed 's/^/      | /' "$tmp/$name.out" | tail -n 80
+    sed 's/^/      | /' "$tmp/$name.out" | tail -n 80 || true
     failures=$((failures + 1))
   fi
 }
@@ -139,9 +140,14 @@ check_tools() {
 
 # ---- base images -----------------------------------------------------------------------------
 # The Debian archive apt already uses here (a deb822 URIs: line or a one-line deb entry).
+# Either file may be missing (Debian 12 images use sources.list.d/debian.sources only).
 debian_mirror() {
-  grep -rhE '^[[:space:]]*(URIs:|deb[[:space:]])' /etc/apt/sources.list /etc/apt/sources.list.d/ \
-      2>/dev/null | grep -oE 'https?://[^ ]+/debian/?([[:space:]]|$)' | head -n 1 | tr -d '[:space:]'
+  local found
+  found="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
+    2>/dev/null | grep -E '^[[:space:]]*(URIs:|deb[[:space:]])' |
+    grep -oE 'https?://[^ ]+/debian/?([[:space:]]|$)' || true)"
+  found="${found%%$'\n'*}"
+  echo "${found//[[:space:]]/}"
 }
 
 check_base() {
