@@ -40,7 +40,6 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export CONTAINERS_CONF="$root/scripts/lib/containers.conf"
 IMAGE=localhost/chargegate:local
-SERVICES_IMAGE_PREFIX=localhost/chargegate-
 IMAGE_MAX_MB="${CG_IMAGE_MAX_MB:-150}"
 COMPOSE_SECONDS="${CG_COMPOSE_SECONDS:-20}"
 SECRET=whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=  # compose.yaml's example secret
@@ -213,7 +212,6 @@ check_image() {
   podman run --rm "$IMAGE" --version
   # The compose file's and the manifests' name for it.
   podman tag "$IMAGE" localhost/chargegate:0.1.0
-  echo "$mb" >"$tmp/image-mb"
   if awk -v m="$mb" -v max="$IMAGE_MAX_MB" 'BEGIN { exit !(m > max) }'; then
     echo "runtime image is $mb MB, above $IMAGE_MAX_MB MB"
     return 1
@@ -225,10 +223,11 @@ check_image() {
 DRIVER_TOKEN="ABCD-efgh1234567890_~valid.token"
 STATION=123e4567-e89b-12d3-a456-426614174000
 
-# post_session BASE_URL CALLBACK_URL: POSTs a charging session; prints its request_id.
+# post_session BASE_URL CALLBACK_URL [CURL_ARGS...]: POSTs a charging session (e.g. with
+# -H "X-API-Key: ..."); prints its request_id, fails unless it was accepted.
 post_session() {
   local answer
-  answer="$(curl -sS --max-time 10 -X POST "$1/api/v1/charging-session" \
+  answer="$(curl -sS --max-time 10 -X POST "$1/api/v1/charging-session" "${@:3}" \
     -H 'Content-Type: application/json' \
     -d "{\"station_id\":\"$STATION\",\"driver_token\":\"$DRIVER_TOKEN\",\"callback_url\":\"$2\"}")"
   python3 -c 'import json,sys; a=json.loads(sys.argv[1]); assert a["status"]=="accepted", a; print(a["request_id"])' "$answer"
@@ -489,7 +488,7 @@ PY
 }
 
 check_kube() {
-  local net="$run_id-kube" t0 c id answer key status api worker
+  local net="$run_id-kube" t0 c id key status api worker
   podman network create "$net" >/dev/null && started network "$net"
   for t in postgres redis; do
     podman image exists "chargegate-$t:local" || build_service_images "$t"
@@ -550,15 +549,8 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
   [ -n "$key" ] || { echo "api-key create printed no key"; return 1; }
   allow_token "$base" kube-check-admin-token
   # The api pod learns of new keys within API_KEYS_REFRESH_MS.
-  answer=""
-  for _ in $(seq 1 60); do
-    answer="$(curl -sS --max-time 10 -X POST "$base/api/v1/charging-session" \
-      -H "X-API-Key: $key" -H 'Content-Type: application/json' \
-      -d "{\"station_id\":\"$STATION\",\"driver_token\":\"$DRIVER_TOKEN\",\"callback_url\":\"https://receiver.example/cb\"}")"
-    case "$answer" in *'"accepted"'*) break ;; esac
-    sleep 0.5
-  done
-  id="$(python3 -c 'import json,sys; a=json.loads(sys.argv[1]); assert a["status"]=="accepted", a; print(a["request_id"])' "$answer")"
+  post_with_key() { id="$(post_session "$base" https://receiver.example/cb -H "X-API-Key: $key" 2>/dev/null)"; }
+  wait_for 30 post_with_key || { post_session "$base" https://receiver.example/cb -H "X-API-Key: $key"; return 1; }
   decided() {
     curl -fsS "$base/api/v1/charging-session/$id" -H "X-API-Key: $key" |
       python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if (d.get("decision") or {}).get("status")=="allowed" else 1)'
